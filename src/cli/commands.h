@@ -1,0 +1,22 @@
+// Each subcommand adds itself to the app and, when chosen, sets `run`.
+#pragma once
+
+#include <functional>
+
+#include "base/status.h"
+
+namespace CLI {
+class App;
+}
+
+namespace minnow::cli {
+
+using RunFn = std::function<int()>;
+
+// Prints "minnow: error: <context>" on stderr and returns exit code 1.
+int report_error(const Error& e);
+
+void add_inspect_command(CLI::App& app, RunFn& run);
+void add_demo_command(CLI::App& app, RunFn& run);
+
+}  // namespace minnow::cli

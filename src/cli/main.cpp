@@ -1,0 +1,35 @@
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "cli/commands.h"
+
+namespace minnow::cli {
+
+int report_error(const Error& e) {
+  std::fprintf(stderr, "minnow: error: %s\n", e.to_string().c_str());
+  return 1;
+}
+
+}  // namespace minnow::cli
+
+int main(int argc, char** argv) {
+  using namespace minnow::cli;
+  CLI::App app{"minnow: run, serve and measure small language models"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "minnow 0.1.0");
+  RunFn run;
+  // One line per subcommand, in the order `minnow --help` lists them.
+  add_inspect_command(app, run);
+  add_demo_command(app, run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() != 0) {
+      std::fprintf(stderr, "minnow: error: %s\n", e.what());
+      std::fprintf(stderr, "run 'minnow --help' for usage\n");
+      return 1;
+    }
+    return app.exit(e);
+  }
+  return run ? run() : 1;
+}

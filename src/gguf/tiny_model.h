@@ -1,0 +1,29 @@
+// Writes small random-weight models with real metadata: the test fixtures of
+// every later layer and the demo model a fresh machine can run.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/ggml_type.h"
+#include "gguf/gguf_writer.h"
+
+namespace minnow {
+
+struct TinyModelSpec {
+  std::string arch = "llama";
+  std::string name = "minnow-demo (random weights)";
+  uint32_t n_vocab = 256;
+  uint32_t n_embd = 64;
+  uint32_t n_ff = 128;
+  uint32_t n_layer = 2;
+  uint32_t n_head = 4;
+  uint32_t n_head_kv = 2;
+  uint32_t n_ctx = 512;
+  uint64_t seed = 42;
+};
+
+// Llama-layout weights (F32) with byte-level tokenizer metadata.
+GgufWriter make_tiny_model(const TinyModelSpec& spec);
+
+}  // namespace minnow
