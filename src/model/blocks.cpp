@@ -1,0 +1,53 @@
+#include "model/blocks.h"
+
+#include "model/ops.h"
+
+namespace minnow::blocks {
+
+void norm(NormKind kind, float* x, uint32_t n_tokens, uint32_t n, const TensorRef& w, const TensorRef& b,
+          float eps) {
+  for (uint32_t t = 0; t < n_tokens; ++t) {
+    float* row = x + size_t(t) * n;
+    if (kind == NormKind::kRms)
+      ops::rms_norm(row, w ? w.f32() : nullptr, n, eps);
+    else
+      ops::layer_norm(row, w ? w.f32() : nullptr, b ? b.f32() : nullptr, n, eps);
+  }
+}
+
+void linear(const TensorRef& w, const TensorRef& b, const float* x, uint32_t n_tokens, std::vector<float>& y) {
+  y.resize(size_t(n_tokens) * w.ne1);
+  matmul(w, x, n_tokens, y.data());
+  if (!b) return;
+  for (uint32_t t = 0; t < n_tokens; ++t) ops::add(y.data() + size_t(t) * w.ne1, b.f32(), w.ne1);
+}
+
+std::vector<float> ffn(FfnKind kind, const TensorRef& gate, const TensorRef& up, const TensorRef& up_b,
+                       const TensorRef& down, const TensorRef& down_b, const float* x, uint32_t n_tokens,
+                       uint32_t n_ff) {
+  std::vector<float> hidden, act(size_t(n_tokens) * n_ff), out;
+  linear(up, up_b, x, n_tokens, hidden);
+  switch (kind) {
+    case FfnKind::kGelu:
+      for (size_t i = 0; i < act.size(); ++i) act[i] = ops::gelu_tanh(hidden[i]);
+      break;
+    case FfnKind::kFusedGateUpSilu:  // one matrix: rows [gate; up]
+      for (uint32_t t = 0; t < n_tokens; ++t) {
+        const float* g = hidden.data() + size_t(t) * 2 * n_ff;
+        for (uint32_t i = 0; i < n_ff; ++i) act[size_t(t) * n_ff + i] = ops::silu(g[i]) * g[n_ff + i];
+      }
+      break;
+    case FfnKind::kGatedSilu:
+    case FfnKind::kGatedGelu: {
+      std::vector<float> g;
+      linear(gate, {}, x, n_tokens, g);
+      for (size_t i = 0; i < act.size(); ++i)
+        act[i] = (kind == FfnKind::kGatedSilu ? ops::silu(g[i]) : ops::gelu_tanh(g[i])) * hidden[i];
+      break;
+    }
+  }
+  linear(down, down_b, act.data(), n_tokens, out);
+  return out;
+}
+
+}  // namespace minnow::blocks

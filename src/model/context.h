@@ -1,0 +1,51 @@
+// One sequence's inference state over a shared Model: its KV cache and
+// position. Decoders append tokens; encoders (BERT) embed whole inputs.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "base/status.h"
+#include "model/kv_cache.h"
+#include "model/model.h"
+
+namespace minnow {
+
+struct ContextParams {
+  uint32_t n_ctx = 0;  // 0: min(training context, 4096)
+  KvType kv_type = KvType::kF16;
+};
+
+class InferenceContext {
+ public:
+  static Expected<std::unique_ptr<InferenceContext>> create(std::shared_ptr<const Model> model,
+                                                            ContextParams params = {});
+
+  const Model& model() const { return *model_; }
+  uint32_t n_ctx() const { return kv_.n_ctx(); }
+  uint32_t n_past() const { return kv_.n_past(); }
+  uint64_t kv_bytes() const { return kv_.bytes(); }
+  void reset() { kv_.set_n_past(0); }
+  // Forget everything after the first n tokens (n <= n_past).
+  void truncate(uint32_t n) { if (n < kv_.n_past()) kv_.set_n_past(n); }
+
+  // Runs `tokens` at positions n_past.. in one batch and appends them to the
+  // cache. Returns logits [n_tokens][n_vocab] (all_logits) or the last row.
+  // Fails (state unchanged) on ids outside the vocabulary or a full context.
+  Expected<std::vector<float>> decode(std::span<const int32_t> tokens, bool all_logits = false);
+
+  // Encoder models: last hidden states [n_tokens][n_embd] (pooling off).
+  Expected<std::vector<float>> encode(std::span<const int32_t> tokens);
+  // Encoder models: pooled per the model's pooling type, L2-normalized.
+  Expected<std::vector<float>> embed(std::span<const int32_t> tokens);
+
+ private:
+  InferenceContext(std::shared_ptr<const Model> model, KvCache kv) : model_(std::move(model)), kv_(std::move(kv)) {}
+  Status check_tokens(std::span<const int32_t> tokens) const;
+  std::shared_ptr<const Model> model_;
+  KvCache kv_;
+};
+
+}  // namespace minnow

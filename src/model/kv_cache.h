@@ -1,0 +1,36 @@
+// Keys and values of every layer for one sequence, F16 by default (half the
+// memory; llama.cpp's default too) or F32.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace minnow {
+
+enum class KvType { kF16, kF32 };
+
+class KvCache {
+ public:
+  KvCache(uint32_t n_layer, uint32_t n_ctx, uint32_t kv_dim, KvType type);
+
+  uint32_t n_ctx() const { return n_ctx_; }
+  uint32_t n_past() const { return n_past_; }
+  void set_n_past(uint32_t n) { n_past_ = n; }
+  uint64_t bytes() const;
+
+  void store(uint32_t layer, uint32_t pos, const float* k, const float* v);
+  // Reads one head's slice of position `pos` into out[head_dim].
+  void load_k(uint32_t layer, uint32_t pos, uint32_t offset, uint32_t n, float* out) const;
+  void load_v(uint32_t layer, uint32_t pos, uint32_t offset, uint32_t n, float* out) const;
+
+ private:
+  size_t index(uint32_t layer, uint32_t pos) const { return (size_t(layer) * n_ctx_ + pos) * kv_dim_; }
+  uint32_t n_ctx_, kv_dim_;
+  uint32_t n_past_ = 0;
+  KvType type_;
+  std::vector<uint16_t> k16_, v16_;
+  std::vector<float> k32_, v32_;
+};
+
+}  // namespace minnow

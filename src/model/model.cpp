@@ -1,0 +1,114 @@
+#include "model/model.h"
+
+#include <cstdio>
+
+#include "quant/dequantize.h"
+
+namespace minnow {
+namespace {
+
+uint64_t resolve(Dim d, const ModelHparams& h) {
+  switch (d) {
+    case Dim::kNone: return 1;
+    case Dim::kEmbd: return h.n_embd;
+    case Dim::kFf: return h.n_ff;
+    case Dim::kFf2: return 2ull * h.n_ff;
+    case Dim::kVocab: return h.n_vocab;
+    case Dim::kQ: return h.q_dim();
+    case Dim::kKv: return h.kv_dim();
+    case Dim::kQkv: return h.q_dim() + 2ull * h.kv_dim();
+    case Dim::kCtx: return h.n_ctx_train;
+    case Dim::kTwo: return 2;
+    case Dim::kRopeHalf: return h.rope_dim / 2;
+  }
+  return 0;
+}
+
+std::string shape_str(uint64_t a, uint64_t b, bool one_d) {
+  return one_d ? "[" + std::to_string(a) + "]" : "[" + std::to_string(a) + ", " + std::to_string(b) + "]";
+}
+
+std::string layer_name(const TensorSpec& s, uint32_t il) {
+  return s.per_layer ? "blk." + std::to_string(il) + "." + s.name : s.name;
+}
+
+}  // namespace
+
+Expected<std::shared_ptr<const Model>> Model::load(const std::string& path) {
+  MINNOW_ASSIGN_OR_RETURN(GgufFile file, GgufFile::open(path));
+  return from_file(std::move(file));
+}
+
+Expected<std::shared_ptr<const Model>> Model::from_file(GgufFile file) {
+  auto m = std::make_shared<Model>();
+  const std::string arch = file.architecture();
+  m->traits_ = find_arch(arch);
+  if (m->traits_ == nullptr)
+    return unsupported("architecture '" + arch + "' is not supported (supported: " + supported_arch_list() + ")")
+        .with_file(file.name());
+  MINNOW_ASSIGN_OR_RETURN(m->hp_, read_hparams(file));
+  ModelHparams& h = m->hp_;
+  // The vocabulary size is the embedding's row count; the tokenizer must agree.
+  const GgufTensorInfo* embd = file.find_tensor("token_embd.weight");
+  if (embd == nullptr || embd->ne.size() != 2)
+    return corrupt("missing or ill-shaped tensor token_embd.weight").with_file(file.name());
+  if (embd->ne[1] > (1u << 24)) return corrupt("vocabulary larger than 16M tokens").with_file(file.name());
+  h.n_vocab = uint32_t(embd->ne[1]);
+
+  m->layers_.resize(h.n_layer);
+  std::string problems;
+  for (const TensorSpec& spec : m->traits_->tensors) {
+    const uint32_t n = spec.per_layer ? h.n_layer : 1;
+    for (uint32_t il = 0; il < n; ++il) {
+      const std::string name = layer_name(spec, il);
+      const GgufTensorInfo* t = file.find_tensor(name);
+      const bool one_d = spec.ne1 == Dim::kNone;
+      const uint64_t want0 = resolve(spec.ne0, h), want1 = resolve(spec.ne1, h);
+      if (t == nullptr) {
+        if (spec.required) problems += std::string(problems.empty() ? " " : "; ") + "missing " + name + " " + shape_str(want0, want1, one_d);
+        continue;
+      }
+      const bool shape_ok = one_d ? (t->ne.size() == 1 && t->ne[0] == want0)
+                                  : (t->ne.size() == 2 && t->ne[0] == want0 && t->ne[1] == want1);
+      if (!shape_ok) {
+        std::string got = "[";
+        for (size_t i = 0; i < t->ne.size(); ++i) got += (i ? ", " : "") + std::to_string(t->ne[i]);
+        problems += std::string(problems.empty() ? " " : "; ") + "" + name + " has shape " + got + "], expected " + shape_str(want0, want1, one_d);
+        continue;
+      }
+      // Norms, biases and factors are read as plain floats.
+      if (one_d && t->type != GgmlType::F32) {
+        problems += std::string(problems.empty() ? " " : "; ") + "" + name + " must be F32, is " + std::string(ggml_type_name(t->type));
+        continue;
+      }
+      if (!dequantize_supported(t->type)) {
+        problems += std::string(problems.empty() ? " " : "; ") + "" + name + " has unsupported type " + std::string(ggml_type_name(t->type));
+        continue;
+      }
+      TensorRef ref;
+      ref.data = file.tensor_data(*t).data();
+      ref.type = t->type;
+      ref.ne0 = t->ne[0];
+      ref.ne1 = one_d ? 1 : t->ne[1];
+      ref.row_bytes = t->n_bytes / ref.ne1;
+      (spec.per_layer ? m->layers_[il][size_t(spec.role)] : m->globals_[size_t(spec.role)]) = ref;
+    }
+  }
+  if (!problems.empty())
+    return corrupt("model tensors do not match architecture '" + arch + "':" + problems).with_file(file.name());
+  m->file_ = std::move(file);
+  return std::shared_ptr<const Model>(std::move(m));
+}
+
+const TensorRef& Model::output() const {
+  const TensorRef& out = global(Role::kOutput);
+  return out ? out : global(Role::kTokEmbd);
+}
+
+uint64_t Model::weight_bytes() const {
+  uint64_t total = 0;
+  for (const auto& t : file_.tensors()) total += t.n_bytes;
+  return total;
+}
+
+}  // namespace minnow

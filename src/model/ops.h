@@ -1,0 +1,24 @@
+// Scalar reference ops on rows of floats. Shapes: `x` is [n_rows][n] unless
+// stated. These are the twins the fast kernels will be tested against.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace minnow::ops {
+
+void rms_norm(float* x, const float* w, size_t n, float eps);  // in place; w may be null
+void layer_norm(float* x, const float* w, const float* b, size_t n, float eps);
+void add(float* x, const float* y, size_t n);                   // x += y
+void softmax(float* x, size_t n);
+float silu(float x);
+float gelu_tanh(float x);
+void softcap(float* x, size_t n, float cap);                    // cap * tanh(x / cap)
+
+enum class RopeStyle { kNorm, kNeox };
+// Rotates the first rope_dim dims of each of n_heads heads at position pos.
+// freq_factors (rope_dim/2 values) divide the frequencies when not null.
+void rope(float* x, uint32_t n_heads, uint32_t head_dim, uint32_t rope_dim, int64_t pos, float freq_base,
+          float freq_scale, const float* freq_factors, RopeStyle style);
+
+}  // namespace minnow::ops

@@ -1,0 +1,32 @@
+// Zero-copy views of weight tensors in the mapped file, and the reference
+// matrix product over any weight type.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "base/ggml_type.h"
+
+namespace minnow {
+
+struct TensorRef {
+  const uint8_t* data = nullptr;
+  GgmlType type = GgmlType::F32;
+  uint64_t ne0 = 0;  // row length (input features)
+  uint64_t ne1 = 1;  // rows (output features)
+  uint64_t row_bytes = 0;
+
+  explicit operator bool() const { return data != nullptr; }
+  // Only valid for F32 tensors (norm weights, biases): they are read directly.
+  const float* f32() const { return reinterpret_cast<const float*>(data); }
+};
+
+// y[t][o] = sum_i W[o][i] * x[t][i] for t < n_tokens, o < w.ne1.
+// x is [n_tokens][w.ne0], y is [n_tokens][w.ne1]. Each weight row is
+// dequantized once and applied to every token of the batch.
+void matmul(const TensorRef& w, const float* x, uint32_t n_tokens, float* y);
+
+// Row `row` of the tensor as floats (embedding look-up).
+void dequantize_row(const TensorRef& w, uint64_t row, float* out);
+
+}  // namespace minnow
