@@ -1,0 +1,154 @@
+#include "sampling/sampler.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "sampling/stop_matcher.h"
+
+namespace minnow {
+namespace {
+
+std::vector<float> logits_of(std::initializer_list<float> v) { return std::vector<float>(v); }
+
+TEST(Sampler, GreedyTakesArgmax) {
+  Sampler s(SamplingParams::greedy());
+  auto l = logits_of({0.1f, 3.0f, 2.9f, -1.0f});
+  EXPECT_EQ(s.sample(l), 1);
+}
+
+TEST(Sampler, SameSeedSameTokensDifferentSeedDiffers) {
+  SamplingParams p;
+  p.temperature = 1.0f;
+  p.top_k = 0;
+  p.top_p = 1.0f;
+  p.min_p = 0.0f;
+  auto draw = [&](uint64_t seed) {
+    p.seed = seed;
+    Sampler s(p);
+    std::vector<int32_t> out;
+    for (int i = 0; i < 50; ++i) {
+      std::vector<float> l(16);
+      for (int j = 0; j < 16; ++j) l[size_t(j)] = float(j % 5);
+      out.push_back(s.sample(l));
+    }
+    return out;
+  };
+  EXPECT_EQ(draw(7), draw(7));
+  EXPECT_NE(draw(7), draw(8));
+}
+
+TEST(Sampler, FrequenciesFollowSoftmax) {
+  SamplingParams p;
+  p.temperature = 1.0f;
+  p.top_k = 0;
+  p.top_p = 1.0f;
+  p.min_p = 0.0f;
+  p.seed = 3;
+  Sampler s(p);
+  std::map<int32_t, int> hits;
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) {
+    auto l = logits_of({0.0f, std::log(2.0f), std::log(7.0f)});  // p = 0.1, 0.2, 0.7
+    ++hits[s.sample(l)];
+  }
+  EXPECT_NEAR(hits[0] / double(n), 0.1, 0.015);
+  EXPECT_NEAR(hits[1] / double(n), 0.2, 0.015);
+  EXPECT_NEAR(hits[2] / double(n), 0.7, 0.015);
+}
+
+TEST(Sampler, TopKTopPAndMinPCutTheTail) {
+  auto only = [](SamplingParams p) {
+    p.temperature = 1.0f;
+    std::set<int32_t> seen;
+    Sampler s(p);
+    for (int i = 0; i < 500; ++i) {
+      auto l = logits_of({5.0f, 4.0f, 1.0f, 0.0f});
+      seen.insert(s.sample(l));
+    }
+    return seen;
+  };
+  SamplingParams k;
+  k.top_k = 2, k.top_p = 1.0f, k.min_p = 0.0f;
+  EXPECT_EQ(only(k), (std::set<int32_t>{0, 1}));
+  SamplingParams tp;
+  tp.top_k = 0, tp.top_p = 0.5f, tp.min_p = 0.0f;  // token 0 alone holds ~70%
+  EXPECT_EQ(only(tp), (std::set<int32_t>{0}));
+  SamplingParams mp;
+  mp.top_k = 0, mp.top_p = 1.0f, mp.min_p = 0.2f;  // p1/p0 = e^-1 > 0.2, p2/p0 = e^-4 < 0.2
+  EXPECT_EQ(only(mp), (std::set<int32_t>{0, 1}));
+}
+
+TEST(Sampler, PenaltiesAndBiasSteerGreedy) {
+  SamplingParams p = SamplingParams::greedy();
+  p.presence_penalty = 1.5f;
+  Sampler s(p);
+  s.accept(0);
+  auto l = logits_of({2.0f, 1.0f});
+  EXPECT_EQ(s.sample(l), 1);  // 2 - 1.5 < 1
+
+  SamplingParams b = SamplingParams::greedy();
+  b.logit_bias = {{0, -100.0f}};
+  Sampler sb(b);
+  auto l2 = logits_of({9.0f, 1.0f});
+  EXPECT_EQ(sb.sample(l2), 1);
+
+  SamplingParams r = SamplingParams::greedy();
+  r.repeat_penalty = 3.0f;
+  r.penalty_last_n = 1;
+  Sampler sr(r);
+  sr.accept(0);
+  sr.accept(1);  // window of 1: only token 1 is penalized now
+  auto l3 = logits_of({2.0f, 2.5f});
+  EXPECT_EQ(sr.sample(l3), 0);
+}
+
+TEST(SamplingParams, BoundsAreEnforcedWithFieldNames) {
+  SamplingParams p;
+  EXPECT_TRUE(validate(p, 100).ok());
+  p.temperature = -1;
+  EXPECT_EQ(validate(p, 100).error().field(), "temperature");
+  p = {};
+  p.top_p = 1.5f;
+  EXPECT_EQ(validate(p, 100).error().field(), "top_p");
+  p = {};
+  p.top_k = -3;
+  EXPECT_FALSE(validate(p, 100).ok());
+  p = {};
+  p.logit_bias = {{100, 1.0f}};
+  EXPECT_EQ(validate(p, 100).error().field(), "logit_bias");
+  p = {};
+  p.frequency_penalty = NAN;
+  EXPECT_FALSE(validate(p, 100).ok());
+}
+
+TEST(StopMatcher, FindsStopsAcrossPiecesAndHoldsBackPrefixes) {
+  StopMatcher m({"</s>", "\n\nUser:"});
+  auto r = m.feed("Hello <");
+  EXPECT_EQ(r.emit, "Hello ");
+  EXPECT_FALSE(r.stopped);
+  r = m.feed("/");
+  EXPECT_EQ(r.emit, "");
+  r = m.feed("x> and\n");
+  EXPECT_EQ(r.emit, "</x> and");
+  r = m.feed("\nUs");
+  EXPECT_EQ(r.emit, "");
+  r = m.feed("er: hi");
+  EXPECT_TRUE(r.stopped);
+  EXPECT_EQ(r.emit, "");
+  EXPECT_TRUE(m.feed("more").stopped);
+  EXPECT_EQ(m.flush(), "");
+}
+
+TEST(StopMatcher, FlushReleasesHeldText) {
+  StopMatcher m({"STOP"});
+  EXPECT_EQ(m.feed("abcST").emit, "abc");
+  EXPECT_EQ(m.flush(), "ST");
+  StopMatcher none({});
+  EXPECT_EQ(none.feed("x").emit, "x");
+}
+
+}  // namespace
+}  // namespace minnow
