@@ -1,0 +1,32 @@
+// Options every model-running command shares (-m, --ctx, --kv-type) and the
+// one place that turns them into a loaded model and context.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "model/context.h"
+
+namespace CLI {
+class App;
+}
+
+namespace minnow::cli {
+
+struct ModelOptions {
+  std::string model;
+  int64_t n_ctx = 0;
+  std::string kv_type = "f16";
+};
+
+void add_model_options(CLI::App& sub, ModelOptions& o);
+
+struct LoadedModel {
+  std::shared_ptr<const Model> model;
+  std::unique_ptr<InferenceContext> ctx;
+};
+
+Expected<LoadedModel> load_model(const ModelOptions& o);
+
+}  // namespace minnow::cli

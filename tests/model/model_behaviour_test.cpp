@@ -1,0 +1,135 @@
+// Properties of the forward pass on fixture models, and its error paths.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "gguf/tiny_model.h"
+#include "model/context.h"
+#include "support/run_command.h"
+#include "support/test_paths.h"
+
+namespace minnow {
+namespace {
+
+std::shared_ptr<const Model> load_fixture(const test::TempDir& dir, GgufWriter w, const std::string& name = "m.gguf") {
+  const std::string path = dir.file(name);
+  EXPECT_TRUE(w.write(path).ok());
+  auto m = Model::load(path);
+  EXPECT_TRUE(m.ok()) << m.error().to_string();
+  return m.ok() ? *m : nullptr;
+}
+
+TEST(ModelBehaviour, BatchedPrefillEqualsOneTokenAtATime) {
+  test::TempDir dir;
+  auto model = load_fixture(dir, make_tiny_model({}));
+  ASSERT_TRUE(model);
+  const std::vector<int32_t> tokens = {1, 72, 101, 108, 108, 111, 33};
+  auto batched = InferenceContext::create(model, {64, KvType::kF32});
+  auto stepwise = InferenceContext::create(model, {64, KvType::kF32});
+  auto all = (*batched)->decode(tokens, true);
+  ASSERT_TRUE(all.ok());
+  const size_t V = model->hparams().n_vocab;
+  for (size_t t = 0; t < tokens.size(); ++t) {
+    auto row = (*stepwise)->decode(std::vector<int32_t>{tokens[t]});
+    ASSERT_TRUE(row.ok());
+    for (size_t i = 0; i < V; ++i) ASSERT_NEAR((*row)[i], (*all)[t * V + i], 1e-4) << "token " << t;
+  }
+  EXPECT_EQ((*stepwise)->n_past(), tokens.size());
+}
+
+TEST(ModelBehaviour, F16CacheStaysCloseToF32) {
+  test::TempDir dir;
+  auto model = load_fixture(dir, make_tiny_model({}));
+  ASSERT_TRUE(model);
+  const std::vector<int32_t> tokens = {5, 6, 7, 8, 9, 10};
+  auto a = (*InferenceContext::create(model, {16, KvType::kF16}))->decode(tokens);
+  auto b = (*InferenceContext::create(model, {16, KvType::kF32}))->decode(tokens);
+  ASSERT_TRUE(a.ok() && b.ok());
+  double num = 0, den = 0;
+  for (size_t i = 0; i < a->size(); ++i) {
+    num += std::pow((*a)[i] - (*b)[i], 2);
+    den += std::pow((*b)[i], 2);
+  }
+  EXPECT_LT(std::sqrt(num / den), 1e-2);
+  EXPECT_GT(std::sqrt(num / den), 0.0);  // the F16 path really rounds
+}
+
+TEST(ModelBehaviour, BadTokensAndFullContextFailWithoutSideEffects) {
+  test::TempDir dir;
+  auto model = load_fixture(dir, make_tiny_model({}));
+  ASSERT_TRUE(model);
+  auto ctx = std::move(*InferenceContext::create(model, {4, KvType::kF16}));
+  auto bad = ctx->decode(std::vector<int32_t>{1, 256});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().to_string().find("token id 256 at index 1 is outside the vocabulary [0, 256)"),
+            std::string::npos);
+  EXPECT_FALSE(ctx->decode(std::vector<int32_t>{-1}).ok());
+  EXPECT_FALSE(ctx->decode(std::vector<int32_t>{}).ok());
+  EXPECT_EQ(ctx->n_past(), 0u);
+  ASSERT_TRUE(ctx->decode(std::vector<int32_t>{1, 2, 3}).ok());
+  auto full = ctx->decode(std::vector<int32_t>{4, 5});
+  ASSERT_FALSE(full.ok());
+  EXPECT_NE(full.error().to_string().find("context full"), std::string::npos);
+  EXPECT_EQ(ctx->n_past(), 3u);
+  EXPECT_FALSE(ctx->embed(std::vector<int32_t>{1}).ok());  // decoder models do not embed
+}
+
+TEST(ModelBehaviour, UnknownArchitectureIsNamed) {
+  test::TempDir dir;
+  TinyModelSpec spec;
+  spec.arch = "mamba";
+  const std::string path = dir.file("x.gguf");
+  ASSERT_TRUE(make_tiny_model(spec).write(path).ok());
+  auto m = Model::load(path);
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().to_string().find("architecture 'mamba' is not supported (supported: llama"), std::string::npos);
+}
+
+TEST(ModelBehaviour, MissingAndMisshapenTensorsAreAllListed) {
+  test::TempDir dir;
+  // Rebuild the fixture without blk.1.attn_k and with a wrong ffn_up shape.
+  const auto bytes = make_tiny_model({}).serialize();
+  auto src = GgufFile::parse(bytes);
+  ASSERT_TRUE(src.ok());
+  GgufWriter w;
+  for (const auto& [k, v] : src->metadata()) w.set(k, v);
+  for (const auto& t : src->tensors()) {
+    if (t.name == "blk.1.attn_k.weight") continue;
+    auto data = src->tensor_data(t);
+    std::vector<uint64_t> ne = t.ne;
+    if (t.name == "blk.0.ffn_up.weight") std::swap(ne[0], ne[1]);
+    ASSERT_TRUE(w.add_tensor(t.name, t.type, ne, {data.begin(), data.end()}).ok());
+  }
+  const std::string path = dir.file("broken.gguf");
+  ASSERT_TRUE(w.write(path).ok());
+  auto m = Model::load(path);
+  ASSERT_FALSE(m.ok());
+  const std::string msg = m.error().to_string();
+  EXPECT_NE(msg.find("missing blk.1.attn_k.weight [64, 32]"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("blk.0.ffn_up.weight has shape [128, 64], expected [64, 128]"), std::string::npos) << msg;
+}
+
+TEST(LogitsCli, WritesAllRowsAndPrintsGreedyIds) {
+  test::TempDir dir;
+  const std::string path = dir.file("m.gguf");
+  ASSERT_TRUE(make_tiny_model({}).write(path).ok());
+  auto r = test::run_minnow({"logits", "-m", path, "--tokens", "1 2 3", "-o", dir.file("l.f32"), "--greedy", "4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(std::filesystem::file_size(dir.file("l.f32")), 3u * 256u * 4u);
+  int count = 0;
+  std::istringstream in(r.out);
+  for (int id; in >> id; ++count) EXPECT_TRUE(id >= 0 && id < 256);
+  EXPECT_EQ(count, 4);
+  r = test::run_minnow({"logits", "-m", path, "--tokens", "1 x"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "minnow: error: --tokens: 'x' is not a token id\n");
+  r = test::run_minnow({"logits", "-m", path, "--tokens", "1 2 3", "--ctx", "2"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("context full"), std::string::npos);
+  r = test::run_minnow({"logits", "-m", path, "--tokens", "1", "--greedy", "-5"});
+  EXPECT_EQ(r.exit_code, 1);
+}
+
+}  // namespace
+}  // namespace minnow
