@@ -91,9 +91,11 @@ TEST_P(ModelConformance, MatchesLlamaCpp) {
 
 INSTANTIATE_TEST_SUITE_P(
     All, ModelConformance,
-    // Quantized files join once every weight type dequantizes.
-    ::testing::Values("llama-tiny-F32", "qwen2-tiny-F16", "phi3-tiny-F32", "gemma2-tiny-F16", "starcoder2-tiny-F32",
-                      "bert-tiny-F32"),
+    ::testing::Values("llama-tiny-F32", "llama-tiny-Q4_0", "llama-tiny-Q4_K_M", "llama-tiny-Q6_K", "llama-tiny-Q8_0",
+                      "qwen2-tiny-F16", "qwen2-tiny-Q4_0", "qwen2-tiny-Q4_K_M", "qwen2-tiny-Q6_K", "qwen2-tiny-Q8_0",
+                      "phi3-tiny-F32", "phi3-tiny-Q4_K_M", "phi3-tiny-Q8_0", "gemma2-tiny-F16", "gemma2-tiny-Q4_K_M",
+                      "gemma2-tiny-Q8_0", "starcoder2-tiny-F32", "starcoder2-tiny-Q4_K_M", "starcoder2-tiny-Q8_0",
+                      "bert-tiny-F32", "bert-tiny-Q8_0"),
     [](const auto& info) {
       std::string n = info.param;
       for (auto& c : n)
