@@ -18,6 +18,22 @@ struct ContextParams {
   KvType kv_type = KvType::kF16;
 };
 
+class InferenceContext;
+
+// One sequence's share of a batched forward pass.
+struct DecodeItem {
+  InferenceContext* ctx;
+  std::span<const int32_t> tokens;
+  bool all_logits = false;           // every row, or only the last
+  std::vector<float>* logits = nullptr;  // out: [rows][n_vocab]
+};
+
+// Runs the tokens of several sequences of one model in a single forward pass:
+// every weight row is read once for all of them, which is what makes serving
+// many streams cheap. Each item appends to its own context's cache. Fails
+// before touching any state if any item is invalid.
+Status decode_batch(std::span<DecodeItem> items);
+
 class InferenceContext {
  public:
   static Expected<std::unique_ptr<InferenceContext>> create(std::shared_ptr<const Model> model,
@@ -42,6 +58,7 @@ class InferenceContext {
   Expected<std::vector<float>> embed(std::span<const int32_t> tokens);
 
  private:
+  friend Status decode_batch(std::span<DecodeItem> items);
   InferenceContext(std::shared_ptr<const Model> model, KvCache kv) : model_(std::move(model)), kv_(std::move(kv)) {}
   Status check_tokens(std::span<const int32_t> tokens) const;
   std::shared_ptr<const Model> model_;

@@ -38,6 +38,37 @@ TEST(ModelBehaviour, BatchedPrefillEqualsOneTokenAtATime) {
   EXPECT_EQ((*stepwise)->n_past(), tokens.size());
 }
 
+TEST(ModelBehaviour, SequencesBatchedTogetherMatchEachAlone) {
+  test::TempDir dir;
+  auto model = load_fixture(dir, make_tiny_model({}));
+  ASSERT_TRUE(model);
+  const std::vector<std::vector<int32_t>> prompts = {{1, 2, 3, 4, 5}, {9}, {200, 100, 50}};
+  std::vector<std::unique_ptr<InferenceContext>> together, alone;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    together.push_back(std::move(*InferenceContext::create(model, {32, KvType::kF32})));
+    alone.push_back(std::move(*InferenceContext::create(model, {32, KvType::kF32})));
+  }
+  // Give the sequences different histories first, so positions differ too.
+  ASSERT_TRUE(together[1]->decode(std::vector<int32_t>{7, 7, 7}).ok());
+  ASSERT_TRUE(alone[1]->decode(std::vector<int32_t>{7, 7, 7}).ok());
+  std::vector<std::vector<float>> out(prompts.size());
+  std::vector<DecodeItem> items;
+  for (size_t i = 0; i < prompts.size(); ++i) items.push_back({together[i].get(), prompts[i], i == 0, &out[i]});
+  ASSERT_TRUE(decode_batch(items).ok());
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    auto want = alone[i]->decode(prompts[i], i == 0);
+    ASSERT_TRUE(want.ok());
+    ASSERT_EQ(out[i].size(), want->size());
+    for (size_t j = 0; j < want->size(); ++j) ASSERT_NEAR(out[i][j], (*want)[j], 1e-4) << "sequence " << i;
+    EXPECT_EQ(together[i]->n_past(), alone[i]->n_past());
+  }
+  // An invalid item fails the whole batch before any state changes.
+  std::vector<int32_t> bad = {999};
+  items = {{together[0].get(), prompts[0], false, &out[0]}, {together[2].get(), bad, false, &out[2]}};
+  EXPECT_FALSE(decode_batch(items).ok());
+  EXPECT_EQ(together[0]->n_past(), 5u);
+}
+
 TEST(ModelBehaviour, F16CacheStaysCloseToF32) {
   test::TempDir dir;
   auto model = load_fixture(dir, make_tiny_model({}));

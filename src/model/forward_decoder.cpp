@@ -1,0 +1,135 @@
+// The decoder forward pass shared by every causal architecture, over a batch
+// of sequences: projections run on all tokens together, attention per sequence.
+#include <algorithm>
+#include <cmath>
+
+#include "model/attention.h"
+#include "model/blocks.h"
+#include "model/context.h"
+#include "model/ops.h"
+
+namespace minnow {
+
+Status decode_batch(std::span<DecodeItem> items) {
+  if (items.empty()) return Status::success();
+  const Model& m = items[0].ctx->model();
+  const ModelHparams& h = m.hparams();
+  const ArchTraits& arch = m.traits();
+  if (arch.encoder) return invalid_argument("this is an encoder model: use embed, not decode");
+  uint32_t n = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (&items[i].ctx->model() != &m) return invalid_argument("a batch must use one model");
+    for (size_t j = 0; j < i; ++j)
+      if (items[j].ctx == items[i].ctx) return invalid_argument("a sequence appears twice in one batch");
+    MINNOW_TRY(items[i].ctx->check_tokens(items[i].tokens));
+    n += uint32_t(items[i].tokens.size());
+  }
+  const uint32_t E = h.n_embd, QD = h.q_dim(), KD = h.kv_dim();
+
+  // Token t of the batch belongs to item owner[t] at position pos[t].
+  std::vector<uint32_t> owner(n), pos(n), first_of(items.size());
+  for (uint32_t i = 0, t = 0; i < items.size(); ++i) {
+    first_of[i] = t;
+    for (size_t j = 0; j < items[i].tokens.size(); ++j, ++t) {
+      owner[t] = i;
+      pos[t] = items[i].ctx->n_past() + uint32_t(j);
+    }
+  }
+
+  // [n][n_embd] residual stream
+  std::vector<float> x(size_t(n) * E);
+  for (uint32_t t = 0; t < n; ++t) {
+    const auto& it = items[owner[t]];
+    dequantize_row(m.global(Role::kTokEmbd), uint64_t(it.tokens[t - first_of[owner[t]]]), &x[size_t(t) * E]);
+  }
+  if (arch.scale_embd)
+    for (auto& v : x) v *= std::sqrt(float(E));
+
+  const float* freq_factors = nullptr;
+  if (const auto& f = m.global(Role::kRopeFreqs)) freq_factors = f.f32();
+  if (const auto& f = m.global(Role::kRopeFactorsShort)) freq_factors = f.f32();  // short: ctx within training
+  const ops::RopeStyle rope_style = arch.rope == RopeKind::kNorm ? ops::RopeStyle::kNorm : ops::RopeStyle::kNeox;
+
+  AttentionParams ap;
+  ap.n_head = h.n_head;
+  ap.n_head_kv = h.n_head_kv;
+  ap.head_dim = h.head_dim;
+  ap.scale = 1.0f / std::sqrt(float(h.head_dim));
+  ap.softcap = h.attn_softcap;
+  ap.causal = true;
+
+  std::vector<float> cur, q, k, v, qkv, attn(size_t(n) * QD), o;
+  for (uint32_t il = 0; il < h.n_layer; ++il) {
+    auto L = [&](Role r) -> const TensorRef& { return m.layer(il, r); };
+    cur = x;
+    blocks::norm(arch.norm, cur.data(), n, E, L(Role::kAttnNorm), L(Role::kAttnNormB), h.norm_eps);
+    if (L(Role::kQkv)) {  // fused rows [Q; K; V]
+      blocks::linear(L(Role::kQkv), L(Role::kQkvB), cur.data(), n, qkv);
+      const size_t w = QD + 2 * KD;
+      q.resize(size_t(n) * QD);
+      k.resize(size_t(n) * KD);
+      v.resize(size_t(n) * KD);
+      for (size_t t = 0; t < n; ++t) {
+        std::copy_n(&qkv[t * w], QD, &q[t * QD]);
+        std::copy_n(&qkv[t * w + QD], KD, &k[t * KD]);
+        std::copy_n(&qkv[t * w + QD + KD], KD, &v[t * KD]);
+      }
+    } else {
+      blocks::linear(L(Role::kQ), L(Role::kQB), cur.data(), n, q);
+      blocks::linear(L(Role::kK), L(Role::kKB), cur.data(), n, k);
+      blocks::linear(L(Role::kV), L(Role::kVB), cur.data(), n, v);
+    }
+    for (uint32_t t = 0; t < n; ++t) {
+      if (arch.rope != RopeKind::kNone) {
+        ops::rope(&q[size_t(t) * QD], h.n_head, h.head_dim, h.rope_dim, pos[t], h.rope_freq_base, h.rope_freq_scale,
+                  freq_factors, rope_style);
+        ops::rope(&k[size_t(t) * KD], h.n_head_kv, h.head_dim, h.rope_dim, pos[t], h.rope_freq_base,
+                  h.rope_freq_scale, freq_factors, rope_style);
+      }
+      items[owner[t]].ctx->kv_.store(il, pos[t], &k[size_t(t) * KD], &v[size_t(t) * KD]);
+    }
+    const bool swa = h.sliding_window > 0 &&
+                     (arch.swa == SwaLayers::kAll || (arch.swa == SwaLayers::kEven && il % 2 == 0));
+    ap.window = swa ? h.sliding_window : 0;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const size_t t0 = first_of[i];
+      attention(ap, &q[t0 * QD], uint32_t(items[i].tokens.size()), items[i].ctx->n_past(), items[i].ctx->kv_, il,
+                &attn[t0 * QD]);
+    }
+    blocks::linear(L(Role::kO), L(Role::kOB), attn.data(), n, o);
+    if (arch.post_norms) blocks::norm(arch.norm, o.data(), n, E, L(Role::kPostAttnNorm), {}, h.norm_eps);
+    ops::add(x.data(), o.data(), x.size());
+
+    cur = x;
+    blocks::norm(arch.norm, cur.data(), n, E, L(Role::kFfnNorm), L(Role::kFfnNormB), h.norm_eps);
+    std::vector<float> f = blocks::ffn(arch.ffn, L(Role::kGate), L(Role::kUp), L(Role::kUpB), L(Role::kDown),
+                                       L(Role::kDownB), cur.data(), n, h.n_ff);
+    if (arch.post_norms) blocks::norm(arch.norm, f.data(), n, E, L(Role::kPostFfnNorm), {}, h.norm_eps);
+    ops::add(x.data(), f.data(), x.size());
+  }
+  for (auto& it : items) it.ctx->kv_.set_n_past(it.ctx->n_past() + uint32_t(it.tokens.size()));
+
+  // Only the rows asked for go through the (large) output projection.
+  std::vector<float> rows;
+  std::vector<uint32_t> n_rows(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    const uint32_t len = uint32_t(items[i].tokens.size());
+    const uint32_t skip = items[i].all_logits ? 0 : len - 1;
+    n_rows[i] = len - skip;
+    const float* from = &x[size_t(first_of[i] + skip) * E];
+    rows.insert(rows.end(), from, from + size_t(n_rows[i]) * E);
+  }
+  const uint32_t total_rows = uint32_t(rows.size() / E);
+  std::vector<float> logits;
+  blocks::norm(arch.norm, rows.data(), total_rows, E, m.global(Role::kOutputNorm), m.global(Role::kOutputNormB),
+               h.norm_eps);
+  blocks::linear(m.output(), {}, rows.data(), total_rows, logits);
+  if (h.final_softcap > 0.0f) ops::softcap(logits.data(), logits.size(), h.final_softcap);
+  const size_t V = h.n_vocab;
+  for (size_t i = 0, r = 0; i < items.size(); r += n_rows[i], ++i)
+    if (items[i].logits)
+      items[i].logits->assign(logits.begin() + long(r * V), logits.begin() + long((r + n_rows[i]) * V));
+  return Status::success();
+}
+
+}  // namespace minnow
