@@ -13,7 +13,7 @@ namespace minnow {
 struct TinyModelSpec {
   std::string arch = "llama";
   std::string name = "minnow-demo (random weights)";
-  uint32_t n_vocab = 256;
+  uint32_t n_vocab = 288;  // 5 specials + 256 bytes + fillers
   uint32_t n_embd = 64;
   uint32_t n_ff = 128;
   uint32_t n_layer = 2;
@@ -23,7 +23,11 @@ struct TinyModelSpec {
   uint64_t seed = 42;
 };
 
-// Llama-layout weights (F32) with byte-level tokenizer metadata.
+// The ChatML template the tiny model carries.
+extern const char kTinyChatTemplate[];
+
+// Llama-layout weights (F32) with an SPM byte-fallback vocabulary and a
+// ChatML chat template.
 GgufWriter make_tiny_model(const TinyModelSpec& spec);
 
 }  // namespace minnow

@@ -19,7 +19,7 @@ TEST(InspectCli, HumanTableShowsSummaryMetadataAndTensors) {
   EXPECT_NE(r.out.find("architecture:  llama"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("32.00 bits per weight"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("llama.block_count"), std::string::npos);
-  EXPECT_NE(r.out.find("[str x 256] \"<0x00>\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[str x 288] \"<unk>\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("blk.1.ffn_down.weight"), std::string::npos);
   EXPECT_NE(r.out.find("[128, 64]"), std::string::npos);
 }

@@ -156,7 +156,7 @@ TEST_F(SchedulerTest, StopTokensEndGeneration) {
   std::vector<int32_t> got;
   std::promise<GenerationOutcome> done;
   r.on_token = [&](int32_t t, std::span<const float> logits) {
-    EXPECT_EQ(logits.size(), 256u);
+    EXPECT_EQ(logits.size(), 288u);
     got.push_back(t);
     return true;
   };
@@ -176,7 +176,7 @@ TEST_F(SchedulerTest, RejectsWhatCannotRun) {
   GenerationRequest r;
   r.prompt = std::vector<int32_t>(16, 5);
   EXPECT_EQ(s->submit(r).error().code(), ErrorCode::kOutOfRange);
-  r.prompt = {300};
+  r.prompt = {300000};
   EXPECT_EQ(s->submit(r).error().field(), "prompt");
   r.prompt = {};
   EXPECT_FALSE(s->submit(r).ok());

@@ -91,9 +91,9 @@ TEST(ModelBehaviour, BadTokensAndFullContextFailWithoutSideEffects) {
   auto model = load_fixture(dir, make_tiny_model({}));
   ASSERT_TRUE(model);
   auto ctx = std::move(*InferenceContext::create(model, {4, KvType::kF16}));
-  auto bad = ctx->decode(std::vector<int32_t>{1, 256});
+  auto bad = ctx->decode(std::vector<int32_t>{1, 288});
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.error().to_string().find("token id 256 at index 1 is outside the vocabulary [0, 256)"),
+  EXPECT_NE(bad.error().to_string().find("token id 288 at index 1 is outside the vocabulary [0, 288)"),
             std::string::npos);
   EXPECT_FALSE(ctx->decode(std::vector<int32_t>{-1}).ok());
   EXPECT_FALSE(ctx->decode(std::vector<int32_t>{}).ok());
@@ -147,10 +147,10 @@ TEST(LogitsCli, WritesAllRowsAndPrintsGreedyIds) {
   ASSERT_TRUE(make_tiny_model({}).write(path).ok());
   auto r = test::run_minnow({"logits", "-m", path, "--tokens", "1 2 3", "-o", dir.file("l.f32"), "--greedy", "4"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(std::filesystem::file_size(dir.file("l.f32")), 3u * 256u * 4u);
+  EXPECT_EQ(std::filesystem::file_size(dir.file("l.f32")), 3u * 288u * 4u);
   int count = 0;
   std::istringstream in(r.out);
-  for (int id; in >> id; ++count) EXPECT_TRUE(id >= 0 && id < 256);
+  for (int id; in >> id; ++count) EXPECT_TRUE(id >= 0 && id < 288);
   EXPECT_EQ(count, 4);
   r = test::run_minnow({"logits", "-m", path, "--tokens", "1 x"});
   EXPECT_EQ(r.exit_code, 1);
