@@ -1,0 +1,132 @@
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "tokenizer/pretokenizer.h"
+
+#include <pcre2.h>
+
+#include "tokenizer/utf8.h"
+
+namespace minnow {
+
+// Owns one compiled pattern. Immutable after construction, so shared freely
+// between threads (match data is per call).
+class CompiledRegex {
+ public:
+  explicit CompiledRegex(pcre2_code* code) : code_(code) {}
+  ~CompiledRegex() { pcre2_code_free(code_); }
+  CompiledRegex(const CompiledRegex&) = delete;
+  CompiledRegex& operator=(const CompiledRegex&) = delete;
+  const pcre2_code* code() const { return code_; }
+
+ private:
+  pcre2_code* code_;
+};
+
+namespace {
+
+// Per-thread match state: the JIT stack is sized for long whitespace runs,
+// and the match limit turns a pathological backtrack into an error instead
+// of a hang.
+struct MatchScratch {
+  pcre2_match_context* context = nullptr;
+  pcre2_jit_stack* stack = nullptr;
+  pcre2_match_data* data = nullptr;
+  MatchScratch() {
+    context = pcre2_match_context_create(nullptr);
+    stack = pcre2_jit_stack_create(32 * 1024, 4 * 1024 * 1024, nullptr);
+    if (context && stack) pcre2_jit_stack_assign(context, nullptr, stack);
+    if (context) pcre2_set_match_limit(context, 50'000'000);
+    data = pcre2_match_data_create(1, nullptr);
+  }
+  ~MatchScratch() {
+    pcre2_match_data_free(data);
+    pcre2_jit_stack_free(stack);
+    pcre2_match_context_free(context);
+  }
+};
+
+MatchScratch& scratch() {
+  thread_local MatchScratch s;
+  return s;
+}
+
+std::string pcre2_message(int code) {
+  PCRE2_UCHAR buf[256];
+  pcre2_get_error_message(code, buf, sizeof buf);
+  return reinterpret_cast<const char*>(buf);
+}
+
+Status split_piece(const CompiledRegex& re, std::string_view piece, std::vector<std::string_view>& out) {
+  MatchScratch& s = scratch();
+  if (!s.data || !s.context) return resource_limit("cannot allocate regex match state");
+  const auto* subject = reinterpret_cast<PCRE2_SPTR>(piece.data());
+  size_t pos = 0;
+  size_t gap_start = 0;
+  while (pos <= piece.size()) {
+    const int rc = pcre2_match(re.code(), subject, piece.size(), pos, 0, s.data, s.context);
+    if (rc == PCRE2_ERROR_NOMATCH) break;
+    if (rc < 0) return resource_limit("pre-tokenizer regex failed: " + pcre2_message(rc));
+    const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(s.data);
+    const size_t begin = ov[0], end = ov[1];
+    if (end <= begin) {  // empty match: step one character and retry
+      if (begin >= piece.size()) break;
+      const size_t len = utf8::sequence_length(piece.substr(begin));
+      pos = begin + (len ? len : 1);
+      continue;
+    }
+    if (begin > gap_start) out.push_back(piece.substr(gap_start, begin - gap_start));
+    out.push_back(piece.substr(begin, end - begin));
+    pos = gap_start = end;
+  }
+  if (gap_start < piece.size()) out.push_back(piece.substr(gap_start));
+  return Status::success();
+}
+
+}  // namespace
+
+Expected<Pretokenizer> Pretokenizer::from_name(std::string_view pre) {
+  bool known = false;
+  std::vector<std::string> patterns = pretokenizer_patterns(pre, &known);
+  if (!known)
+    return unsupported("unknown pre-tokenizer '" + std::string(pre) +
+                       "' (known: default, gpt-2, phi-2, llama3, llama-bpe, qwen2, starcoder, deepseek-llm, "
+                       "deepseek-coder, falcon and their aliases)")
+        .with_field("tokenizer.ggml.pre");
+  return from_regexes(patterns);
+}
+
+Expected<Pretokenizer> Pretokenizer::from_regexes(const std::vector<std::string>& patterns) {
+  Pretokenizer p;
+  for (const std::string& pattern : patterns) {
+    int err = 0;
+    PCRE2_SIZE err_offset = 0;
+    // MATCH_INVALID_UTF: invalid bytes never match and end up in gap pieces,
+    // which byte-level BPE then encodes byte by byte.
+    pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                                     PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY,
+                                     &err, &err_offset, nullptr);
+    if (!code)
+      return invalid_argument("pre-tokenizer regex does not compile: " + pcre2_message(err) + " in '" + pattern + "'")
+          .with_offset(err_offset);
+    auto compiled = std::make_shared<const CompiledRegex>(code);
+    // JIT is an optimisation: the interpreter gives identical results.
+    pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+    p.regexes_.push_back(std::move(compiled));
+  }
+  return p;
+}
+
+Status Pretokenizer::split(std::string_view text, std::vector<std::string_view>& out) const {
+  out.clear();
+  if (text.empty()) return Status::success();
+  out.push_back(text);
+  std::vector<std::string_view> next;
+  for (const auto& re : regexes_) {
+    next.clear();
+    next.reserve(out.size() * 2);
+    for (std::string_view piece : out) MINNOW_TRY(split_piece(*re, piece, next));
+    out.swap(next);
+  }
+  return Status::success();
+}
+
+}  // namespace minnow
