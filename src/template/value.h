@@ -1,0 +1,119 @@
+// The values a chat template computes with. They mirror the Python objects
+// Jinja would see: none, bool, int, float, str, list/tuple, dict (insertion
+// ordered), callables (macros, builtins, bound methods), namespace() objects,
+// plus Jinja's Undefined. Containers are shared and immutable (Hugging Face
+// renders with ImmutableSandboxedEnvironment), so copying a Value is cheap.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace minnow::tmpl {
+
+class Value;
+class Interpreter;
+struct SourcePos;
+
+struct ListData {
+  std::vector<Value> items;
+  bool is_tuple = false;  // only changes how str() prints it: (a, b) vs [a, b]
+  uint32_t depth = 1;     // nesting depth, bounded so printing cannot overflow the stack
+};
+
+struct DictData {
+  std::vector<std::pair<Value, Value>> entries;  // insertion order, unique keys
+  uint32_t depth = 1;
+  const Value* find(const Value& key) const;
+};
+
+// namespace(): the one mutable object templates may change ({% set ns.x = ... %}).
+struct NamespaceData {
+  DictData attrs;
+};
+
+struct CallArgs {
+  std::vector<Value> positional;
+  std::vector<std::pair<std::string, Value>> keyword;
+};
+
+class Callable {
+ public:
+  virtual ~Callable() = default;
+  virtual Value call(Interpreter& interp, CallArgs& args, const SourcePos& pos) const = 0;
+  virtual std::string describe() const = 0;  // for str() and error messages
+};
+
+enum class ValueKind { kUndefined, kNone, kBool, kInt, kFloat, kString, kList, kDict, kNamespace, kCallable };
+
+class Value {
+ public:
+  Value() = default;  // Undefined
+  static Value none() { return Value(Storage(std::in_place_index<1>, NoneTag{})); }
+  static Value boolean(bool b) { return Value(Storage(std::in_place_index<2>, b)); }
+  static Value integer(int64_t i) { return Value(Storage(std::in_place_index<3>, i)); }
+  static Value number(double d) { return Value(Storage(std::in_place_index<4>, d)); }
+  static Value string(std::string s);
+  static Value list(std::vector<Value> items, bool is_tuple = false);
+  static Value dict(std::vector<std::pair<Value, Value>> entries);  // later duplicates win
+  static Value namespace_object(std::shared_ptr<NamespaceData> ns);
+  static Value callable(std::shared_ptr<const Callable> fn);
+
+  ValueKind kind() const { return static_cast<ValueKind>(v_.index()); }
+  bool is_undefined() const { return kind() == ValueKind::kUndefined; }
+  bool is_none() const { return kind() == ValueKind::kNone; }
+  bool is_bool() const { return kind() == ValueKind::kBool; }
+  bool is_int() const { return kind() == ValueKind::kInt; }
+  bool is_float() const { return kind() == ValueKind::kFloat; }
+  bool is_number() const { return is_int() || is_float() || is_bool(); }  // Python: bool is an int
+  bool is_string() const { return kind() == ValueKind::kString; }
+  bool is_list() const { return kind() == ValueKind::kList; }
+  bool is_dict() const { return kind() == ValueKind::kDict; }
+  bool is_namespace() const { return kind() == ValueKind::kNamespace; }
+  bool is_callable() const { return kind() == ValueKind::kCallable; }
+
+  bool as_bool() const { return std::get<2>(v_); }
+  int64_t as_int() const { return is_bool() ? int64_t(as_bool()) : std::get<3>(v_); }
+  double as_double() const;  // int, bool or float
+  const std::string& as_string() const { return *std::get<5>(v_); }
+  const ListData& as_list() const { return *std::get<6>(v_); }
+  const DictData& as_dict() const { return *std::get<7>(v_); }
+  NamespaceData& as_namespace() const { return *std::get<8>(v_); }
+  const Callable& as_callable() const { return *std::get<9>(v_); }
+
+  // Python truthiness; Undefined is false.
+  bool truthy() const;
+  // Nesting depth of containers (1 for scalars).
+  uint32_t depth() const;
+
+ private:
+  struct NoneTag {};
+  using Storage = std::variant<std::monostate, NoneTag, bool, int64_t, double,
+                               std::shared_ptr<const std::string>, std::shared_ptr<const ListData>,
+                               std::shared_ptr<const DictData>, std::shared_ptr<NamespaceData>,
+                               std::shared_ptr<const Callable>>;
+  explicit Value(Storage v) : v_(std::move(v)) {}
+  Storage v_;
+};
+
+// Python `==` (1 == 1.0 == True; dicts compare without order; list != tuple).
+bool values_equal(const Value& a, const Value& b);
+// Python type name, for error messages: "str", "int", "NoneType", ...
+const char* type_name(const Value& v);
+
+// Python str(): strings as is, True/False/None, floats as repr, containers as repr.
+std::string to_python_str(const Value& v);
+// Python repr(): quotes strings the way Python does.
+std::string to_python_repr(const Value& v);
+// Python float repr: shortest round-trip digits, "1.0", "1e+16", "inf", "nan".
+std::string python_float_repr(double d);
+
+// Containers deeper than this cannot be built; keeps recursion in printing,
+// comparing and destroying values bounded whatever a template does.
+inline constexpr uint32_t kMaxValueDepth = 256;
+
+}  // namespace minnow::tmpl
