@@ -1,6 +1,13 @@
 // `minnow quantize` end to end: a fixture model from gguf/tiny_model.h into
 // every TYPE, read back by the GGUF reader and by `minnow inspect`.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include <cmath>
 #include <filesystem>
@@ -168,6 +175,50 @@ TEST_F(QuantizeCli, InspectDequantWorksForQuantizedTensors) {
   auto r = test::run_minnow({"inspect", out, "--tensor", "blk.0.ffn_up.weight", "--dequant", dump});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(fs::file_size(dump), 256u * 256u * 4u);
+}
+
+TEST(QuantizeCliConformance, InspectDequantMatchesLlamaCppForEveryConformanceType) {
+  MINNOW_REQUIRE_CONFORMANCE();
+  const fs::path dir = test::conformance_dir() / "quant";
+  test::TempDir tmp;
+  for (const char* type : {"F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K",
+                           "Q6_K", "IQ4_NL", "IQ4_XS"}) {
+    const std::string out = tmp.file(std::string(type) + ".f32");
+    auto r = test::run_minnow({"inspect", (dir / (std::string(type) + ".gguf")).string(), "--tensor", "tensor",
+                               "--dequant", out});
+    ASSERT_EQ(r.exit_code, 0) << type << ": " << r.err;
+    EXPECT_EQ(*read_file(out), *read_file((dir / (std::string(type) + ".dequant.f32")).string())) << type;
+  }
+}
+
+// Ctrl-C in the middle of a tensor: the run stops, and neither OUT nor its
+// temp file is left behind.
+TEST(QuantizeCliInterrupt, CtrlCLeavesNoOutputBehind) {
+  test::TempDir dir;
+  const std::string in = dir.file("big.gguf"), out = dir.file("big-iq4.gguf");
+  std::vector<float> values(2048 * 2048);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = std::sin(float(i) * 0.37f);
+  GgufWriter w;
+  ASSERT_TRUE(w.add_f32_tensor("blk.0.attn_q.weight", {2048, 2048}, values).ok());
+  ASSERT_TRUE(w.write(in).ok());
+
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int devnull = open("/dev/null", O_RDWR);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    execl(MINNOW_BINARY, MINNOW_BINARY, "quantize", in.c_str(), out.c_str(), "IQ4_XS", "-t", "1", (char*)nullptr);
+    _exit(127);
+  }
+  // The temp file appears after the interrupt handler is installed.
+  for (int i = 0; i < 2000 && !fs::exists(out + ".tmp"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) GTEST_SKIP() << "finished before the interrupt arrived";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << "status " << status;
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_FALSE(fs::exists(out + ".tmp"));
 }
 
 }  // namespace
