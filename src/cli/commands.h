@@ -20,5 +20,6 @@ void add_inspect_command(CLI::App& app, RunFn& run);
 void add_demo_command(CLI::App& app, RunFn& run);
 void add_logits_command(CLI::App& app, RunFn& run);
 void add_run_command(CLI::App& app, RunFn& run);
+void add_quantize_command(CLI::App& app, RunFn& run);
 
 }  // namespace minnow::cli

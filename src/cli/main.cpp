@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   add_demo_command(app, run);
   add_run_command(app, run);
   add_logits_command(app, run);
+  add_quantize_command(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -107,9 +107,9 @@ void quantize_q4_0(const float* x, uint8_t* dst, size_t n_blocks) {
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     b.d = float_to_fp16(d);
     for (int j = 0; j < kHalf; ++j) {
-      // +8.5 then truncation = round half up into [0, 16]; 16 only for the extreme.
-      const int q0 = std::min(15, int(int8_t(x[j] * id + 8.5f)));
-      const int q1 = std::min(15, int(int8_t(x[j + kHalf] * id + 8.5f)));
+      // +8.5 then truncation = round half up; 16 (the extreme) clamps to 15.
+      const int q0 = truncate_clamped(x[j] * id + 8.5f, 0, 15);
+      const int q1 = truncate_clamped(x[j + kHalf] * id + 8.5f, 0, 15);
       b.qs[j] = uint8_t(q0 | (q1 << 4));
     }
     store_block(dst, b);
@@ -126,8 +126,8 @@ void quantize_q4_1(const float* x, uint8_t* dst, size_t n_blocks) {
     b.d = float_to_fp16(d);
     b.m = float_to_fp16(min);
     for (int j = 0; j < kHalf; ++j) {
-      const int q0 = std::min(15, int(int8_t((x[j] - min) * id + 0.5f)));
-      const int q1 = std::min(15, int(int8_t((x[j + kHalf] - min) * id + 0.5f)));
+      const int q0 = truncate_clamped((x[j] - min) * id + 0.5f, 0, 15);
+      const int q1 = truncate_clamped((x[j + kHalf] - min) * id + 0.5f, 0, 15);
       b.qs[j] = uint8_t(q0 | (q1 << 4));
     }
     store_block(dst, b);
@@ -142,8 +142,8 @@ void quantize_q5_0(const float* x, uint8_t* dst, size_t n_blocks) {
     b.d = float_to_fp16(d);
     uint32_t qh = 0;
     for (int j = 0; j < kHalf; ++j) {
-      const int q0 = std::min(31, int(int8_t(x[j] * id + 16.5f)));
-      const int q1 = std::min(31, int(int8_t(x[j + kHalf] * id + 16.5f)));
+      const int q0 = truncate_clamped(x[j] * id + 16.5f, 0, 31);
+      const int q1 = truncate_clamped(x[j + kHalf] * id + 16.5f, 0, 31);
       b.qs[j] = uint8_t((q0 & 0x0f) | ((q1 & 0x0f) << 4));
       qh |= uint32_t((q0 & 0x10) >> 4) << j;
       qh |= uint32_t((q1 & 0x10) >> 4) << (j + kHalf);
@@ -164,8 +164,8 @@ void quantize_q5_1(const float* x, uint8_t* dst, size_t n_blocks) {
     b.m = float_to_fp16(min);
     uint32_t qh = 0;
     for (int j = 0; j < kHalf; ++j) {
-      const int q0 = std::min(31, int(uint8_t((x[j] - min) * id + 0.5f)));
-      const int q1 = std::min(31, int(uint8_t((x[j + kHalf] - min) * id + 0.5f)));
+      const int q0 = truncate_clamped((x[j] - min) * id + 0.5f, 0, 31);
+      const int q1 = truncate_clamped((x[j + kHalf] - min) * id + 0.5f, 0, 31);
       b.qs[j] = uint8_t((q0 & 0x0f) | ((q1 & 0x0f) << 4));
       qh |= uint32_t((q0 & 0x10) >> 4) << j;
       qh |= uint32_t((q1 & 0x10) >> 4) << (j + kHalf);
@@ -183,7 +183,7 @@ void quantize_q8_0(const float* x, uint8_t* dst, size_t n_blocks) {
     const float d = amax / 127.0f;
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
     b.d = float_to_fp16(d);
-    for (int j = 0; j < kQK; ++j) b.qs[j] = int8_t(std::round(x[j] * id));
+    for (int j = 0; j < kQK; ++j) b.qs[j] = int8_t(truncate_clamped(std::round(x[j] * id), -127, 127));
     store_block(dst, b);
   }
 }

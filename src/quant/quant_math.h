@@ -21,6 +21,16 @@ inline int nearest_int(float x) {
 
 inline int clamp_int(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
+// C's float-to-int truncation, clamped to [lo, hi] first. The legacy encoders
+// truncate after adding 0.5; with finite but denormal inputs the inverse
+// scale can overflow to inf and a plain cast of inf or NaN is undefined.
+// For in-range values this is exactly the cast ggml does.
+inline int truncate_clamped(float v, int lo, int hi) {
+  if (!(v >= float(lo))) return lo;  // also NaN
+  if (v >= float(hi)) return hi;
+  return int(v);
+}
+
 // Scales are stored as halves and the decoder sees the rounded value; the
 // encoders round-trip them through the same conversion.
 inline float half_round_trip(float x) { return fp16_to_float(float_to_fp16(x)); }
