@@ -20,6 +20,8 @@ void add_inspect_command(CLI::App& app, RunFn& run);
 void add_demo_command(CLI::App& app, RunFn& run);
 void add_logits_command(CLI::App& app, RunFn& run);
 void add_run_command(CLI::App& app, RunFn& run);
+void add_embed_command(CLI::App& app, RunFn& run);
+void add_perplexity_command(CLI::App& app, RunFn& run);
 void add_quantize_command(CLI::App& app, RunFn& run);
 
 }  // namespace minnow::cli

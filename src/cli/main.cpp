@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   add_demo_command(app, run);
   add_run_command(app, run);
   add_logits_command(app, run);
+  add_embed_command(app, run);
+  add_perplexity_command(app, run);
   add_quantize_command(app, run);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,87 @@
+// run, embed and perplexity as a user calls them.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "gguf/tiny_model.h"
+#include "support/run_command.h"
+#include "support/test_paths.h"
+
+namespace minnow {
+namespace {
+
+class GenerateCli : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(make_tiny_model({}).write(model_).ok()); }
+  test::TempDir dir_;
+  std::string model_ = dir_.file("tiny.gguf");
+};
+
+TEST_F(GenerateCli, OneShotRunIsReproducibleWithASeed) {
+  auto a = test::run_minnow({"run", "-m", model_, "-p", "Hello", "-n", "12", "--temp", "0.9", "--seed", "5"});
+  auto b = test::run_minnow({"run", "-m", model_, "-p", "Hello", "-n", "12", "--temp", "0.9", "--seed", "5"});
+  auto c = test::run_minnow({"run", "-m", model_, "-p", "Hello", "-n", "12", "--temp", "0.9", "--seed", "6"});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_FALSE(a.out.empty());
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_NE(a.out, c.out);
+}
+
+TEST_F(GenerateCli, RunRejectsBadInput) {
+  auto r = test::run_minnow({"run", "-m", model_, "-p", "x", "-n", "-5"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "minnow: error: -n: must be in 0..1048576\n");
+  r = test::run_minnow({"run", "-m", model_, "-p", std::string(600, 'a'), "--ctx", "64"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("the context holds 64"), std::string::npos) << r.err;
+  r = test::run_minnow({"run", "-m", model_, "-p", "x", "--temp", "-1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("temperature"), std::string::npos);
+  TinyModelSpec odd;
+  odd.arch = "rwkv6";
+  ASSERT_TRUE(make_tiny_model(odd).write(dir_.file("rwkv.gguf")).ok());
+  r = test::run_minnow({"run", "-m", dir_.file("rwkv.gguf"), "-p", "x"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("architecture 'rwkv6' is not supported"), std::string::npos) << r.err;
+}
+
+TEST_F(GenerateCli, InteractiveChatReadsTurnsUntilExit) {
+  // stdin is /dev/null in run_minnow: end of input ends the chat cleanly.
+  auto r = test::run_minnow({"run", "-m", model_, "-n", "4"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST_F(GenerateCli, PerplexityReportsAFiniteValue) {
+  std::ofstream(dir_.file("text.txt")) << std::string(2000, 'a') + " the quick brown fox";
+  auto r = test::run_minnow({"perplexity", "-m", model_, "-f", dir_.file("text.txt"), "--ctx", "64"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  double ppl = 0;
+  ASSERT_EQ(std::sscanf(r.out.c_str(), "PPL = %lf", &ppl), 1) << r.out;
+  EXPECT_TRUE(std::isfinite(ppl) && ppl > 1.0);
+  std::ofstream(dir_.file("short.txt")) << "hi";
+  r = test::run_minnow({"perplexity", "-m", model_, "-f", dir_.file("short.txt")});
+  EXPECT_EQ(r.exit_code, 1);
+}
+
+TEST(EmbedCli, BertEmbeddingIsUnitLength) {
+  MINNOW_REQUIRE_CONFORMANCE();
+  const auto model = (test::conformance_dir() / "models" / "bert-tiny-F32.gguf").string();
+  auto r = test::run_minnow({"embed", "-m", model, "--text", "hello world"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto v = j["embedding"].get<std::vector<double>>();
+  ASSERT_EQ(v.size(), 256u);
+  double norm = 0;
+  for (double x : v) norm += x * x;
+  EXPECT_NEAR(norm, 1.0, 1e-4);
+  test::TempDir dir;
+  ASSERT_TRUE(make_tiny_model({}).write(dir.file("t.gguf")).ok());
+  r = test::run_minnow({"embed", "-m", dir.file("t.gguf"), "--text", "x"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("embeddings need an embedding model"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace minnow

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# minnow run as a person uses it: in a terminal (tmux), type a question, see
+# streamed text, stop an answer with Ctrl-C, leave with /exit.
+set -euo pipefail
+MINNOW=$1
+command -v tmux >/dev/null || { echo "tmux not installed; skipping"; exit 0; }
+work=$(mktemp -d)
+session="minnow-e2e-$$"
+trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$work"' EXIT
+"$MINNOW" demo --out "$work/demo.gguf" >/dev/null
+tmux new-session -d -s "$session" -x 120 -y 40 \
+  "$MINNOW run -m $work/demo.gguf -n 60000 --ctx 65536 --temp 0.8; echo EXIT=\$? > $work/exit; sleep 30"
+wait_for() {  # pattern, seconds
+  for _ in $(seq 1 $(( $2 * 10 ))); do
+    tmux capture-pane -p -t "$session" | grep -q -- "$1" && return 0
+    sleep 0.1
+  done
+  echo "timed out waiting for: $1"; tmux capture-pane -p -t "$session"; exit 1
+}
+wait_for "/exit or Ctrl-D" 20
+tmux send-keys -t "$session" "Tell me a story" Enter
+sleep 1
+tmux send-keys -t "$session" C-c            # stop the (long) answer, not the program
+wait_for "\[stopped\]" 20
+tmux send-keys -t "$session" "/exit" Enter
+for _ in $(seq 1 100); do [[ -f $work/exit ]] && break; sleep 0.1; done
+[[ "$(cat "$work/exit")" == "EXIT=0" ]] || { echo "bad exit: $(cat "$work/exit" 2>/dev/null)"; exit 1; }
+echo "run_tmux: ok"
