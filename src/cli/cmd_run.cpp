@@ -98,6 +98,10 @@ int run_chat(const RunOptions& o) {
                                                                o.model.kv_type == "f32" ? KvType::kF32 : KvType::kF16});
   if (!lm_ctx.ok()) return report_error(lm_ctx.error());
   chat.ctx = std::move(*lm_ctx);
+  std::fprintf(stderr, "minnow: %s: %s, weights %.1f MiB (mapped), KV cache %.1f MiB (%s, %u tokens)\n",
+               o.model.model.c_str(), chat.tm->model().hparams().arch.c_str(),
+               double(chat.tm->model().weight_bytes()) / 1048576.0, double(chat.ctx->kv_bytes()) / 1048576.0,
+               o.model.kv_type.c_str(), chat.ctx->n_ctx());
   if (!o.system.empty()) chat.messages.push_back({{"role", "system"}, {"content", o.system}});
   install_sigint();
 

@@ -27,6 +27,8 @@ TEST_F(GenerateCli, OneShotRunIsReproducibleWithASeed) {
   EXPECT_FALSE(a.out.empty());
   EXPECT_EQ(a.out, b.out);
   EXPECT_NE(a.out, c.out);
+  // K and V: 2 layers x 512 positions x 32 dims x 2 bytes each = 0.125 MiB
+  EXPECT_NE(a.err.find("KV cache 0.1 MiB (f16, 512 tokens)"), std::string::npos) << a.err;
 }
 
 TEST_F(GenerateCli, RunRejectsBadInput) {
