@@ -20,6 +20,7 @@ void add_inspect_command(CLI::App& app, RunFn& run);
 void add_demo_command(CLI::App& app, RunFn& run);
 void add_logits_command(CLI::App& app, RunFn& run);
 void add_run_command(CLI::App& app, RunFn& run);
+void add_serve_command(CLI::App& app, RunFn& run);
 void add_embed_command(CLI::App& app, RunFn& run);
 void add_perplexity_command(CLI::App& app, RunFn& run);
 void add_quantize_command(CLI::App& app, RunFn& run);

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   add_inspect_command(app, run);
   add_demo_command(app, run);
   add_run_command(app, run);
+  add_serve_command(app, run);
   add_logits_command(app, run);
   add_embed_command(app, run);
   add_perplexity_command(app, run);
