@@ -1,5 +1,7 @@
 #include "server/http_server.h"
 
+#include <sys/socket.h>
+
 #include <thread>
 
 #include "server/server_state.h"
@@ -136,6 +138,13 @@ Status HttpServer::bind() {
   register_generation_routes(svr, st);
   register_info_routes(svr, st);
 
+  // Debian's cpp-httplib listens with a backlog of 5: a burst of clients
+  // would see dropped connections. Remember the socket and widen it below.
+  int listen_fd = -1;
+  svr.set_socket_options([&listen_fd](socket_t sock) {
+    httplib::default_socket_options(sock);
+    if (listen_fd < 0) listen_fd = sock;
+  });
   if (o.port == 0) {
     port_ = svr.bind_to_any_port(o.host);
     if (port_ <= 0) return io_error("cannot bind " + o.host);
@@ -143,6 +152,7 @@ Status HttpServer::bind() {
     if (!svr.bind_to_port(o.host, o.port)) return io_error("cannot bind " + o.host + ":" + std::to_string(o.port));
     port_ = o.port;
   }
+  if (listen_fd >= 0) ::listen(listen_fd, 1024);  // re-listening only resizes the queue
   impl_->reaper = std::thread([this] {
     while (!state_->shutting_down) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
