@@ -56,7 +56,7 @@ Expected<std::unique_ptr<FragmentEncoder>> SpmEncoder::create(const Vocab& vocab
   enc->byte_tokens_.fill(-1);
   enc->text_to_id_.reserve(vocab.tokens.size());
   for (size_t id = 0; id < vocab.tokens.size(); ++id) {
-    enc->text_to_id_.emplace(vocab.tokens[id], int32_t(id));  // first id wins on duplicates
+    enc->text_to_id_.insert(vocab.tokens[id], int32_t(id));  // first id wins on duplicates
     if (vocab.types[id] == TokenType::kByte) {
       const int b = parse_byte_token(vocab.tokens[id]);
       if (b >= 0 && enc->byte_tokens_[size_t(b)] < 0) enc->byte_tokens_[size_t(b)] = int32_t(id);
@@ -96,7 +96,7 @@ Status SpmEncoder::encode(std::string_view fragment, bool starts_segment, std::v
     if (left < 0 || right < 0) return;
     const Symbol& l = symbols[size_t(left)];
     const Symbol& r = symbols[size_t(right)];
-    const int32_t id = find_id(text_to_id_, std::string_view(text).substr(l.start, l.len + r.len));
+    const int32_t id = text_to_id_.find(std::string_view(text).substr(l.start, l.len + r.len));
     if (id < 0) return;
     queue.push({vocab_.scores[size_t(id)], l.start, l.len + r.len, left, right});
   };
@@ -119,7 +119,7 @@ Status SpmEncoder::encode(std::string_view fragment, bool starts_segment, std::v
   for (int32_t i = 0; i >= 0; i = symbols[size_t(i)].next) {
     const Symbol& s = symbols[size_t(i)];
     const std::string_view piece = std::string_view(text).substr(s.start, s.len);
-    const int32_t id = find_id(text_to_id_, piece);
+    const int32_t id = text_to_id_.find(piece);
     if (id >= 0) {
       out.push_back(id);
       continue;

@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "tokenizer/fragment_encoder.h"
-#include "tokenizer/token_map.h"
+#include "tokenizer/flat_tables.h"
 #include "tokenizer/vocab.h"
 
 namespace minnow {
@@ -21,7 +21,7 @@ class SpmEncoder final : public FragmentEncoder {
  private:
   explicit SpmEncoder(const Vocab& vocab) : vocab_(vocab) {}
   const Vocab& vocab_;
-  TokenMap text_to_id_;
+  TokenTable text_to_id_;
   std::array<int32_t, 256> byte_tokens_{};
 };
 
