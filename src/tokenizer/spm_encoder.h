@@ -13,6 +13,8 @@
 
 namespace minnow {
 
+struct SpmScratch;
+
 class SpmEncoder final : public FragmentEncoder {
  public:
   static Expected<std::unique_ptr<FragmentEncoder>> create(const Vocab& vocab);
@@ -20,7 +22,10 @@ class SpmEncoder final : public FragmentEncoder {
 
  private:
   explicit SpmEncoder(const Vocab& vocab) : vocab_(vocab) {}
+  void merge_segment(std::string_view text, SpmScratch& scratch, std::vector<int32_t>& out) const;
+
   const Vocab& vocab_;
+  bool split_at_spaces_ = false;
   TokenTable text_to_id_;
   std::array<int32_t, 256> byte_tokens_{};
 };
