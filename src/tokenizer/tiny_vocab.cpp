@@ -54,7 +54,7 @@ Vocab tiny_spm_vocab() {
   for (char c = 'A'; c <= 'Z'; ++c) add(v, std::string(1, c), TokenType::kNormal, -3.0f);
   // Higher score merges first.
   const std::pair<const char*, float> pieces[] = {
-      {"\xE2\x96\x81t", -0.5f}, {"he", -0.6f}, {"\xE2\x96\x81the", -0.1f}, {"\xE2\x96\x81a", -0.7f},
+      {"\xE2\x96\x81t", -0.5f}, {"he", -0.6f}, {"\xE2\x96\x81the", -0.1f}, {"\xE2\x96\x81" "a", -0.7f},
       {"in", -0.8f}, {"ing", -0.2f}, {"\xE2\x96\x81\xE2\x96\x81", -0.9f},
   };
   for (const auto& [text, score] : pieces) add(v, text, TokenType::kNormal, score);
