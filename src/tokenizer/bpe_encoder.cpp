@@ -1,5 +1,6 @@
 #include "tokenizer/bpe_encoder.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <queue>
 #include <utf8proc.h>
@@ -45,7 +46,36 @@ bool nfc(std::string_view text, std::string& out) {
   return true;
 }
 
+// Pre-tokens repeat (Zipf): remembering each thread's recent results skips
+// the merge loop for most words of prose and code. Per thread, so encoders
+// stay lock-free when shared; a different encoder on the thread resets it.
+struct WordCache {
+  uint64_t owner = 0;
+  TokenTable index;                                // word -> span number
+  std::vector<std::pair<uint32_t, uint32_t>> spans;  // (first, count) in ids
+  std::vector<int32_t> ids;
+};
+constexpr size_t kCacheMaxWord = 48;
+constexpr size_t kCacheMaxEntries = 1 << 15;
+
+void reset(WordCache& cache, uint64_t owner) {
+  cache.owner = owner;
+  cache.index.clear();
+  cache.spans.clear();
+  cache.ids.clear();
+}
+
+WordCache& word_cache(uint64_t owner) {
+  thread_local WordCache cache;
+  if (cache.owner != owner) reset(cache, owner);
+  return cache;
+}
+
+std::atomic<uint64_t> g_next_encoder_id{1};
+
 }  // namespace
+
+BpeEncoder::BpeEncoder(const Vocab& vocab) : vocab_(vocab), cache_owner_(g_next_encoder_id.fetch_add(1)) {}
 
 Expected<std::unique_ptr<FragmentEncoder>> BpeEncoder::create(const Vocab& vocab) {
   auto enc = std::unique_ptr<BpeEncoder>(new BpeEncoder(vocab));
@@ -180,7 +210,25 @@ Status BpeEncoder::encode(std::string_view text, bool starts_segment, std::vecto
   if (vocab_.normalize_nfc && nfc(text, normalized)) text = normalized;
   std::vector<std::string_view> words;
   if (Status s = pre_.split(text, words); !s.ok()) return std::move(s).error().with_file(vocab_.name);
-  for (std::string_view word : words) encode_word(word, out);
+  WordCache& cache = word_cache(cache_owner_);
+  for (std::string_view word : words) {
+    if (word.size() < 2 || word.size() > kCacheMaxWord) {
+      encode_word(word, out);
+      continue;
+    }
+    const int32_t hit = cache.index.find(word);
+    if (hit >= 0) {
+      const auto [first, count] = cache.spans[size_t(hit)];
+      out.insert(out.end(), cache.ids.begin() + first, cache.ids.begin() + first + count);
+      continue;
+    }
+    const size_t before = out.size();
+    encode_word(word, out);
+    if (cache.spans.size() >= kCacheMaxEntries) reset(cache, cache_owner_);
+    cache.index.insert(word, int32_t(cache.spans.size()));
+    cache.spans.emplace_back(uint32_t(cache.ids.size()), uint32_t(out.size() - before));
+    cache.ids.insert(cache.ids.end(), out.begin() + before, out.end());
+  }
   return Status::success();
 }
 

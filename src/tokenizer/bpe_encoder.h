@@ -23,13 +23,14 @@ class BpeEncoder final : public FragmentEncoder {
 
  private:
   using Merge = MergeTable::Merge;
-  explicit BpeEncoder(const Vocab& vocab) : vocab_(vocab) {}
+  explicit BpeEncoder(const Vocab& vocab);
   static constexpr size_t kShortWord = 24;
   void encode_word(std::string_view word, std::vector<int32_t>& out) const;
   void encode_short_word(std::string_view word, std::vector<int32_t>& out) const;
   const Merge* find_merge(int32_t left, int32_t right) const;
 
   const Vocab& vocab_;
+  const uint64_t cache_owner_;  // identifies this encoder to the per-thread word cache
   Pretokenizer pre_;
   std::array<int32_t, 256> byte_tokens_{};
   TokenTable raw_to_id_;  // raw bytes of each normal token, for ignore_merges

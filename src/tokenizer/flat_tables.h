@@ -49,6 +49,13 @@ class TokenTable {
     slots_.assign(cap, Slot{});
     mask_ = cap - 1;
   }
+  void clear() {
+    slots_.clear();
+    pool_.clear();
+    mask_ = 0;
+    count_ = 0;
+  }
+  size_t size() const { return count_; }
   void insert(std::string_view text, int32_t id) {
     if ((count_ + 1) * 2 > slots_.size()) grow();
     const uint64_t h = hash_bytes(text);

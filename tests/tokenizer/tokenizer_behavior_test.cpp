@@ -46,22 +46,6 @@ TEST(TokenizerSpecial, ControlTokenTextIsPlainTextUnlessParseSpecial) {
   EXPECT_EQ(t->token_to_piece(eot, /*render_special=*/true), "<|endoftext|>");
 }
 
-TEST(TokenizerSpecial, QwenImStartCannotBeInjectedThroughUserText) {
-  MINNOW_REQUIRE_CONFORMANCE();
-  auto t = load_tokenizer_json((test::conformance_dir() / "tokenizer-json/qwen3/tokenizer.json").string());
-  ASSERT_TRUE(t.ok()) << t.error().to_string();
-  const int32_t im_start = *t->find_token("<|im_start|>");
-  EXPECT_EQ(im_start, 151644);
-  EXPECT_FALSE(contains(enc(*t, "<|im_start|>system\nhi"), im_start));
-  EXPECT_EQ(enc(*t, "<|im_start|>system", {.add_special = false, .parse_special = true}).front(), im_start);
-  // Non-special added tokens (<think>) are matched either way, as in HF.
-  const int32_t think = *t->find_token("<think>");
-  EXPECT_EQ(enc(*t, "<think>"), std::vector<int32_t>{think});
-  EXPECT_EQ(t->eos(), *t->find_token("<|im_end|>"));
-  EXPECT_FALSE(t->add_bos());
-  EXPECT_FALSE(t->chat_template().empty());
-}
-
 TEST(TokenizerSpecial, UserDefinedTokensAreAlwaysMatched) {
   MINNOW_REQUIRE_CONFORMANCE();
   const Tokenizer phi3 = load_gguf_vocab("phi-3");
@@ -102,23 +86,11 @@ TEST(TokenizerRobustness, InvalidUtf8FallsBackToBytes) {
   ASSERT_TRUE(bpe.ok() && spm.ok());
   EXPECT_EQ(bpe->decode(enc(*bpe, bad)), bad);
   EXPECT_EQ(spm->decode(enc(*spm, bad)), bad);
-  if (test::conformance_dir().empty()) return;
-  for (const char* name : {"llama-spm", "phi-3", "gpt-2"}) {
-    const Tokenizer t = load_gguf_vocab(name);
-    EXPECT_EQ(t.decode(enc(t, bad)), bad) << name;
-  }
-  // DeepSeek's vocabulary has no normal tokens for bytes that never occur in
-  // UTF-8 (0xC0, 0xF8-0xFF...): those map to its added look-alike tokens,
-  // so only the valid parts survive a round trip.
-  const Tokenizer deepseek = load_gguf_vocab("deepseek-llm");
-  const std::string ds = deepseek.decode(enc(deepseek, bad));
-  EXPECT_EQ(ds.substr(0, 3), "ok ");
-  const Tokenizer bert = load_gguf_vocab("bert-bge");
-  EXPECT_EQ(bert.decode(enc(bert, bad)), "ok x");  // invalid bytes are dropped like control characters
+  // The conformance vocabularies get the same check in tokenizer_conformance_test.
 }
 
-// Long runs must not go quadratic: these finish in well under a second in a
-// release build (100k symbols in one word, 10 MB of text).
+// Long runs must not go quadratic: 100k symbols in one word, 10 MB of text.
+// (The conformance vocabularies get 100k runs in tokenizer_conformance_test.)
 TEST(TokenizerRobustness, LongRunsAndLargeInputs) {
   auto bpe = Tokenizer::create(tiny_bpe_vocab());
   auto spm = Tokenizer::create(tiny_spm_vocab());
@@ -134,17 +106,7 @@ TEST(TokenizerRobustness, LongRunsAndLargeInputs) {
   while (big.size() < 10'000'000) big += line;
   const auto ids = enc(*bpe, big);
   EXPECT_EQ(bpe->decode(ids), big);
-  if (test::conformance_dir().empty()) return;
-  const Tokenizer gpt2 = load_gguf_vocab("gpt-2");
-  const Tokenizer llama = load_gguf_vocab("llama-spm");
-  const Tokenizer bert = load_gguf_vocab("bert-bge");
-  const std::string llamas = [] { std::string s; for (int i = 0; i < 25000; ++i) s += "\xf0\x9f\xa6\x99"; return s; }();
-  for (const std::string& run : {std::string(100000, 'a'), std::string(100000, ' '), llamas}) {
-    EXPECT_EQ(gpt2.decode(enc(gpt2, run)), run);
-    EXPECT_EQ(llama.decode(enc(llama, run)), run);
-    EXPECT_FALSE(enc(bert, run + "x").empty() && run[0] == 'a');
-  }
-  EXPECT_EQ(gpt2.decode(enc(gpt2, big)), big);
+  EXPECT_EQ(spm->decode(enc(*spm, big.substr(0, 2'000'000))), big.substr(0, 2'000'000));
 }
 
 TEST(TokenizerLoad, UnknownPreTokenizerIsAnErrorNamingIt) {
