@@ -208,19 +208,17 @@ void BpeEncoder::encode_word(std::string_view word, std::vector<int32_t>& out) c
 Status BpeEncoder::encode(std::string_view text, bool starts_segment, std::vector<int32_t>& out) const {
   std::string normalized;
   if (vocab_.normalize_nfc && nfc(text, normalized)) text = normalized;
-  std::vector<std::string_view> words;
-  if (Status s = pre_.split(text, words); !s.ok()) return std::move(s).error().with_file(vocab_.name);
   WordCache& cache = word_cache(cache_owner_);
-  for (std::string_view word : words) {
+  Status st = pre_.for_each_piece(text, [&](std::string_view word) {
     if (word.size() < 2 || word.size() > kCacheMaxWord) {
       encode_word(word, out);
-      continue;
+      return;
     }
     const int32_t hit = cache.index.find(word);
     if (hit >= 0) {
       const auto [first, count] = cache.spans[size_t(hit)];
       out.insert(out.end(), cache.ids.begin() + first, cache.ids.begin() + first + count);
-      continue;
+      return;
     }
     const size_t before = out.size();
     encode_word(word, out);
@@ -228,7 +226,8 @@ Status BpeEncoder::encode(std::string_view text, bool starts_segment, std::vecto
     cache.index.insert(word, int32_t(cache.spans.size()));
     cache.spans.emplace_back(uint32_t(cache.ids.size()), uint32_t(out.size() - before));
     cache.ids.insert(cache.ids.end(), out.begin() + before, out.end());
-  }
+  });
+  if (!st.ok()) return std::move(st).error().with_file(vocab_.name);
   return Status::success();
 }
 

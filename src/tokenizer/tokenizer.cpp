@@ -72,6 +72,9 @@ Expected<Tokenizer> Tokenizer::create(Vocab vocab) {
     return invalid_argument("token_type has " + std::to_string(vocab.types.size()) + " entries for " +
                             std::to_string(vocab.tokens.size()) + " tokens")
         .with_file(vocab.name);
+  // Older conversions leave types at 0; those tokens are ordinary text.
+  for (TokenType& type : vocab.types)
+    if (type == TokenType::kUndefined) type = TokenType::kNormal;
   MINNOW_TRY(check_id(vocab, vocab.bos, "bos_token_id"));
   MINNOW_TRY(check_id(vocab, vocab.eos, "eos_token_id"));
   MINNOW_TRY(check_id(vocab, vocab.eot, "eot_token_id"));

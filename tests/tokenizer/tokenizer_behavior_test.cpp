@@ -106,7 +106,7 @@ TEST(TokenizerRobustness, LongRunsAndLargeInputs) {
   while (big.size() < 10'000'000) big += line;
   const auto ids = enc(*bpe, big);
   EXPECT_EQ(bpe->decode(ids), big);
-  EXPECT_EQ(spm->decode(enc(*spm, big.substr(0, 2'000'000))), big.substr(0, 2'000'000));
+  EXPECT_EQ(spm->decode(enc(*spm, big.substr(0, 1'000'000))), big.substr(0, 1'000'000));
 }
 
 TEST(TokenizerLoad, UnknownPreTokenizerIsAnErrorNamingIt) {
