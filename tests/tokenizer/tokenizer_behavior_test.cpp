@@ -102,7 +102,8 @@ TEST(TokenizerRobustness, LongRunsAndLargeInputs) {
     EXPECT_EQ(spm->decode(enc(*spm, run)), run);
   }
   std::string big;
-  const std::string line = "The quick brown fox jumps over the lazy dog; x = f(y) + 42. \xe4\xbd\xa0\xe5\xa5\xbd\n";
+  // Mostly words the tiny vocabulary merges, so ids stay ~1 per 4 bytes.
+  const std::string line = " the world the thing in the world; x = 42 \xe4\xbd\xa0\n";
   while (big.size() < 10'000'000) big += line;
   const auto ids = enc(*bpe, big);
   EXPECT_EQ(bpe->decode(ids), big);
