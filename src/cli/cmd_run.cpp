@@ -27,6 +27,7 @@ struct RunOptions {
   int64_t n_predict = 512;
   bool raw = false;
   bool verbose = false;
+  bool ignore_eos = false;
 };
 
 std::atomic<bool> g_interrupt{false};
@@ -62,7 +63,7 @@ Status answer(Chat& chat, const RunOptions& o, bool raw_prompt, const std::strin
   GenerateOptions g;
   g.sampling = o.sampling;
   g.max_tokens = uint32_t(o.n_predict);
-  g.stop_tokens = chat.tm->stop_tokens();
+  if (!o.ignore_eos) g.stop_tokens = chat.tm->stop_tokens();
   g.interrupt = &g_interrupt;
   std::string reply;
   auto stats = generate(*chat.ctx, chat.cached, ids, chat.tm->tokenizer(), g, [&](const std::string& piece) {
@@ -143,6 +144,7 @@ void add_run_command(CLI::App& app, RunFn& run) {
   sub->add_option("--system", o->system, "system prompt");
   sub->add_flag("--raw", o->raw, "with -p: complete the text as is, without the chat template");
   sub->add_flag("-v,--verbose", o->verbose, "print timings after each answer");
+  sub->add_flag("--ignore-eos", o->ignore_eos, "keep generating past end-of-turn tokens (until -n)");
   sub->callback([&run, o, p] {
     o->has_prompt = p->count() > 0;
     run = [o] { return run_chat(*o); };

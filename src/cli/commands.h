@@ -24,5 +24,6 @@ void add_serve_command(CLI::App& app, RunFn& run);
 void add_embed_command(CLI::App& app, RunFn& run);
 void add_perplexity_command(CLI::App& app, RunFn& run);
 void add_quantize_command(CLI::App& app, RunFn& run);
+void add_tokenize_command(CLI::App& app, RunFn& run);
 
 }  // namespace minnow::cli

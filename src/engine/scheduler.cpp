@@ -142,8 +142,10 @@ void Scheduler::finish(Slot& slot, FinishReason reason, const std::string& error
   slot.sampler.reset();
   slot.next_token = -1;
   {
+    // Stats first: whoever on_done wakes may look at them right away.
     std::lock_guard<std::mutex> lock(mu_);
     cancel_flags_.erase(p->id);
+    refresh_stats_locked();
   }
   GenerationOutcome out;
   out.reason = reason;
@@ -156,6 +158,17 @@ void Scheduler::finish(Slot& slot, FinishReason reason, const std::string& error
   out.first_token_seconds = slot.generated ? seconds(p->first_token - p->submitted) : 0.0;
   out.total_seconds = seconds(now - p->submitted);
   if (p->req.on_done) p->req.on_done(out);
+}
+
+void Scheduler::refresh_stats_locked() {
+  stats_.busy_slots = 0;
+  stats_.kv_tokens_used = 0;
+  for (auto& s : slots_) {
+    if (!s->req) continue;
+    ++stats_.busy_slots;
+    stats_.kv_tokens_used += s->ctx->n_past();
+  }
+  stats_.queue_depth = uint32_t(queue_.size());
 }
 
 // Moves waiting requests into free slots, each to the slot whose cache shares
@@ -242,14 +255,7 @@ void Scheduler::run() {
     step();
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.steps;
-    stats_.busy_slots = 0;
-    stats_.kv_tokens_used = 0;
-    for (auto& s : slots_) {
-      if (!s->req) continue;
-      ++stats_.busy_slots;
-      stats_.kv_tokens_used += s->ctx->n_past();
-    }
-    stats_.queue_depth = uint32_t(queue_.size());
+    refresh_stats_locked();
   }
   std::lock_guard<std::mutex> lock(mu_);
   stats_.busy_slots = 0;

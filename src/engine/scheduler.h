@@ -97,6 +97,7 @@ class Scheduler {
   bool step();
   void admit();
   void finish(Slot& slot, FinishReason reason, const std::string& error = {});
+  void refresh_stats_locked();  // with mu_ held
 
   std::shared_ptr<const Model> model_;
   SchedulerOptions opt_;

@@ -86,21 +86,26 @@ Expected<std::vector<int32_t>> TextModel::tokenize_chat(const std::string& rende
   if (hostile.empty()) {
     MINNOW_ASSIGN_OR_RETURN(out, tokenizer_.encode(rendered, special));
   } else {
-    // Tokenize the hostile spans as plain text, the rest with control tokens.
+    // Tokenize the hostile spans as plain text, the rest with control tokens,
+    // each piece continuing the text before it as if encoded in one go.
     EncodeOptions plain;
     plain.add_special = false;
+    auto append = [&](const std::string& text, EncodeOptions o) -> Status {
+      if (text.empty()) return Status::success();
+      o.continues_text = !out.empty() && !tokenizer_.is_special(out.back());
+      MINNOW_ASSIGN_OR_RETURN(auto ids, tokenizer_.encode(text, o));
+      out.insert(out.end(), ids.begin(), ids.end());
+      return Status::success();
+    };
     size_t pos = 0;
     for (const auto& text : hostile) {
       const size_t at = rendered.find(text, pos);
       if (at == std::string::npos) continue;
-      MINNOW_ASSIGN_OR_RETURN(auto head, tokenizer_.encode(rendered.substr(pos, at - pos), special));
-      MINNOW_ASSIGN_OR_RETURN(auto body, tokenizer_.encode(text, plain));
-      out.insert(out.end(), head.begin(), head.end());
-      out.insert(out.end(), body.begin(), body.end());
+      MINNOW_TRY(append(rendered.substr(pos, at - pos), special));
+      MINNOW_TRY(append(text, plain));
       pos = at + text.size();
     }
-    MINNOW_ASSIGN_OR_RETURN(auto tail, tokenizer_.encode(rendered.substr(pos), special));
-    out.insert(out.end(), tail.begin(), tail.end());
+    MINNOW_TRY(append(rendered.substr(pos), special));
   }
   // Templates usually write the BOS text themselves; add it only when missing.
   if (tokenizer_.add_bos() && tokenizer_.bos() != kNoToken && (out.empty() || out.front() != tokenizer_.bos()))

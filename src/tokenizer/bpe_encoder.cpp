@@ -1,5 +1,6 @@
 #include "tokenizer/bpe_encoder.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <queue>
 #include <utf8proc.h>
@@ -8,8 +9,6 @@
 
 namespace minnow {
 namespace {
-
-uint64_t pair_key(int32_t left, int32_t right) { return (uint64_t(uint32_t(left)) << 32) | uint32_t(right); }
 
 struct Symbol {
   int32_t id;
@@ -47,7 +46,36 @@ bool nfc(std::string_view text, std::string& out) {
   return true;
 }
 
+// Pre-tokens repeat (Zipf): remembering each thread's recent results skips
+// the merge loop for most words of prose and code. Per thread, so encoders
+// stay lock-free when shared; a different encoder on the thread resets it.
+struct WordCache {
+  uint64_t owner = 0;
+  TokenTable index;                                // word -> span number
+  std::vector<std::pair<uint32_t, uint32_t>> spans;  // (first, count) in ids
+  std::vector<int32_t> ids;
+};
+constexpr size_t kCacheMaxWord = 48;
+constexpr size_t kCacheMaxEntries = 1 << 15;
+
+void reset(WordCache& cache, uint64_t owner) {
+  cache.owner = owner;
+  cache.index.clear();
+  cache.spans.clear();
+  cache.ids.clear();
+}
+
+WordCache& word_cache(uint64_t owner) {
+  thread_local WordCache cache;
+  if (cache.owner != owner) reset(cache, owner);
+  return cache;
+}
+
+std::atomic<uint64_t> g_next_encoder_id{1};
+
 }  // namespace
+
+BpeEncoder::BpeEncoder(const Vocab& vocab) : vocab_(vocab), cache_owner_(g_next_encoder_id.fetch_add(1)) {}
 
 Expected<std::unique_ptr<FragmentEncoder>> BpeEncoder::create(const Vocab& vocab) {
   auto enc = std::unique_ptr<BpeEncoder>(new BpeEncoder(vocab));
@@ -59,40 +87,72 @@ Expected<std::unique_ptr<FragmentEncoder>> BpeEncoder::create(const Vocab& vocab
     enc->pre_ = std::move(pre).value();
   }
 
-  TokenMap stored_to_id;
+  TokenTable stored_to_id;
   stored_to_id.reserve(vocab.tokens.size());
   for (size_t id = 0; id < vocab.tokens.size(); ++id) {
-    stored_to_id.emplace(vocab.tokens[id], int32_t(id));
+    stored_to_id.insert(vocab.tokens[id], int32_t(id));
     if (vocab.types[id] != TokenType::kNormal) continue;
-    if (auto raw = unicode_to_bytes(vocab.tokens[id])) enc->raw_to_id_.emplace(std::move(*raw), int32_t(id));
+    if (auto raw = unicode_to_bytes(vocab.tokens[id])) enc->raw_to_id_.insert(*raw, int32_t(id));
   }
   for (int b = 0; b < 256; ++b)
-    enc->byte_tokens_[size_t(b)] = find_id(stored_to_id, byte_to_unicode_utf8(uint8_t(b)));
+    enc->byte_tokens_[size_t(b)] = stored_to_id.find(byte_to_unicode_utf8(uint8_t(b)));
 
-  enc->merges_.reserve(vocab.merges.size());
+  enc->merges_.build(vocab.merges.size());
   std::string joined;
   for (size_t rank = 0; rank < vocab.merges.size(); ++rank) {
     const auto& [a, b] = vocab.merges[rank];
-    const int32_t left = find_id(stored_to_id, a);
-    const int32_t right = find_id(stored_to_id, b);
+    const int32_t left = stored_to_id.find(a);
+    const int32_t right = stored_to_id.find(b);
     joined.assign(a).append(b);
-    const int32_t result = find_id(stored_to_id, joined);
+    const int32_t result = stored_to_id.find(joined);
     // A merge whose parts or result are not tokens can never fire usefully.
     if (left < 0 || right < 0 || result < 0) continue;
-    enc->merges_.emplace(pair_key(left, right), Merge{int32_t(rank), result});  // first rank wins
+    enc->merges_.insert(left, right, Merge{int32_t(rank), result});  // first rank wins
   }
   return std::unique_ptr<FragmentEncoder>(std::move(enc));
 }
 
 const BpeEncoder::Merge* BpeEncoder::find_merge(int32_t left, int32_t right) const {
   if (left < 0 || right < 0) return nullptr;
-  auto it = merges_.find(pair_key(left, right));
-  return it == merges_.end() ? nullptr : &it->second;
+  return merges_.find(left, right);
+}
+
+// Short pre-tokens (nearly all of them in prose and code) merge faster by
+// rescanning a small array for the lowest-rank pair than through a heap;
+// the order of merges is the same: lowest rank, then leftmost.
+void BpeEncoder::encode_short_word(std::string_view word, std::vector<int32_t>& out) const {
+  int32_t ids[kShortWord];
+  size_t n = word.size();
+  for (size_t i = 0; i < n; ++i) ids[i] = byte_tokens_[uint8_t(word[i])];
+  const Merge* merges[kShortWord];
+  for (size_t i = 0; i + 1 < n; ++i) merges[i] = find_merge(ids[i], ids[i + 1]);
+  while (n > 1) {
+    size_t best = n;
+    int32_t best_rank = INT32_MAX;
+    for (size_t i = 0; i + 1 < n; ++i)
+      if (merges[i] && merges[i]->rank < best_rank) {
+        best_rank = merges[i]->rank;
+        best = i;
+      }
+    if (best == n) break;
+    ids[best] = merges[best]->result;
+    for (size_t i = best + 1; i + 1 < n; ++i) {
+      ids[i] = ids[i + 1];
+      merges[i] = merges[i + 1];
+    }
+    --n;
+    if (best > 0) merges[best - 1] = find_merge(ids[best - 1], ids[best]);
+    if (best + 1 < n) merges[best] = find_merge(ids[best], ids[best + 1]);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (ids[i] >= 0) out.push_back(ids[i]);
+    else if (vocab_.unk >= 0) out.push_back(vocab_.unk);
+  }
 }
 
 void BpeEncoder::encode_word(std::string_view word, std::vector<int32_t>& out) const {
   if (vocab_.ignore_merges) {
-    const int32_t id = find_id(raw_to_id_, word);
+    const int32_t id = raw_to_id_.find(word);
     if (id >= 0) {
       out.push_back(id);
       return;
@@ -102,6 +162,10 @@ void BpeEncoder::encode_word(std::string_view word, std::vector<int32_t>& out) c
     const int32_t id = byte_tokens_[uint8_t(word[0])];
     if (id >= 0) out.push_back(id);
     else if (vocab_.unk >= 0) out.push_back(vocab_.unk);
+    return;
+  }
+  if (word.size() <= kShortWord) {
+    encode_short_word(word, out);
     return;
   }
   std::vector<Symbol> symbols(word.size());
@@ -144,9 +208,26 @@ void BpeEncoder::encode_word(std::string_view word, std::vector<int32_t>& out) c
 Status BpeEncoder::encode(std::string_view text, bool starts_segment, std::vector<int32_t>& out) const {
   std::string normalized;
   if (vocab_.normalize_nfc && nfc(text, normalized)) text = normalized;
-  std::vector<std::string_view> words;
-  if (Status s = pre_.split(text, words); !s.ok()) return std::move(s).error().with_file(vocab_.name);
-  for (std::string_view word : words) encode_word(word, out);
+  WordCache& cache = word_cache(cache_owner_);
+  Status st = pre_.for_each_piece(text, [&](std::string_view word) {
+    if (word.size() < 2 || word.size() > kCacheMaxWord) {
+      encode_word(word, out);
+      return;
+    }
+    const int32_t hit = cache.index.find(word);
+    if (hit >= 0) {
+      const auto [first, count] = cache.spans[size_t(hit)];
+      out.insert(out.end(), cache.ids.begin() + first, cache.ids.begin() + first + count);
+      return;
+    }
+    const size_t before = out.size();
+    encode_word(word, out);
+    if (cache.spans.size() >= kCacheMaxEntries) reset(cache, cache_owner_);
+    cache.index.insert(word, int32_t(cache.spans.size()));
+    cache.spans.emplace_back(uint32_t(cache.ids.size()), uint32_t(out.size() - before));
+    cache.ids.insert(cache.ids.end(), out.begin() + before, out.end());
+  });
+  if (!st.ok()) return std::move(st).error().with_file(vocab_.name);
   return Status::success();
 }
 

@@ -11,7 +11,7 @@
 
 #include "tokenizer/fragment_encoder.h"
 #include "tokenizer/pretokenizer.h"
-#include "tokenizer/token_map.h"
+#include "tokenizer/flat_tables.h"
 #include "tokenizer/vocab.h"
 
 namespace minnow {
@@ -22,19 +22,19 @@ class BpeEncoder final : public FragmentEncoder {
   Status encode(std::string_view text, bool starts_segment, std::vector<int32_t>& out) const override;
 
  private:
-  struct Merge {
-    int32_t rank;
-    int32_t result;
-  };
-  explicit BpeEncoder(const Vocab& vocab) : vocab_(vocab) {}
+  using Merge = MergeTable::Merge;
+  explicit BpeEncoder(const Vocab& vocab);
+  static constexpr size_t kShortWord = 24;
   void encode_word(std::string_view word, std::vector<int32_t>& out) const;
+  void encode_short_word(std::string_view word, std::vector<int32_t>& out) const;
   const Merge* find_merge(int32_t left, int32_t right) const;
 
   const Vocab& vocab_;
+  const uint64_t cache_owner_;  // identifies this encoder to the per-thread word cache
   Pretokenizer pre_;
   std::array<int32_t, 256> byte_tokens_{};
-  TokenMap raw_to_id_;  // raw bytes of each normal token, for ignore_merges
-  std::unordered_map<uint64_t, Merge> merges_;
+  TokenTable raw_to_id_;  // raw bytes of each normal token, for ignore_merges
+  MergeTable merges_;
 };
 
 }  // namespace minnow

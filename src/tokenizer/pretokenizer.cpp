@@ -55,32 +55,6 @@ std::string pcre2_message(int code) {
   return reinterpret_cast<const char*>(buf);
 }
 
-Status split_piece(const CompiledRegex& re, std::string_view piece, std::vector<std::string_view>& out) {
-  MatchScratch& s = scratch();
-  if (!s.data || !s.context) return resource_limit("cannot allocate regex match state");
-  const auto* subject = reinterpret_cast<PCRE2_SPTR>(piece.data());
-  size_t pos = 0;
-  size_t gap_start = 0;
-  while (pos <= piece.size()) {
-    const int rc = pcre2_match(re.code(), subject, piece.size(), pos, 0, s.data, s.context);
-    if (rc == PCRE2_ERROR_NOMATCH) break;
-    if (rc < 0) return resource_limit("pre-tokenizer regex failed: " + pcre2_message(rc));
-    const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(s.data);
-    const size_t begin = ov[0], end = ov[1];
-    if (end <= begin) {  // empty match: step one character and retry
-      if (begin >= piece.size()) break;
-      const size_t len = utf8::sequence_length(piece.substr(begin));
-      pos = begin + (len ? len : 1);
-      continue;
-    }
-    if (begin > gap_start) out.push_back(piece.substr(gap_start, begin - gap_start));
-    out.push_back(piece.substr(begin, end - begin));
-    pos = gap_start = end;
-  }
-  if (gap_start < piece.size()) out.push_back(piece.substr(gap_start));
-  return Status::success();
-}
-
 }  // namespace
 
 Expected<Pretokenizer> Pretokenizer::from_name(std::string_view pre) {
@@ -115,18 +89,48 @@ Expected<Pretokenizer> Pretokenizer::from_regexes(const std::vector<std::string>
   return p;
 }
 
+// Each regex splits the pieces of the one before; pieces go straight down to
+// the next stage (depth = number of regexes, at most 6).
+Status Pretokenizer::split_stage(size_t stage, std::string_view piece, const PieceFn& emit) const {
+  if (stage == regexes_.size()) {
+    emit(piece);
+    return Status::success();
+  }
+  MatchScratch& s = scratch();
+  if (!s.data || !s.context) return resource_limit("cannot allocate regex match state");
+  const pcre2_code* code = regexes_[stage]->code();
+  const auto* subject = reinterpret_cast<PCRE2_SPTR>(piece.data());
+  size_t pos = 0;
+  size_t gap_start = 0;
+  while (pos <= piece.size()) {
+    const int rc = pcre2_match(code, subject, piece.size(), pos, 0, s.data, s.context);
+    if (rc == PCRE2_ERROR_NOMATCH) break;
+    if (rc < 0) return resource_limit("pre-tokenizer regex failed: " + pcre2_message(rc));
+    const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(s.data);
+    const size_t begin = ov[0], end = ov[1];
+    if (end <= begin) {  // empty match: step one character and retry
+      if (begin >= piece.size()) break;
+      const size_t len = utf8::sequence_length(piece.substr(begin));
+      pos = begin + (len ? len : 1);
+      continue;
+    }
+    // The next stage reuses the match data, so read the offsets first.
+    if (begin > gap_start) MINNOW_TRY(split_stage(stage + 1, piece.substr(gap_start, begin - gap_start), emit));
+    MINNOW_TRY(split_stage(stage + 1, piece.substr(begin, end - begin), emit));
+    pos = gap_start = end;
+  }
+  if (gap_start < piece.size()) MINNOW_TRY(split_stage(stage + 1, piece.substr(gap_start), emit));
+  return Status::success();
+}
+
+Status Pretokenizer::for_each_piece(std::string_view text, const PieceFn& emit) const {
+  if (text.empty()) return Status::success();
+  return split_stage(0, text, emit);
+}
+
 Status Pretokenizer::split(std::string_view text, std::vector<std::string_view>& out) const {
   out.clear();
-  if (text.empty()) return Status::success();
-  out.push_back(text);
-  std::vector<std::string_view> next;
-  for (const auto& re : regexes_) {
-    next.clear();
-    next.reserve(out.size() * 2);
-    for (std::string_view piece : out) MINNOW_TRY(split_piece(*re, piece, next));
-    out.swap(next);
-  }
-  return Status::success();
+  return for_each_piece(text, [&out](std::string_view piece) { out.push_back(piece); });
 }
 
 }  // namespace minnow

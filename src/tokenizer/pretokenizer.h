@@ -3,6 +3,7 @@
 // both matches and the text between them become pieces ("Isolated" in HF).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -21,11 +22,16 @@ class Pretokenizer {
   static Expected<Pretokenizer> from_name(std::string_view pre);
   static Expected<Pretokenizer> from_regexes(const std::vector<std::string>& patterns);
 
+  using PieceFn = std::function<void(std::string_view)>;
+  // Calls EMIT with each piece (a view into TEXT), in order, without
+  // collecting them: a 10 MB input never builds millions of views at once.
+  Status for_each_piece(std::string_view text, const PieceFn& emit) const;
   // OUT receives views into TEXT.
   Status split(std::string_view text, std::vector<std::string_view>& out) const;
   bool empty() const { return regexes_.empty(); }
 
  private:
+  Status split_stage(size_t stage, std::string_view piece, const PieceFn& emit) const;
   std::vector<std::shared_ptr<const CompiledRegex>> regexes_;
 };
 

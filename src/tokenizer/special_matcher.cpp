@@ -25,6 +25,7 @@ void SpecialMatcher::add(std::string_view text, int32_t id, bool always) {
     }
     node = next;
   }
+  root_[uint8_t(text[0])] = child(0, uint8_t(text[0]));
   Node& n = nodes_[size_t(node)];
   // The first registration of a text wins (lowest id, as vocabularies list them).
   if (n.token < 0) {
@@ -37,11 +38,15 @@ void SpecialMatcher::split(std::string_view text, bool parse_special, std::vecto
   size_t raw_start = 0;
   size_t i = 0;
   while (i < text.size()) {
-    int32_t node = 0;
+    int32_t node = root_[uint8_t(text[i])];
+    if (node < 0) {
+      ++i;
+      continue;
+    }
     int32_t best_token = -1;
     size_t best_len = 0;
     for (size_t j = i; j < text.size(); ++j) {
-      node = child(node, uint8_t(text[j]));
+      if (j > i) node = child(node, uint8_t(text[j]));
       if (node < 0) break;
       const Node& n = nodes_[size_t(node)];
       if (n.token >= 0 && (parse_special || n.always)) {

@@ -3,6 +3,7 @@
 // most one walk of the longest token per input byte).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -31,6 +32,8 @@ class SpecialMatcher {
   };
   int32_t child(int32_t node, uint8_t byte) const;
   std::vector<Node> nodes_{Node{}};
+  // First byte -> node, so bytes that start no token cost one load.
+  std::array<int32_t, 256> root_{[] { std::array<int32_t, 256> a; a.fill(-1); return a; }()};
 };
 
 }  // namespace minnow

@@ -1,6 +1,6 @@
 #include "tokenizer/spm_encoder.h"
 
-#include <queue>
+#include <algorithm>
 
 #include "tokenizer/utf8.h"
 
@@ -40,6 +40,12 @@ int hex_digit(char c) {
 
 }  // namespace
 
+// Buffers reused across the segments of one encode call.
+struct SpmScratch {
+  std::vector<Symbol> symbols;
+  std::vector<Bigram> heap;
+};
+
 int parse_byte_token(std::string_view text) {
   if (text.size() != 6 || text.substr(0, 3) != "<0x" || text[5] != '>') return -1;
   const int hi = hex_digit(text[3]);
@@ -56,29 +62,32 @@ Expected<std::unique_ptr<FragmentEncoder>> SpmEncoder::create(const Vocab& vocab
   enc->byte_tokens_.fill(-1);
   enc->text_to_id_.reserve(vocab.tokens.size());
   for (size_t id = 0; id < vocab.tokens.size(); ++id) {
-    enc->text_to_id_.emplace(vocab.tokens[id], int32_t(id));  // first id wins on duplicates
+    enc->text_to_id_.insert(vocab.tokens[id], int32_t(id));  // first id wins on duplicates
     if (vocab.types[id] == TokenType::kByte) {
       const int b = parse_byte_token(vocab.tokens[id]);
       if (b >= 0 && enc->byte_tokens_[size_t(b)] < 0) enc->byte_tokens_[size_t(b)] = int32_t(id);
     }
   }
+  // Segmenting at "▁word" starts is exact only if no piece glues a "▁" to
+  // a preceding non-space character.
+  enc->split_at_spaces_ = true;
+  for (const std::string& t : vocab.tokens) {
+    for (size_t p = t.find(kSpmSpace, 1); p != std::string::npos; p = t.find(kSpmSpace, p + 1)) {
+      if (p < kSpmSpace.size() || std::string_view(t).substr(p - kSpmSpace.size(), kSpmSpace.size()) != kSpmSpace) {
+        enc->split_at_spaces_ = false;
+        break;
+      }
+    }
+    if (!enc->split_at_spaces_) break;
+  }
   return std::unique_ptr<FragmentEncoder>(std::move(enc));
 }
 
-Status SpmEncoder::encode(std::string_view fragment, bool starts_segment, std::vector<int32_t>& out) const {
-  std::string text;
-  text.reserve(fragment.size() + fragment.size() / 2 + 3);
-  if (vocab_.add_space_prefix && starts_segment) text += kSpmSpace;
-  for (char c : fragment) {
-    if (c == ' ') text += kSpmSpace;
-    else text += c;
-  }
-  if (text.size() > UINT32_MAX / 2) return resource_limit("text too long to tokenize").with_file(vocab_.name);
-
+void SpmEncoder::merge_segment(std::string_view text, SpmScratch& scratch, std::vector<int32_t>& out) const {
+  std::vector<Symbol>& symbols = scratch.symbols;
+  symbols.clear();
   // One symbol per character; an invalid byte is a character of its own so
   // that it reaches the byte fallback instead of being dropped.
-  std::vector<Symbol> symbols;
-  symbols.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
     size_t len = utf8::sequence_length(std::string_view(text).substr(i));
     if (len == 0) len = 1;
@@ -86,25 +95,26 @@ Status SpmEncoder::encode(std::string_view fragment, bool starts_segment, std::v
     symbols.push_back({uint32_t(i), uint32_t(len), idx - 1, idx + 1});
     i += len;
   }
-  if (symbols.empty()) return Status::success();
+  if (symbols.empty()) return;
   symbols.back().next = -1;
 
-  std::vector<Bigram> storage;
-  storage.reserve(symbols.size());
-  std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue(BigramOrder{}, std::move(storage));
+  std::vector<Bigram>& heap = scratch.heap;
+  heap.clear();
   auto try_add = [&](int32_t left, int32_t right) {
     if (left < 0 || right < 0) return;
     const Symbol& l = symbols[size_t(left)];
     const Symbol& r = symbols[size_t(right)];
-    const int32_t id = find_id(text_to_id_, std::string_view(text).substr(l.start, l.len + r.len));
+    const int32_t id = text_to_id_.find(std::string_view(text).substr(l.start, l.len + r.len));
     if (id < 0) return;
-    queue.push({vocab_.scores[size_t(id)], l.start, l.len + r.len, left, right});
+    heap.push_back({vocab_.scores[size_t(id)], l.start, l.len + r.len, left, right});
+    std::push_heap(heap.begin(), heap.end(), BigramOrder{});
   };
   for (size_t i = 1; i < symbols.size(); ++i) try_add(int32_t(i - 1), int32_t(i));
 
-  while (!queue.empty()) {
-    const Bigram b = queue.top();
-    queue.pop();
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), BigramOrder{});
+    const Bigram b = heap.back();
+    heap.pop_back();
     Symbol& l = symbols[size_t(b.left)];
     Symbol& r = symbols[size_t(b.right)];
     if (l.len == 0 || r.len == 0 || l.len + r.len != b.len) continue;  // a side was merged since
@@ -119,7 +129,7 @@ Status SpmEncoder::encode(std::string_view fragment, bool starts_segment, std::v
   for (int32_t i = 0; i >= 0; i = symbols[size_t(i)].next) {
     const Symbol& s = symbols[size_t(i)];
     const std::string_view piece = std::string_view(text).substr(s.start, s.len);
-    const int32_t id = find_id(text_to_id_, piece);
+    const int32_t id = text_to_id_.find(piece);
     if (id >= 0) {
       out.push_back(id);
       continue;
@@ -133,6 +143,35 @@ Status SpmEncoder::encode(std::string_view fragment, bool starts_segment, std::v
       out.push_back(vocab_.unk);  // a vocabulary without byte fallback
     }
   }
+}
+
+Status SpmEncoder::encode(std::string_view fragment, bool starts_segment, std::vector<int32_t>& out) const {
+  std::string text;
+  text.reserve(fragment.size() + fragment.size() / 2 + 3);
+  if (vocab_.add_space_prefix && starts_segment) text += kSpmSpace;
+  for (char c : fragment) {
+    if (c == ' ') text += kSpmSpace;
+    else text += c;
+  }
+  if (text.size() > UINT32_MAX / 2) return resource_limit("text too long to tokenize").with_file(vocab_.name);
+
+  // Merges never cross the start of a "▁word" when no piece has a "▁" right
+  // after another character; then each such segment is merged on its own,
+  // with a small heap, and the result is the same.
+  SpmScratch scratch;
+  if (!split_at_spaces_) {
+    merge_segment(text, scratch, out);
+    return Status::success();
+  }
+  size_t seg_start = 0;
+  for (size_t p = 1; p + kSpmSpace.size() <= text.size(); ++p) {
+    if (std::string_view(text).substr(p, kSpmSpace.size()) != kSpmSpace) continue;
+    if (p >= kSpmSpace.size() && std::string_view(text).substr(p - kSpmSpace.size(), kSpmSpace.size()) == kSpmSpace)
+      continue;  // inside a run of spaces
+    if (p > seg_start) merge_segment(std::string_view(text).substr(seg_start, p - seg_start), scratch, out);
+    seg_start = p;
+  }
+  merge_segment(std::string_view(text).substr(seg_start), scratch, out);
   return Status::success();
 }
 

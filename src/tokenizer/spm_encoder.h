@@ -8,10 +8,12 @@
 #include <memory>
 
 #include "tokenizer/fragment_encoder.h"
-#include "tokenizer/token_map.h"
+#include "tokenizer/flat_tables.h"
 #include "tokenizer/vocab.h"
 
 namespace minnow {
+
+struct SpmScratch;
 
 class SpmEncoder final : public FragmentEncoder {
  public:
@@ -20,8 +22,11 @@ class SpmEncoder final : public FragmentEncoder {
 
  private:
   explicit SpmEncoder(const Vocab& vocab) : vocab_(vocab) {}
+  void merge_segment(std::string_view text, SpmScratch& scratch, std::vector<int32_t>& out) const;
+
   const Vocab& vocab_;
-  TokenMap text_to_id_;
+  bool split_at_spaces_ = false;
+  TokenTable text_to_id_;
   std::array<int32_t, 256> byte_tokens_{};
 };
 

@@ -72,6 +72,9 @@ Expected<Tokenizer> Tokenizer::create(Vocab vocab) {
     return invalid_argument("token_type has " + std::to_string(vocab.types.size()) + " entries for " +
                             std::to_string(vocab.tokens.size()) + " tokens")
         .with_file(vocab.name);
+  // Older conversions leave types at 0; those tokens are ordinary text.
+  for (TokenType& type : vocab.types)
+    if (type == TokenType::kUndefined) type = TokenType::kNormal;
   MINNOW_TRY(check_id(vocab, vocab.bos, "bos_token_id"));
   MINNOW_TRY(check_id(vocab, vocab.eos, "eos_token_id"));
   MINNOW_TRY(check_id(vocab, vocab.eot, "eot_token_id"));
@@ -110,7 +113,7 @@ Expected<std::vector<int32_t>> Tokenizer::encode(std::string_view text, EncodeOp
   if (options.add_special && vocab_->add_bos && vocab_->bos >= 0) out.push_back(vocab_->bos);
   std::vector<SpecialMatcher::Piece> pieces;
   specials_->split(text, options.parse_special, pieces);
-  bool starts_segment = true;
+  bool starts_segment = !options.continues_text;
   for (const auto& piece : pieces) {
     if (piece.token >= 0) {
       out.push_back(piece.token);

@@ -41,6 +41,9 @@ struct EncodeOptions {
   // Off by default so user text cannot inject control tokens. User-defined
   // tokens are always matched, as in llama.cpp and HF.
   bool parse_special = false;
+  // The text continues earlier ordinary text (encoding a prompt in pieces):
+  // no SentencePiece space prefix at its start.
+  bool continues_text = false;
 };
 
 inline constexpr int32_t kNoToken = -1;

@@ -64,7 +64,7 @@ void append_folded(uint32_t cp, bool lowercase, std::vector<uint32_t>& out) {
 Expected<std::unique_ptr<FragmentEncoder>> WpmEncoder::create(const Vocab& vocab) {
   auto enc = std::unique_ptr<WpmEncoder>(new WpmEncoder(vocab));
   for (size_t id = 0; id < vocab.tokens.size(); ++id) {
-    enc->text_to_id_.emplace(vocab.tokens[id], int32_t(id));
+    enc->text_to_id_.insert(vocab.tokens[id], int32_t(id));
     enc->max_token_bytes_ = std::max(enc->max_token_bytes_, vocab.tokens[id].size());
   }
   return std::unique_ptr<FragmentEncoder>(std::move(enc));
@@ -86,7 +86,7 @@ void WpmEncoder::encode_word(const std::string& word, size_t n_chars, std::vecto
       // Only cut at character boundaries (never inside a multi-byte character).
       if (end < marked.size() && (uint8_t(marked[end]) & 0xC0) == 0x80) continue;
       if (start == 0 && end <= kWordStart.size()) break;  // "▁" alone is not a piece of this word
-      found = find_id(text_to_id_, std::string_view(marked).substr(start, end - start));
+      found = text_to_id_.find(std::string_view(marked).substr(start, end - start));
       if (found >= 0) break;
     }
     if (found < 0) {

@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "tokenizer/fragment_encoder.h"
-#include "tokenizer/token_map.h"
+#include "tokenizer/flat_tables.h"
 #include "tokenizer/vocab.h"
 
 namespace minnow {
@@ -25,7 +25,7 @@ class WpmEncoder final : public FragmentEncoder {
   void encode_word(const std::string& word, size_t n_chars, std::vector<int32_t>& out) const;
 
   const Vocab& vocab_;
-  TokenMap text_to_id_;
+  TokenTable text_to_id_;
   size_t max_token_bytes_ = 0;
 };
 

@@ -9,7 +9,7 @@ session="minnow-e2e-$$"
 trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$work"' EXIT
 "$MINNOW" demo --out "$work/demo.gguf" >/dev/null
 tmux new-session -d -s "$session" -x 120 -y 40 \
-  "$MINNOW run -m $work/demo.gguf -n 60000 --ctx 65536 --temp 0.8; echo EXIT=\$? > $work/exit; sleep 30"
+  "trap '' INT; $MINNOW run -m $work/demo.gguf -n 60000 --ctx 65536 --temp 0.8 --ignore-eos; echo EXIT=\$? > $work/exit; sleep 30"
 wait_for() {  # pattern, seconds
   for _ in $(seq 1 $(( $2 * 10 ))); do
     tmux capture-pane -p -t "$session" | grep -q -- "$1" && return 0

@@ -249,18 +249,39 @@ TEST(ServerSoak, ConcurrentStreamsSurviveClientsLeaving) {
 TEST(ServerLifecycle, ShutdownFinishesRunningStreamsThenStops) {
   auto fx = std::make_unique<test::ServerFixture>();
   const int port = fx->port();
-  auto pending = std::async(std::launch::async, [port] {
+  std::promise<void> first_chunk;
+  auto pending = std::async(std::launch::async, [port, &first_chunk] {
     httplib::Client c("127.0.0.1", port);
     c.set_read_timeout(60, 0);
-    auto r = c.Post("/v1/chat/completions", chat_body("long", 200, true), "application/json");
-    return r ? r->body : std::string();
+    httplib::Request req;
+    req.method = "POST";
+    req.path = "/v1/chat/completions";
+    req.body = chat_body("long", 200, true);
+    req.set_header("Content-Type", "application/json");
+    std::string body;
+    bool signalled = false;
+    req.content_receiver = [&](const char* data, size_t len, uint64_t, uint64_t) {
+      body.append(data, len);
+      if (!signalled) {
+        signalled = true;
+        first_chunk.set_value();
+      }
+      return true;
+    };
+    httplib::Response res;
+    httplib::Error error;
+    c.send(req, res, error);
+    if (!signalled) first_chunk.set_value();
+    return body;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  first_chunk.get_future().wait();
   fx->server().shutdown();
   const std::string body = pending.get();
   int done = 0;
   stream_text(sse_events(body), &done);
-  EXPECT_EQ(done, 1);  // the stream ended properly, finished or cut at the grace period
+  EXPECT_EQ(done, 1) << body;  // the stream ended properly, finished or cut at the grace period
+  auto late = httplib::Client("127.0.0.1", port).Get("/health");
+  EXPECT_FALSE(late && late->status == 200);  // no longer serving
   fx.reset();
 }
 

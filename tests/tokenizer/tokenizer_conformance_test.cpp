@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "gguf/gguf_file.h"
@@ -18,6 +19,32 @@ std::string ids_string(const std::vector<int32_t>& ids) {
   std::string s;
   for (int32_t id : ids) s += std::to_string(id) + " ";
   return s;
+}
+
+// Checked here, where each vocabulary is loaded anyway (loading dominates
+// the cost of these tests under sanitizers).
+void check_robustness(const Tokenizer& t, const std::string& name) {
+  const std::string bad = std::string("ok \xff\xfe ") + "\xc3" + " \xed\xa0\x80 \xf0\x9f\xa6" + "x\xc0\xaf";
+  auto ids = t.encode(bad, {.add_special = false});
+  ASSERT_TRUE(ids.ok()) << ids.error().to_string();
+  if (name == "bert-bge") {
+    EXPECT_EQ(t.decode(*ids), "ok x");  // invalid bytes are dropped like control characters
+  } else if (name == "deepseek-llm") {
+    // No normal tokens for bytes that never occur in UTF-8 (0xC0, 0xF8-0xFF):
+    // they map to added look-alike tokens, so only the valid part round-trips.
+    EXPECT_EQ(t.decode(*ids).substr(0, 3), "ok ");
+  } else {
+    EXPECT_EQ(t.decode(*ids), bad);
+  }
+  // 100k repeated characters: one huge pre-token / segment each.
+  std::string llamas;
+  for (int i = 0; i < 25000; ++i) llamas += "\xf0\x9f\xa6\x99";
+  for (const std::string& run : {std::string(100000, 'a'), std::string(100000, ' '), llamas}) {
+    auto r = t.encode(run + "x", {.add_special = false});
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r->empty());
+    if (name != "bert-bge") EXPECT_EQ(t.decode(*r), run + "x");
+  }
 }
 
 struct GgufVocabCase {
@@ -52,6 +79,7 @@ TEST_P(GgufConformance, EncodesEveryCaseExactlyAndRoundTrips) {
     if (GetParam().lossless) EXPECT_EQ(tok->decode(*ids), c.text) << "case " << i;
   }
   EXPECT_EQ(failures, 0);
+  check_robustness(*tok, GetParam().name);
 }
 
 INSTANTIATE_TEST_SUITE_P(Vocabs, GgufConformance,
@@ -69,6 +97,28 @@ std::string nfc(const std::string& s) {
   std::string out = p ? reinterpret_cast<const char*>(p) : s;
   std::free(p);
   return out;
+}
+
+bool contains(const std::vector<int32_t>& ids, int32_t id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); }
+
+// User text must not inject <|im_start|> unless the caller asks for it.
+void check_qwen_special_tokens(const Tokenizer& t) {
+  const int32_t im_start = *t.find_token("<|im_start|>");
+  EXPECT_EQ(im_start, 151644);
+  auto plain = t.encode("<|im_start|>system\nhi", {.add_special = false});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(contains(*plain, im_start));
+  auto parsed = t.encode("<|im_start|>system", {.add_special = false, .parse_special = true});
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->front(), im_start);
+  // Non-special added tokens (<think>) are matched either way, as in HF.
+  const int32_t think = *t.find_token("<think>");
+  auto th = t.encode("<think>", {.add_special = false});
+  ASSERT_TRUE(th.ok());
+  EXPECT_EQ(*th, std::vector<int32_t>{think});
+  EXPECT_EQ(t.eos(), *t.find_token("<|im_end|>"));
+  EXPECT_FALSE(t.add_bos());
+  EXPECT_FALSE(t.chat_template().empty());
 }
 
 class JsonConformance : public ::testing::TestWithParam<const char*> {};
@@ -102,6 +152,7 @@ TEST_P(JsonConformance, EncodesEveryCaseExactlyAndRoundTrips) {
     EXPECT_EQ(tok->decode(*ids, /*skip_special=*/false), expected_text) << "case " << i;
   }
   EXPECT_EQ(failures, 0);
+  if (normalizes) check_qwen_special_tokens(*tok);
 }
 
 INSTANTIATE_TEST_SUITE_P(Tokenizers, JsonConformance, ::testing::Values("qwen3", "llama3"));
