@@ -182,3 +182,27 @@ TEST(TokenizerSpm, MergesByScoreWithByteFallback) {
 
 }  // namespace
 }  // namespace minnow
+
+namespace minnow {
+namespace {
+
+// A HF WordPiece tokenizer.json lands in the same representation as a GGUF
+// BERT vocabulary: [CLS] ... [SEP] from the post-processor, "##" pieces.
+TEST(TokenizerLoad, WordPieceTokenizerJson) {
+  auto t = parse_tokenizer_json(R"({
+    "added_tokens": [{"id": 0, "content": "[PAD]", "special": true}, {"id": 1, "content": "[UNK]", "special": true},
+                     {"id": 2, "content": "[CLS]", "special": true}, {"id": 3, "content": "[SEP]", "special": true}],
+    "normalizer": {"type": "BertNormalizer", "lowercase": true},
+    "pre_tokenizer": {"type": "BertPreTokenizer"},
+    "post_processor": {"type": "TemplateProcessing",
+                       "single": [{"SpecialToken": {"id": "[CLS]"}}, {"Sequence": {"id": "A"}}, {"SpecialToken": {"id": "[SEP]"}}]},
+    "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+              "vocab": {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "un": 4, "##aff": 5, "##able": 6, "!": 7, "fuhrer": 8}}})");
+  ASSERT_TRUE(t.ok()) << t.error().to_string();
+  EXPECT_EQ(t->model(), TokenizerModel::kWpm);
+  EXPECT_EQ(enc(*t, "UnAffable! F\xC3\xBChrer xyz", {}), (std::vector<int32_t>{2, 4, 5, 6, 7, 8, 1, 3}));
+  EXPECT_EQ(t->decode(enc(*t, "unaffable fuhrer", {})), "unaffable fuhrer");
+}
+
+}  // namespace
+}  // namespace minnow
