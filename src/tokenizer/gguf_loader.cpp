@@ -74,8 +74,8 @@ Expected<Tokenizer> load_tokenizer_from_gguf(const GgufFile& f) {
     v.merges.reserve(merges->size());
     for (size_t i = 0; i < merges->size(); ++i) {
       const std::string& m = *(*merges)[i].as_string();
-      // Split on the first space after position 0: a part may itself be " "-free
-      // only, since spaces are stored mapped ('Ġ').
+      // Byte-level vocabularies store spaces mapped ('Ġ'), so the one real space
+      // separates the two parts; searching from 1 keeps a leading " " part whole.
       const size_t sp = m.find(' ', 1);
       if (sp == std::string::npos)
         return field_error(f, "tokenizer.ggml.merges", "entry " + std::to_string(i) + " has no space: '" + m + "'");

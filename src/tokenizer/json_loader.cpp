@@ -133,13 +133,42 @@ Status read_config(const json& c, Vocab& v) {
   return Status::success();
 }
 
+// HF WordPiece stores continuations as "##piece" and word starts bare; the
+// encoder uses the GGUF convention ("▁word", bare continuations).
+Expected<Vocab> finish_wordpiece(const json& j, const json& config, Vocab v) {
+  const json& model = j.at("model");
+  const std::string prefix = model.value("continuing_subword_prefix", "##");
+  for (size_t id = 0; id < v.tokens.size(); ++id) {
+    if (v.types[id] != TokenType::kNormal) continue;
+    std::string& t = v.tokens[id];
+    if (!prefix.empty() && t.starts_with(prefix)) t.erase(0, prefix.size());
+    else t.insert(0, "\xE2\x96\x81");
+  }
+  const json& norm = j.value("normalizer", json());
+  if (!norm.is_null()) {
+    if (norm.value("type", "") != "BertNormalizer")
+      return json_error(v.name, "normalizer", "WordPiece needs a BertNormalizer, not '" + norm.value("type", "") + "'");
+    v.wpm_lowercase = norm.value("lowercase", true);
+  }
+  const json& pre = j.value("pre_tokenizer", json());
+  if (!pre.is_null() && pre.value("type", "") != "BertPreTokenizer")
+    return json_error(v.name, "pre_tokenizer", "WordPiece needs a BertPreTokenizer, not '" + pre.value("type", "") + "'");
+  v.add_space_prefix = false;
+  v.unk = id_of(v, model.value("unk_token", "[UNK]"));
+  read_post_processor(j.value("post_processor", json()), v);
+  MINNOW_TRY(read_config(config, v));
+  guess_missing_special_tokens(v);
+  return v;
+}
+
 Expected<Vocab> vocab_from_json(const json& j, const json& config, const std::string& name) {
   Vocab v;
   v.name = name;
-  v.model = TokenizerModel::kBpe;
   const json& model = j.at("model");
   const std::string type = model.value("type", "BPE");
-  if (type != "BPE") return json_error(name, "model.type", "model type '" + type + "' is not supported (BPE only)");
+  if (type != "BPE" && type != "WordPiece")
+    return json_error(name, "model.type", "model type '" + type + "' is not supported (BPE, WordPiece)");
+  v.model = type == "BPE" ? TokenizerModel::kBpe : TokenizerModel::kWpm;
   if (model.value("byte_fallback", false))
     return json_error(name, "model.byte_fallback", "BPE with byte_fallback (SentencePiece-style) is not supported");
 
@@ -165,6 +194,7 @@ Expected<Vocab> vocab_from_json(const json& j, const json& config, const std::st
       v.types[size_t(i)] = t.value("special", false) ? TokenType::kControl : TokenType::kUserDefined;
     }
   }
+  if (v.model == TokenizerModel::kWpm) return finish_wordpiece(j, config, std::move(v));
   for (const auto& m : model.at("merges")) {
     if (m.is_string()) {
       const std::string s = m.get<std::string>();

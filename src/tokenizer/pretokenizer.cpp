@@ -11,14 +11,22 @@ namespace minnow {
 // between threads (match data is per call).
 class CompiledRegex {
  public:
-  explicit CompiledRegex(pcre2_code* code) : code_(code) {}
+  CompiledRegex(pcre2_code* code, bool jit) : code_(code), jit_(jit) {}
   ~CompiledRegex() { pcre2_code_free(code_); }
   CompiledRegex(const CompiledRegex&) = delete;
   CompiledRegex& operator=(const CompiledRegex&) = delete;
   const pcre2_code* code() const { return code_; }
+  // pcre2_jit_match skips pcre2_match's per-call option checks; it is only
+  // valid for a pattern that JIT-compiled.
+  int match(std::string_view subject, size_t start, pcre2_match_data* data, pcre2_match_context* ctx) const {
+    const auto* s = reinterpret_cast<PCRE2_SPTR>(subject.data());
+    return jit_ ? pcre2_jit_match(code_, s, subject.size(), start, 0, data, ctx)
+                : pcre2_match(code_, s, subject.size(), start, 0, data, ctx);
+  }
 
  private:
   pcre2_code* code_;
+  bool jit_;
 };
 
 namespace {
@@ -81,9 +89,9 @@ Expected<Pretokenizer> Pretokenizer::from_regexes(const std::vector<std::string>
     if (!code)
       return invalid_argument("pre-tokenizer regex does not compile: " + pcre2_message(err) + " in '" + pattern + "'")
           .with_offset(err_offset);
-    auto compiled = std::make_shared<const CompiledRegex>(code);
     // JIT is an optimisation: the interpreter gives identical results.
-    pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+    const bool jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+    auto compiled = std::make_shared<const CompiledRegex>(code, jit);
     p.regexes_.push_back(std::move(compiled));
   }
   return p;
@@ -98,12 +106,11 @@ Status Pretokenizer::split_stage(size_t stage, std::string_view piece, const Pie
   }
   MatchScratch& s = scratch();
   if (!s.data || !s.context) return resource_limit("cannot allocate regex match state");
-  const pcre2_code* code = regexes_[stage]->code();
-  const auto* subject = reinterpret_cast<PCRE2_SPTR>(piece.data());
+  const CompiledRegex& re = *regexes_[stage];
   size_t pos = 0;
   size_t gap_start = 0;
   while (pos <= piece.size()) {
-    const int rc = pcre2_match(code, subject, piece.size(), pos, 0, s.data, s.context);
+    const int rc = re.match(piece, pos, s.data, s.context);
     if (rc == PCRE2_ERROR_NOMATCH) break;
     if (rc < 0) return resource_limit("pre-tokenizer regex failed: " + pcre2_message(rc));
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(s.data);

@@ -31,10 +31,15 @@ void SpecialMatcher::add(std::string_view text, int32_t id, bool always) {
   if (n.token < 0) {
     n.token = id;
     n.always = always;
+    has_always_ = has_always_ || always;
   }
 }
 
 void SpecialMatcher::split(std::string_view text, bool parse_special, std::vector<Piece>& out) const {
+  if (!parse_special && !has_always_) {
+    if (!text.empty()) out.push_back({text, -1});
+    return;
+  }
   size_t raw_start = 0;
   size_t i = 0;
   while (i < text.size()) {

@@ -32,6 +32,7 @@ class SpecialMatcher {
   };
   int32_t child(int32_t node, uint8_t byte) const;
   std::vector<Node> nodes_{Node{}};
+  bool has_always_ = false;  // without it and without parse_special, nothing can match
   // First byte -> node, so bytes that start no token cost one load.
   std::array<int32_t, 256> root_{[] { std::array<int32_t, 256> a; a.fill(-1); return a; }()};
 };

@@ -30,9 +30,7 @@ Vocab tiny_bpe_vocab() {
     v.merges.emplace_back(a, b);
     add(v, std::string(a) + b, TokenType::kNormal);
   }
-  v.scores.clear();
   add(v, "<|endoftext|>", TokenType::kControl);
-  v.scores.clear();
   v.bos = v.eos = int32_t(v.tokens.size()) - 1;
   return v;
 }

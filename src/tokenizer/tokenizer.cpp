@@ -110,6 +110,8 @@ Expected<Tokenizer> Tokenizer::create(Vocab vocab) {
 
 Expected<std::vector<int32_t>> Tokenizer::encode(std::string_view text, EncodeOptions options) const {
   std::vector<int32_t> out;
+  // Typical text is 2-5 bytes per token; one allocation covers most inputs.
+  out.reserve(text.size() / 2 + 4);
   if (options.add_special && vocab_->add_bos && vocab_->bos >= 0) out.push_back(vocab_->bos);
   std::vector<SpecialMatcher::Piece> pieces;
   specials_->split(text, options.parse_special, pieces);

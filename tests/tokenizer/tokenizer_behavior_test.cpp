@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "gguf/gguf_file.h"
 #include "gguf/gguf_writer.h"
@@ -178,6 +179,59 @@ TEST(TokenizerSpm, MergesByScoreWithByteFallback) {
   for (int32_t id : ids) pieces.push_back(t->token_text(id));
   EXPECT_EQ(pieces, (std::vector<std::string>{"\xE2\x96\x81the", "\xE2\x96\x81t", "h", "ing", "<0x0A>"}));
   EXPECT_EQ(t->decode(ids), "the thing\n");
+}
+
+}  // namespace
+}  // namespace minnow
+
+namespace minnow {
+namespace {
+
+// A HF WordPiece tokenizer.json lands in the same representation as a GGUF
+// BERT vocabulary: [CLS] ... [SEP] from the post-processor, "##" pieces.
+TEST(TokenizerLoad, WordPieceTokenizerJson) {
+  auto t = parse_tokenizer_json(R"({
+    "added_tokens": [{"id": 0, "content": "[PAD]", "special": true}, {"id": 1, "content": "[UNK]", "special": true},
+                     {"id": 2, "content": "[CLS]", "special": true}, {"id": 3, "content": "[SEP]", "special": true}],
+    "normalizer": {"type": "BertNormalizer", "lowercase": true},
+    "pre_tokenizer": {"type": "BertPreTokenizer"},
+    "post_processor": {"type": "TemplateProcessing",
+                       "single": [{"SpecialToken": {"id": "[CLS]"}}, {"Sequence": {"id": "A"}}, {"SpecialToken": {"id": "[SEP]"}}]},
+    "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+              "vocab": {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "un": 4, "##aff": 5, "##able": 6, "!": 7, "fuhrer": 8}}})");
+  ASSERT_TRUE(t.ok()) << t.error().to_string();
+  EXPECT_EQ(t->model(), TokenizerModel::kWpm);
+  EXPECT_EQ(enc(*t, "UnAffable! F\xC3\xBChrer xyz", {}), (std::vector<int32_t>{2, 4, 5, 6, 7, 8, 1, 3}));
+  EXPECT_EQ(t->decode(enc(*t, "unaffable fuhrer", {})), "unaffable fuhrer");
+}
+
+}  // namespace
+}  // namespace minnow
+
+namespace minnow {
+namespace {
+
+// One Tokenizer serves many threads: the word cache and regex scratch are
+// per thread, so results must not depend on who else is encoding.
+TEST(TokenizerThreads, ConcurrentEncodesAgreeWithSerialOnes) {
+  auto t = Tokenizer::create(tiny_bpe_vocab());
+  ASSERT_TRUE(t.ok());
+  std::vector<std::string> texts;
+  for (int i = 0; i < 200; ++i) texts.push_back("the world " + std::to_string(i * 7919) + " thing\n\n  ing on");
+  std::vector<std::vector<int32_t>> expected;
+  for (const auto& s : texts) expected.push_back(enc(*t, s));
+  std::vector<int> mismatches(4, 0);
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 4; ++w)
+    threads.emplace_back([&, w] {
+      for (int round = 0; round < 20; ++round)
+        for (size_t i = 0; i < texts.size(); ++i) {
+          auto ids = t->encode(texts[(i + size_t(w)) % texts.size()], {.add_special = false});
+          if (!ids.ok() || *ids != expected[(i + size_t(w)) % texts.size()]) ++mismatches[size_t(w)];
+        }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches, std::vector<int>(4, 0));
 }
 
 }  // namespace
