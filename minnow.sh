@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine (run as root):
-#   ./minnow.sh serve   install packages, build, start the main job
+#   ./minnow.sh serve [ARGS]   install packages, build, start `minnow serve ARGS`
 #   ./minnow.sh test    install packages, build, run the whole test suite
 #   ./minnow.sh build   install packages and build only
 set -euo pipefail
@@ -15,6 +15,9 @@ install_deps() {
     [[ -z "$pkg" || "$pkg" == \#* ]] && continue
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done < scripts/deps.txt
+  # Node runs the official OpenAI client in the end-to-end test; keep any
+  # node the machine already has (it may not come from Debian).
+  command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
   if ((${#missing[@]})); then
     echo "minnow: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -39,9 +42,8 @@ case "$cmd" in
     ;;
   serve)
     build
-    # Until the server lands, the main job writes and validates the demo model.
-    "$BUILD/minnow" demo --out "$BUILD/minnow-demo.gguf"
-    "$BUILD/minnow" inspect "$BUILD/minnow-demo.gguf" "$@"
+    # No -m: the built-in demo model (random weights) on 127.0.0.1:8080.
+    exec "$BUILD/minnow" serve "$@"
     ;;
   *) echo "usage: ./minnow.sh [serve|test|build]" >&2; exit 1 ;;
 esac
