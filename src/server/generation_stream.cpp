@@ -14,13 +14,13 @@ GenerationStream::GenerationStream(std::shared_ptr<const TextModel> model, uint3
 
 GenerationRequest GenerationStream::make_request(uint32_t index, std::vector<int32_t> prompt,
                                                  const SamplingParams& sampling, uint32_t max_tokens,
-                                                 std::chrono::steady_clock::time_point deadline) {
+                                                 std::chrono::steady_clock::time_point deadline, bool ignore_eos) {
   GenerationRequest r;
   r.prompt = std::move(prompt);
   r.sampling = sampling;
   r.sampling.seed += index;  // n choices must differ from one another
   r.max_tokens = max_tokens;
-  r.stop_tokens = model_->stop_tokens();
+  if (!ignore_eos) r.stop_tokens = model_->stop_tokens();
   r.deadline = deadline;
   auto self = shared_from_this();
   r.on_token = [self, index](int32_t token, std::span<const float> logits) {

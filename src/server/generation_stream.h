@@ -41,7 +41,8 @@ class GenerationStream : public std::enable_shared_from_this<GenerationStream> {
 
   // Builds the scheduler request for choice `index` (callbacks bound to this).
   GenerationRequest make_request(uint32_t index, std::vector<int32_t> prompt, const SamplingParams& sampling,
-                                 uint32_t max_tokens, std::chrono::steady_clock::time_point deadline);
+                                 uint32_t max_tokens, std::chrono::steady_clock::time_point deadline,
+                                 bool ignore_eos = false);
   void set_request_id(uint32_t index, uint64_t id);
 
   // Waits up to `timeout` for news; moves queued deltas out. Returns true

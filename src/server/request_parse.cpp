@@ -104,6 +104,7 @@ Status read_generation(const Json& j, GenerationSpec& g, uint32_t max_n, bool ch
   if (n > max_n) return out_of_range("'n' is limited to " + std::to_string(max_n) + " on this server").with_field("n");
   g.n = uint32_t(n);
   MINNOW_TRY(read_bool(j, "stream", g.stream));
+  MINNOW_TRY(read_bool(j, "ignore_eos", g.ignore_eos));
   if (auto it = j.find("stream_options"); it != j.end() && !it->is_null()) {
     if (!it->is_object()) return bad("stream_options", "'stream_options' must be an object");
     if (!g.stream) return bad("stream_options", "'stream_options' is only allowed with stream: true");

@@ -22,6 +22,7 @@ struct GenerationSpec {
   bool include_usage = false;
   bool logprobs = false;
   uint32_t top_logprobs = 0;
+  bool ignore_eos = false;  // extension (llama.cpp's name): generate max_tokens regardless
 };
 
 struct ChatSpec : GenerationSpec {

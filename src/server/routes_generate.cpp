@@ -216,7 +216,7 @@ void generate(ServerState& st, Api api, GenerationSpec& spec, std::vector<std::v
     const auto& prompt = prompts[i / spec.n];
     const uint32_t room = n_ctx - uint32_t(prompt.size());
     const uint32_t max_tokens = spec.max_tokens ? std::min(spec.max_tokens, room) : room;
-    auto id = lm->scheduler->submit(job->stream->make_request(i, prompt, spec.sampling, max_tokens, deadline));
+    auto id = lm->scheduler->submit(job->stream->make_request(i, prompt, spec.sampling, max_tokens, deadline, spec.ignore_eos));
     if (!id.ok()) {
       job->cancel_all();
       // Wait for the ones already queued to report, so the stream outlives them.
