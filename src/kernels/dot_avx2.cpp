@@ -1,0 +1,222 @@
+// AVX2+FMA kernels (the x86-64-v3 baseline, so no target attributes needed).
+// Quantized types multiply int8 activations with maddubs and scale each
+// block's int32 sum once; two accumulators hide the FMA latency.
+#include "kernels/dot_avx2.h"
+
+#include "base/half.h"
+#include "kernels/kernel_fill.h"
+#include "kernels/simd_avx2.h"
+#include "quant/block_formats.h"
+
+namespace minnow::kernels::avx2 {
+
+using namespace simd;
+using quant::kQK;
+using quant::kQK_K;
+
+float dot_f32(const uint8_t* w, const uint8_t* x, size_t n) {
+  const float* a = reinterpret_cast<const float*>(w);
+  const float* b = reinterpret_cast<const float*>(x);
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+  }
+  float sum = hsum(_mm256_add_ps(acc0, acc1));
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+float dot_f16(const uint8_t* w, const uint8_t* x, size_t n) {
+  const float* b = reinterpret_cast<const float*>(x);
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 2 * i)));
+    const __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 2 * i + 16)));
+    acc0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(b + i + 8), acc1);
+  }
+  float sum = hsum(_mm256_add_ps(acc0, acc1));
+  for (; i < n; ++i) sum += half_at(w + 2 * i) * b[i];
+  return sum;
+}
+
+namespace {
+
+constexpr size_t kQ8 = sizeof(quant::BlockQ8_0);
+
+// Walks the 32-element blocks two at a time; `block` gives one block's int32
+// lane sums (signed weights x activations) for weight block a, activation b.
+template <size_t kWeightBytes, class BlockSums>
+float dot_blocks32(const uint8_t* w, const uint8_t* x, size_t n, BlockSums block) {
+  const size_t nb = n / kQK;
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 2 <= nb; i += 2) {
+    const uint8_t* a = w + i * kWeightBytes;
+    const uint8_t* b = x + i * kQ8;
+    const __m256i s0 = block(a, b), s1 = block(a + kWeightBytes, b + kQ8);
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_at(a) * half_at(b)), _mm256_cvtepi32_ps(s0), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(half_at(a + kWeightBytes) * half_at(b + kQ8)), _mm256_cvtepi32_ps(s1),
+                           acc1);
+  }
+  if (i < nb) {
+    const uint8_t* a = w + i * kWeightBytes;
+    const uint8_t* b = x + i * kQ8;
+    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_at(a) * half_at(b)), _mm256_cvtepi32_ps(block(a, b)), acc0);
+  }
+  return hsum(_mm256_add_ps(acc0, acc1));
+}
+
+}  // namespace
+
+float dot_q8_0(const uint8_t* w, const uint8_t* x, size_t n) {
+  return dot_blocks32<kQ8>(w, x, n, [](const uint8_t* a, const uint8_t* b) {
+    return dot_s8(load256(a + 2), load256(b + 2));
+  });
+}
+
+float dot_q4_0(const uint8_t* w, const uint8_t* x, size_t n) {
+  return dot_blocks32<sizeof(quant::BlockQ4_0)>(w, x, n, [](const uint8_t* a, const uint8_t* b) {
+    const __m256i q = _mm256_sub_epi8(nibbles_32(a + 2), _mm256_set1_epi8(8));
+    return dot_s8(q, load256(b + 2));
+  });
+}
+
+float dot_q5_0(const uint8_t* w, const uint8_t* x, size_t n) {
+  return dot_blocks32<sizeof(quant::BlockQ5_0)>(w, x, n, [](const uint8_t* a, const uint8_t* b) {
+    uint32_t qh;
+    std::memcpy(&qh, a + 2, 4);
+    // Without its fifth bit a value is nibble - 16, i.e. the byte 0xf0 | nibble.
+    const __m256i missing = _mm256_andnot_si256(bits_to_bytes(qh), _mm256_set1_epi8(int8_t(0xf0)));
+    const __m256i q = _mm256_or_si256(nibbles_32(a + 6), missing);
+    return dot_s8(q, load256(b + 2));
+  });
+}
+
+namespace {
+
+constexpr size_t kQ8KQs = 4, kQ8KBsums = 4 + kQK_K;
+
+// The eight 6-bit scales and mins of a Q4_K/Q5_K super-block.
+inline void unpack_scales(const uint8_t* s, uint8_t sc[8], uint8_t m[8]) {
+  for (int j = 0; j < 4; ++j) {
+    sc[j] = s[j] & 63;
+    m[j] = s[j + 4] & 63;
+    sc[j + 4] = uint8_t((s[j + 8] & 0x0f) | ((s[j] >> 6) << 4));
+    m[j + 4] = uint8_t((s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4));
+  }
+}
+
+template <bool kFifthBit>
+float dot_q45_k(const uint8_t* w, const uint8_t* x, size_t n) {
+  constexpr size_t kBytes = kFifthBit ? sizeof(quant::BlockQ5_K) : sizeof(quant::BlockQ4_K);
+  constexpr size_t kQsAt = kFifthBit ? 48 : 16;
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  __m256 acc = _mm256_setzero_ps();
+  float mins = 0.0f;
+  for (size_t i = 0; i < n / kQK_K; ++i) {
+    const uint8_t* a = w + i * kBytes;
+    const uint8_t* b = x + i * sizeof(quant::BlockQ8_K);
+    float bd;
+    std::memcpy(&bd, b, 4);
+    uint8_t sc[8], m[8];
+    unpack_scales(a + 4, sc, m);
+    int16_t bsums[16];
+    std::memcpy(bsums, b + kQ8KBsums, sizeof(bsums));
+    int summ = 0;
+    for (int g = 0; g < 8; ++g) summ += int(m[g]) * (bsums[2 * g] + bsums[2 * g + 1]);
+    mins += bd * half_at(a + 2) * float(summ);
+
+    const __m256i hbits = kFifthBit ? load256(a + 16) : _mm256_setzero_si256();
+    __m256i sumi = _mm256_setzero_si256();
+    for (int j = 0; j < 4; ++j) {
+      const __m256i q = load256(a + kQsAt + 32 * j);
+      __m256i lo = _mm256_and_si256(q, low4);
+      __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+      if constexpr (kFifthBit) {
+        const __m256i one = _mm256_set1_epi8(1);
+        lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j), one), 4));
+        hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j + 1), one), 4));
+      }
+      const __m256i p0 = _mm256_maddubs_epi16(lo, load256(b + kQ8KQs + 64 * j));
+      const __m256i p1 = _mm256_maddubs_epi16(hi, load256(b + kQ8KQs + 64 * j + 32));
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p0, _mm256_set1_epi16(sc[2 * j])));
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * j + 1])));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(bd * half_at(a)), _mm256_cvtepi32_ps(sumi), acc);
+  }
+  return hsum(acc) - mins;
+}
+
+}  // namespace
+
+float dot_q4_k(const uint8_t* w, const uint8_t* x, size_t n) { return dot_q45_k<false>(w, x, n); }
+float dot_q5_k(const uint8_t* w, const uint8_t* x, size_t n) { return dot_q45_k<true>(w, x, n); }
+
+// Q6_K values are 0..63 with an offset of 32: the int8 products use the
+// unsigned values and the offset comes back as 32 * sum(scale * group sum).
+float dot_q6_k(const uint8_t* w, const uint8_t* x, size_t n) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f), two = _mm256_set1_epi8(3);
+  __m256 acc = _mm256_setzero_ps();
+  float offset = 0.0f;
+  for (size_t i = 0; i < n / kQK_K; ++i) {
+    const uint8_t* a = w + i * sizeof(quant::BlockQ6_K);
+    const uint8_t* b = x + i * sizeof(quant::BlockQ8_K);
+    float bd;
+    std::memcpy(&bd, b, 4);
+    int8_t sc[16];
+    std::memcpy(sc, a + 192, 16);
+    int16_t bsums[16];
+    std::memcpy(bsums, b + kQ8KBsums, sizeof(bsums));
+    int bias = 0;
+    for (int g = 0; g < 16; ++g) bias += int(sc[g]) * bsums[g];
+    const float d = bd * half_at(a + 208);
+    offset += d * float(32 * bias);
+
+    __m256i sumi = _mm256_setzero_si256();
+    for (int half = 0; half < 2; ++half) {
+      const uint8_t* ql = a + 64 * half;
+      const __m256i h = load256(a + 128 + 32 * half);
+      const __m256i l0 = load256(ql), l1 = load256(ql + 32);
+      const __m256i q[4] = {
+          _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_slli_epi16(_mm256_and_si256(h, two), 4)),
+          _mm256_or_si256(_mm256_and_si256(l1, low4),
+                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), two), 4)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4),
+                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), two), 4)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4),
+                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), two), 4)),
+      };
+      const int8_t* s = sc + 8 * half;
+      for (int k = 0; k < 4; ++k) {
+        const __m256i p = _mm256_maddubs_epi16(q[k], load256(b + kQ8KQs + 128 * half + 32 * k));
+        // 16 products per 128-bit lane: each lane is one 16-group with its own scale.
+        const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(s[2 * k + 1]), _mm_set1_epi16(s[2 * k]));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale));
+      }
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+  }
+  return hsum(acc) - offset;
+}
+
+}  // namespace minnow::kernels::avx2
+
+namespace minnow::kernels {
+
+void fill_avx2_kernels(KernelTable& t) {
+  auto set = [&](GgmlType type, ActFormat act, DotFn fn) { t.dot[uint32_t(type)] = {act, fn}; };
+  set(GgmlType::F32, ActFormat::kF32, avx2::dot_f32);
+  set(GgmlType::F16, ActFormat::kF32, avx2::dot_f16);
+  set(GgmlType::Q8_0, ActFormat::kQ8_0, avx2::dot_q8_0);
+  set(GgmlType::Q4_0, ActFormat::kQ8_0, avx2::dot_q4_0);
+  set(GgmlType::Q5_0, ActFormat::kQ8_0, avx2::dot_q5_0);
+  set(GgmlType::Q4_K, ActFormat::kQ8_K, avx2::dot_q4_k);
+  set(GgmlType::Q5_K, ActFormat::kQ8_K, avx2::dot_q5_k);
+  set(GgmlType::Q6_K, ActFormat::kQ8_K, avx2::dot_q6_k);
+}
+
+}  // namespace minnow::kernels
