@@ -16,7 +16,7 @@ Expected<std::unique_ptr<InferenceContext>> InferenceContext::create(std::shared
   if (model->traits().encoder) n_ctx = std::min(n_ctx, h.n_ctx_train);  // learned positions end there
   if (n_ctx == 0 || n_ctx > (1u << 20)) return out_of_range("context size must be in 1..1048576").with_field("n_ctx");
   KvCache kv(h.n_layer, n_ctx, h.kv_dim(), params.kv_type);
-  return std::unique_ptr<InferenceContext>(new InferenceContext(std::move(model), std::move(kv)));
+  return std::unique_ptr<InferenceContext>(new InferenceContext(std::move(model), std::move(kv), params.n_threads));
 }
 
 Status InferenceContext::check_tokens(std::span<const int32_t> tokens) const {
@@ -38,6 +38,7 @@ Expected<std::vector<float>> InferenceContext::decode(std::span<const int32_t> t
   const ArchTraits& arch = m.traits();
   if (arch.encoder) return invalid_argument("this is an encoder model: use embed, not decode");
   MINNOW_TRY(check_tokens(tokens));
+  ScopedThreadPool use_pool(pool_.get());
   const uint32_t n = uint32_t(tokens.size()), pos0 = kv_.n_past(), E = h.n_embd;
 
   // [n][n_embd] residual stream
@@ -121,6 +122,7 @@ Expected<std::vector<float>> InferenceContext::encode(std::span<const int32_t> t
   const ArchTraits& arch = m.traits();
   if (!arch.encoder) return invalid_argument("this is a decoder model: embeddings need an encoder (BERT-style) model");
   reset();  // an encoder sees each input on its own
+  ScopedThreadPool use_pool(pool_.get());
   MINNOW_TRY(check_tokens(tokens));
   const uint32_t n = uint32_t(tokens.size()), E = h.n_embd;
 
