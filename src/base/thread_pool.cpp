@@ -32,7 +32,7 @@ unsigned ThreadPool::default_thread_count() { return std::max(1u, std::thread::h
 
 ThreadPool::ThreadPool(unsigned n_threads) : n_threads_(n_threads ? n_threads : default_thread_count()) {
   workers_.reserve(n_threads_ - 1);
-  for (unsigned i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+  for (unsigned i = 1; i < n_threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -42,15 +42,20 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::run_share(unsigned index) {
-  // Ranges are whole grains so that, e.g., a row tile is never split.
-  const size_t grains = (job_n_ + job_grain_ - 1) / job_grain_;
-  const size_t begin = std::min(job_n_, grains * index / n_threads_ * job_grain_);
-  const size_t end = std::min(job_n_, grains * (index + 1) / n_threads_ * job_grain_);
-  if (begin < end) (*job_)(begin, end);
+void ThreadPool::claim_chunks() {
+  for (;;) {
+    uint64_t v = next_chunk_.load(std::memory_order_acquire);
+    do {
+      if (uint32_t(v) >= uint32_t(v >> 32)) return;  // nothing left to claim
+    } while (!next_chunk_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel));
+    // A claimed, unfinished chunk keeps parallel_for waiting, so job_ is stable.
+    const size_t begin = size_t(uint32_t(v)) * job_chunk_;
+    (*job_)(begin, std::min(job_n_, begin + job_chunk_));
+    done_chunks_.fetch_add(1, std::memory_order_acq_rel);
+  }
 }
 
-void ThreadPool::worker_loop(unsigned index) {
+void ThreadPool::worker_loop() {
   // Not generation_.load(): a job published before this thread got here must
   // still count as new. No job exists before the constructor returns, so 0.
   uint32_t seen = 0;
@@ -66,8 +71,7 @@ void ThreadPool::worker_loop(unsigned index) {
     }
     seen = now;
     if (stop_.load(std::memory_order_acquire)) return;
-    run_share(index);
-    pending_.fetch_sub(1, std::memory_order_acq_rel);
+    claim_chunks();
   }
 }
 
@@ -78,14 +82,20 @@ void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t)
     fn(0, n);
     return;
   }
+  // About four chunks per thread: enough to even out uneven progress, few
+  // enough that claiming stays cheap.
+  const size_t grains = (n + grain - 1) / grain;
+  const size_t chunk = std::max<size_t>(1, grains / (4 * size_t(n_threads_))) * grain;
+  const uint64_t total = (n + chunk - 1) / chunk;
   job_ = &fn;
   job_n_ = n;
-  job_grain_ = grain;
-  pending_.store(n_threads_ - 1, std::memory_order_relaxed);
+  job_chunk_ = chunk;
+  done_chunks_.store(0, std::memory_order_relaxed);
+  next_chunk_.store(total << 32, std::memory_order_release);
   generation_.fetch_add(1, std::memory_order_acq_rel);
   generation_.notify_all();
-  run_share(0);
-  for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; ++spin) {
+  claim_chunks();
+  for (int spin = 0; done_chunks_.load(std::memory_order_acquire) != total; ++spin) {
     if (spin < kSpinIterations)
       cpu_relax();
     else

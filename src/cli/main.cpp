@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   add_inspect_command(app, run);
   add_demo_command(app, run);
   add_logits_command(app, run);
+  add_bench_command(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
