@@ -4,6 +4,7 @@
 // context, like llama-bench. tg rows also report efficiency: weight bytes read
 // per token x tokens/s / the machine's measured read bandwidth.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -156,8 +157,10 @@ int run_bench(const BenchOptions& o) {
   const double bytes_per_token = double(weight_bytes_per_token(*model));
   double bandwidth = 0;
   if (o.n_gen > 0) {
+    // Eight times the weights (at least 64 MiB, past any L3), at most 512 MiB.
+    const size_t buffer = std::clamp<size_t>(size_t(8 * bytes_per_token), size_t(64) << 20, size_t(512) << 20);
     ThreadPool pool(unsigned(o.n_threads));
-    bandwidth = kernels::measure_read_bandwidth(pool, size_t(512) << 20, 5);
+    bandwidth = kernels::measure_read_bandwidth(pool, buffer, 5);
   }
   auto rows = run_tests(**ctx, o, bytes_per_token, bandwidth);
   if (!rows) return report_error(rows.error());
