@@ -25,9 +25,14 @@ void quantize_act(ActFormat format, const float* x, uint8_t* out, size_t n);
 // x the activations in the kernel's ActFormat. Neither needs any alignment.
 using DotFn = float (*)(const uint8_t* w, const uint8_t* x, size_t n);
 
+// The same for four activation rows x, x + x_stride, ... at once: out[0..3].
+// Prefill uses it so that each weight block is unpacked once per 4 tokens.
+using Dot4Fn = void (*)(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* out);
+
 struct DotKernel {
   ActFormat act = ActFormat::kF32;
   DotFn dot = nullptr;
+  Dot4Fn dot4 = nullptr;  // optional; nullptr: callers loop over dot
 };
 
 inline constexpr uint32_t kMaxGgmlType = 40;

@@ -65,6 +65,7 @@ void matmul(const KernelTable& table, const WeightMatrix& w, const float* x, uin
   }
 
   const DotFn dot = kernel.dot;
+  const Dot4Fn dot4 = kernel.dot4;
   if (n_tokens == 1) {
     run([&](size_t b, size_t e) {
       for (size_t r = b; r < e; ++r) y[r] = dot(w.data + r * w.row_bytes, act, w.n_cols);
@@ -76,10 +77,17 @@ void matmul(const KernelTable& table, const WeightMatrix& w, const float* x, uin
       const uint32_t t1 = std::min(n_tokens, t0 + kTokenTile);
       for (size_t r0 = b; r0 < e; r0 += kRowTile) {
         const size_t r1 = std::min(e, r0 + kRowTile);
-        for (uint32_t t = t0; t < t1; ++t) {
-          const uint8_t* xt = act + t * act_bytes;
-          float* yt = y + size_t(t) * w.n_rows;
-          for (size_t r = r0; r < r1; ++r) yt[r] = dot(w.data + r * w.row_bytes, xt, w.n_cols);
+        for (size_t r = r0; r < r1; ++r) {
+          const uint8_t* row = w.data + r * w.row_bytes;
+          uint32_t t = t0;
+          if (dot4) {
+            for (; t + 4 <= t1; t += 4) {
+              float out[4];
+              dot4(row, act + t * act_bytes, act_bytes, w.n_cols, out);
+              for (int j = 0; j < 4; ++j) y[size_t(t + j) * w.n_rows + r] = out[j];
+            }
+          }
+          for (; t < t1; ++t) y[size_t(t) * w.n_rows + r] = dot(row, act + t * act_bytes, w.n_cols);
         }
       }
     }

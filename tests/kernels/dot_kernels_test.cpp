@@ -109,6 +109,37 @@ TEST(DotKernels, EverySimdPathMatchesScalarTwin) {
   if (isa_supported(Isa::kAvx2)) EXPECT_GE(paths, 1);
 }
 
+TEST(DotKernels, FourRowKernelsMatchScalarTwinPerRow) {
+  const KernelTable& scalar = *kernel_table_for(Isa::kScalar);
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+    const KernelTable* table = kernel_table_for(isa);
+    if (!table) continue;
+    for (GgmlType type : kTypes) {
+      const DotKernel& k = table->for_type(type);
+      if (!k.dot4) continue;
+      for (size_t n : sizes_for(type)) {
+        // Four activation rows, each at its own odd offset inside one buffer.
+        const size_t act = act_row_bytes(k.act, n), stride = act + 3;
+        const Case c = make_case(type, k, n, uint32_t(n), 1, 0);
+        std::vector<uint8_t> xs(4 * stride + 8);
+        std::vector<double> magnitude(4);
+        for (int r = 0; r < 4; ++r) {
+          const Case cr = make_case(type, k, n, uint32_t(n * 13 + r), 1, 0);
+          std::memcpy(xs.data() + 5 + r * stride, cr.x.data(), act);
+          magnitude[r] = cr.magnitude;
+        }
+        float got[4];
+        k.dot4(c.w.data() + 1, xs.data() + 5, stride, n, got);
+        for (int r = 0; r < 4; ++r) {
+          const float want = scalar.for_type(type).dot(c.w.data() + 1, xs.data() + 5 + r * stride, n);
+          EXPECT_NEAR(got[r], want, 1e-5 * (magnitude[r] + c.magnitude) + 1e-4)
+              << isa_name(isa) << " " << ggml_type_name(type) << " n=" << n << " row " << r;
+        }
+      }
+    }
+  }
+}
+
 TEST(DotKernels, TypesWithoutKernelHaveNoEntry) {
   // matmul dequantizes these; a stray entry would skip that path.
   for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
