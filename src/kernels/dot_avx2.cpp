@@ -100,35 +100,23 @@ namespace {
 
 constexpr size_t kQ8KQs = 4, kQ8KBsums = 4 + kQK_K;
 
-// The eight 6-bit scales and mins of a Q4_K/Q5_K super-block.
-inline void unpack_scales(const uint8_t* s, uint8_t sc[8], uint8_t m[8]) {
-  for (int j = 0; j < 4; ++j) {
-    sc[j] = s[j] & 63;
-    m[j] = s[j + 4] & 63;
-    sc[j + 4] = uint8_t((s[j + 8] & 0x0f) | ((s[j] >> 6) << 4));
-    m[j + 4] = uint8_t((s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4));
-  }
-}
-
 template <bool kFifthBit>
 float dot_q45_k(const uint8_t* w, const uint8_t* x, size_t n) {
   constexpr size_t kBytes = kFifthBit ? sizeof(quant::BlockQ5_K) : sizeof(quant::BlockQ4_K);
   constexpr size_t kQsAt = kFifthBit ? 48 : 16;
   const __m256i low4 = _mm256_set1_epi8(0x0f);
-  __m256 acc = _mm256_setzero_ps();
-  float mins = 0.0f;
+  __m256 acc = _mm256_setzero_ps(), mins_acc = _mm256_setzero_ps();
   for (size_t i = 0; i < n / kQK_K; ++i) {
     const uint8_t* a = w + i * kBytes;
     const uint8_t* b = x + i * sizeof(quant::BlockQ8_K);
     float bd;
     std::memcpy(&bd, b, 4);
-    uint8_t sc[8], m[8];
-    unpack_scales(a + 4, sc, m);
-    int16_t bsums[16];
-    std::memcpy(bsums, b + kQ8KBsums, sizeof(bsums));
-    int summ = 0;
-    for (int g = 0; g < 8; ++g) summ += int(m[g]) * (bsums[2 * g] + bsums[2 * g + 1]);
-    mins += bd * half_at(a + 2) * float(summ);
+    uint64_t scales, mins_packed;
+    unpack_k_scales(a + 4, scales, mins_packed);
+    uint8_t sc[8];
+    std::memcpy(sc, &scales, 8);
+    mins_acc = _mm256_fmadd_ps(_mm256_set1_ps(bd * half_at(a + 2)),
+                               _mm256_cvtepi32_ps(k_min_products(mins_packed, b + kQ8KBsums)), mins_acc);
 
     const __m256i hbits = kFifthBit ? load256(a + 16) : _mm256_setzero_si256();
     __m256i sumi = _mm256_setzero_si256();
@@ -148,7 +136,7 @@ float dot_q45_k(const uint8_t* w, const uint8_t* x, size_t n) {
     }
     acc = _mm256_fmadd_ps(_mm256_set1_ps(bd * half_at(a)), _mm256_cvtepi32_ps(sumi), acc);
   }
-  return hsum(acc) - mins;
+  return hsum(_mm256_sub_ps(acc, mins_acc));
 }
 
 }  // namespace
@@ -160,8 +148,7 @@ float dot_q5_k(const uint8_t* w, const uint8_t* x, size_t n) { return dot_q45_k<
 // unsigned values and the offset comes back as 32 * sum(scale * group sum).
 float dot_q6_k(const uint8_t* w, const uint8_t* x, size_t n) {
   const __m256i low4 = _mm256_set1_epi8(0x0f), two = _mm256_set1_epi8(3);
-  __m256 acc = _mm256_setzero_ps();
-  float offset = 0.0f;
+  __m256 acc = _mm256_setzero_ps(), offset_acc = _mm256_setzero_ps();
   for (size_t i = 0; i < n / kQK_K; ++i) {
     const uint8_t* a = w + i * sizeof(quant::BlockQ6_K);
     const uint8_t* b = x + i * sizeof(quant::BlockQ8_K);
@@ -169,12 +156,11 @@ float dot_q6_k(const uint8_t* w, const uint8_t* x, size_t n) {
     std::memcpy(&bd, b, 4);
     int8_t sc[16];
     std::memcpy(sc, a + 192, 16);
-    int16_t bsums[16];
-    std::memcpy(bsums, b + kQ8KBsums, sizeof(bsums));
-    int bias = 0;
-    for (int g = 0; g < 16; ++g) bias += int(sc[g]) * bsums[g];
     const float d = bd * half_at(a + 208);
-    offset += d * float(32 * bias);
+    // sum_g scale[g] * bsums[g], 8 int32 lanes; times 32 below.
+    const __m256i bias = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc))),
+                                           load256(b + kQ8KBsums));
+    offset_acc = _mm256_fmadd_ps(_mm256_set1_ps(32.0f * d), _mm256_cvtepi32_ps(bias), offset_acc);
 
     __m256i sumi = _mm256_setzero_si256();
     for (int half = 0; half < 2; ++half) {
@@ -200,7 +186,7 @@ float dot_q6_k(const uint8_t* w, const uint8_t* x, size_t n) {
     }
     acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
   }
-  return hsum(acc) - offset;
+  return hsum(_mm256_sub_ps(acc, offset_acc));
 }
 
 }  // namespace minnow::kernels::avx2

@@ -52,6 +52,28 @@ inline __m256i bits_to_bytes(uint32_t bits) {
   return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
 }
 
+// The eight 6-bit scales and mins of a Q4_K/Q5_K super-block (12 bytes at s),
+// one per byte: scales 0-3 and mins 0-3 are the low 6 bits of bytes 0-7;
+// 4-7 take their low 4 bits from bytes 8-11 and their top 2 from the spare
+// top bits of bytes 0-7. Word-wide so it costs a dozen instructions.
+inline void unpack_k_scales(const uint8_t* s, uint64_t& scales, uint64_t& mins) {
+  uint32_t u0, u1, u2;
+  std::memcpy(&u0, s, 4);
+  std::memcpy(&u1, s + 4, 4);
+  std::memcpy(&u2, s + 8, 4);
+  const uint32_t sc_hi = (u2 & 0x0f0f0f0fu) | ((u0 >> 2) & 0x30303030u);
+  const uint32_t m_hi = ((u2 >> 4) & 0x0f0f0f0fu) | ((u1 >> 2) & 0x30303030u);
+  scales = uint64_t(u0 & 0x3f3f3f3fu) | (uint64_t(sc_hi) << 32);
+  mins = uint64_t(u1 & 0x3f3f3f3fu) | (uint64_t(m_hi) << 32);
+}
+
+// sum_g mins[g] * (bsums[2g] + bsums[2g+1]) as 8 int32 lanes (one per g).
+inline __m256i k_min_products(uint64_t mins, const uint8_t* bsums) {
+  const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(mins)));
+  const __m256i pairs = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
+  return _mm256_madd_epi16(pairs, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsums)));
+}
+
 inline __m256i load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 
 }  // namespace
