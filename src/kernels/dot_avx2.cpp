@@ -47,53 +47,98 @@ namespace {
 
 constexpr size_t kQ8 = sizeof(quant::BlockQ8_0);
 
-// Walks the 32-element blocks two at a time; `block` gives one block's int32
-// lane sums (signed weights x activations) for weight block a, activation b.
-template <size_t kWeightBytes, class BlockSums>
-float dot_blocks32(const uint8_t* w, const uint8_t* x, size_t n, BlockSums block) {
+// Per-type block decoding. Q4_0/Q5_0 decode to unsigned bytes u with an
+// offset (value = u - c): maddubs(u, y) - maddubs(c, y) stays within int16.
+// Q8_0 bytes are signed already, so their sign moves onto y instead.
+struct Q4_0Block {
+  static constexpr size_t kBytes = sizeof(quant::BlockQ4_0);
+  static __m256i unpack(const uint8_t* a) { return nibbles_32(a + 2); }
+  static __m256i sums(__m256i u, __m256i y) {
+    const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(u, y), _mm256_maddubs_epi16(_mm256_set1_epi8(8), y));
+    return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+  }
+};
+struct Q5_0Block {
+  static constexpr size_t kBytes = sizeof(quant::BlockQ5_0);
+  static __m256i unpack(const uint8_t* a) {
+    uint32_t qh;
+    std::memcpy(&qh, a + 2, 4);
+    return _mm256_or_si256(nibbles_32(a + 6), _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(16)));
+  }
+  static __m256i sums(__m256i u, __m256i y) {
+    const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(u, y), _mm256_maddubs_epi16(_mm256_set1_epi8(16), y));
+    return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+  }
+};
+struct Q8_0Block {
+  static constexpr size_t kBytes = kQ8;
+  static __m256i unpack(const uint8_t* a) { return load256(a + 2); }
+  static __m256i sums(__m256i q, __m256i y) { return dot_s8(q, y); }
+};
+
+// fp16 scales of 8 blocks `stride` bytes apart, as floats.
+inline __m256 scales8(const uint8_t* p, size_t stride) {
+  alignas(16) uint16_t h[8];
+  for (int j = 0; j < 8; ++j) std::memcpy(&h[j], p + j * stride, 2);
+  return _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(h)));
+}
+
+// One weight row against kTokens activation rows x_stride bytes apart. Each
+// weight block is decoded once for all tokens; eight blocks share one scale
+// conversion and each block picks its scale with a permute.
+template <class B, int kTokens>
+void dot_rows(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* out) {
   const size_t nb = n / kQK;
-  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  // Two accumulators per token: one FMA chain would be latency-bound.
+  __m256 acc[kTokens][2];
+  for (int t = 0; t < kTokens; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
   size_t i = 0;
-  for (; i + 2 <= nb; i += 2) {
-    const uint8_t* a = w + i * kWeightBytes;
-    const uint8_t* b = x + i * kQ8;
-    const __m256i s0 = block(a, b), s1 = block(a + kWeightBytes, b + kQ8);
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_at(a) * half_at(b)), _mm256_cvtepi32_ps(s0), acc0);
-    acc1 = _mm256_fmadd_ps(_mm256_set1_ps(half_at(a + kWeightBytes) * half_at(b + kQ8)), _mm256_cvtepi32_ps(s1),
-                           acc1);
+  for (; i + 8 <= nb; i += 8) {
+    const uint8_t* a = w + i * B::kBytes;
+    const __m256 dw = scales8(a, B::kBytes);
+    __m256 d[kTokens];
+    for (int t = 0; t < kTokens; ++t) d[t] = _mm256_mul_ps(dw, scales8(x + t * x_stride + i * kQ8, kQ8));
+    for (int k = 0; k < 8; ++k) {
+      const __m256i u = B::unpack(a + k * B::kBytes);
+      const __m256i pick = _mm256_set1_epi32(k);
+      for (int t = 0; t < kTokens; ++t) {
+        const __m256i s = B::sums(u, load256(x + t * x_stride + (i + k) * kQ8 + 2));
+        acc[t][k & 1] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(d[t], pick), _mm256_cvtepi32_ps(s), acc[t][k & 1]);
+      }
+    }
   }
-  if (i < nb) {
-    const uint8_t* a = w + i * kWeightBytes;
-    const uint8_t* b = x + i * kQ8;
-    acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_at(a) * half_at(b)), _mm256_cvtepi32_ps(block(a, b)), acc0);
+  for (; i < nb; ++i) {
+    const uint8_t* a = w + i * B::kBytes;
+    const __m256i u = B::unpack(a);
+    for (int t = 0; t < kTokens; ++t) {
+      const uint8_t* b = x + t * x_stride + i * kQ8;
+      const __m256i s = B::sums(u, load256(b + 2));
+      acc[t][0] = _mm256_fmadd_ps(_mm256_set1_ps(half_at(a) * half_at(b)), _mm256_cvtepi32_ps(s), acc[t][0]);
+    }
   }
-  return hsum(_mm256_add_ps(acc0, acc1));
+  for (int t = 0; t < kTokens; ++t) out[t] = hsum(_mm256_add_ps(acc[t][0], acc[t][1]));
+}
+
+template <class B>
+float dot1(const uint8_t* w, const uint8_t* x, size_t n) {
+  float out;
+  dot_rows<B, 1>(w, x, 0, n, &out);
+  return out;
 }
 
 }  // namespace
 
-float dot_q8_0(const uint8_t* w, const uint8_t* x, size_t n) {
-  return dot_blocks32<kQ8>(w, x, n, [](const uint8_t* a, const uint8_t* b) {
-    return dot_s8(load256(a + 2), load256(b + 2));
-  });
+float dot_q8_0(const uint8_t* w, const uint8_t* x, size_t n) { return dot1<Q8_0Block>(w, x, n); }
+float dot_q4_0(const uint8_t* w, const uint8_t* x, size_t n) { return dot1<Q4_0Block>(w, x, n); }
+float dot_q5_0(const uint8_t* w, const uint8_t* x, size_t n) { return dot1<Q5_0Block>(w, x, n); }
+void dot4_q8_0(const uint8_t* w, const uint8_t* x, size_t s, size_t n, float* out) {
+  dot_rows<Q8_0Block, 4>(w, x, s, n, out);
 }
-
-float dot_q4_0(const uint8_t* w, const uint8_t* x, size_t n) {
-  return dot_blocks32<sizeof(quant::BlockQ4_0)>(w, x, n, [](const uint8_t* a, const uint8_t* b) {
-    const __m256i q = _mm256_sub_epi8(nibbles_32(a + 2), _mm256_set1_epi8(8));
-    return dot_s8(q, load256(b + 2));
-  });
+void dot4_q4_0(const uint8_t* w, const uint8_t* x, size_t s, size_t n, float* out) {
+  dot_rows<Q4_0Block, 4>(w, x, s, n, out);
 }
-
-float dot_q5_0(const uint8_t* w, const uint8_t* x, size_t n) {
-  return dot_blocks32<sizeof(quant::BlockQ5_0)>(w, x, n, [](const uint8_t* a, const uint8_t* b) {
-    uint32_t qh;
-    std::memcpy(&qh, a + 2, 4);
-    // Without its fifth bit a value is nibble - 16, i.e. the byte 0xf0 | nibble.
-    const __m256i missing = _mm256_andnot_si256(bits_to_bytes(qh), _mm256_set1_epi8(int8_t(0xf0)));
-    const __m256i q = _mm256_or_si256(nibbles_32(a + 6), missing);
-    return dot_s8(q, load256(b + 2));
-  });
+void dot4_q5_0(const uint8_t* w, const uint8_t* x, size_t s, size_t n, float* out) {
+  dot_rows<Q5_0Block, 4>(w, x, s, n, out);
 }
 
 namespace {
@@ -197,9 +242,9 @@ void fill_avx2_kernels(KernelTable& t) {
   auto set = [&](GgmlType type, ActFormat act, DotFn fn) { t.dot[uint32_t(type)] = {act, fn}; };
   set(GgmlType::F32, ActFormat::kF32, avx2::dot_f32);
   set(GgmlType::F16, ActFormat::kF32, avx2::dot_f16);
-  set(GgmlType::Q8_0, ActFormat::kQ8_0, avx2::dot_q8_0);
-  set(GgmlType::Q4_0, ActFormat::kQ8_0, avx2::dot_q4_0);
-  set(GgmlType::Q5_0, ActFormat::kQ8_0, avx2::dot_q5_0);
+  t.dot[uint32_t(GgmlType::Q8_0)] = {ActFormat::kQ8_0, avx2::dot_q8_0, avx2::dot4_q8_0};
+  t.dot[uint32_t(GgmlType::Q4_0)] = {ActFormat::kQ8_0, avx2::dot_q4_0, avx2::dot4_q4_0};
+  t.dot[uint32_t(GgmlType::Q5_0)] = {ActFormat::kQ8_0, avx2::dot_q5_0, avx2::dot4_q5_0};
   set(GgmlType::Q4_K, ActFormat::kQ8_K, avx2::dot_q4_k);
   set(GgmlType::Q5_K, ActFormat::kQ8_K, avx2::dot_q5_k);
   set(GgmlType::Q6_K, ActFormat::kQ8_K, avx2::dot_q6_k);
