@@ -17,8 +17,9 @@ enum class ActFormat : uint8_t { kF32, kQ8_0, kQ8_K };
 
 // Bytes n activations take in `format` (n a multiple of its block size).
 size_t act_row_bytes(ActFormat format, size_t n);
-// Converts n floats into `format` (the reference quantizers: every ISA
-// quantizes activations identically, so paths differ only in the dot).
+// Converts n floats into `format`, the same on every ISA path so that paths
+// differ only in the dot (Q8_0: quant::quantize_q8_0's formula vectorised,
+// tested against it; Q8_K: the reference quantizer).
 void quantize_act(ActFormat format, const float* x, uint8_t* out, size_t n);
 
 // sum_i w[i] * x[i] over n elements: w is one weight row in its GGUF layout,

@@ -170,3 +170,22 @@ TEST(Isa, EnvironmentForcesPath) {
 
 }  // namespace
 }  // namespace minnow::kernels
+
+namespace minnow::kernels {
+namespace {
+
+TEST(ActivationQuantization, Q8_0MatchesReferenceQuantizerBytes) {
+  for (size_t n : {32, 64, 896, 4864}) {
+    std::vector<float> x = random_floats(n, uint32_t(n) + 7);
+    x[3] = 0.0f;
+    if (n >= 64) std::fill(x.begin() + 32, x.begin() + 64, 0.0f);  // an all-zero block
+    x[n - 1] = -1e-3f;
+    std::vector<uint8_t> got(act_row_bytes(ActFormat::kQ8_0, n)), want(got.size());
+    quantize_act(ActFormat::kQ8_0, x.data(), got.data(), n);
+    ASSERT_TRUE(quantize(GgmlType::Q8_0, x, want).ok());
+    EXPECT_EQ(got, want) << "n=" << n;
+  }
+}
+
+}  // namespace
+}  // namespace minnow::kernels
