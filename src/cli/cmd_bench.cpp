@@ -2,7 +2,9 @@
 // and `minnow bench --membw`. Prompt processing (pp) times one batch of p
 // tokens; text generation (tg) times n single-token steps from an empty
 // context, like llama-bench. tg rows also report efficiency: weight bytes read
-// per token x tokens/s / the machine's measured read bandwidth.
+// per token x tokens/s / the machine's measured read bandwidth. Every row says
+// which share of its threads' wall time the process actually got the CPU
+// (cpu share), because a busy shared machine lowers every figure.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
@@ -11,6 +13,7 @@
 #include <malloc.h>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <sys/resource.h>
 
 #include "base/thread_pool.h"
 #include "cli/commands.h"
@@ -33,7 +36,14 @@ struct Row {
   uint32_t n_prompt = 0, n_gen = 0;
   double avg = 0, sd = 0;
   double efficiency = -1;  // < 0: not a tg row
+  double cpu_share = 0;    // CPU time used / (wall time x threads): < 1 when the machine is shared
 };
+
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -80,7 +90,7 @@ int run_membw(const BenchOptions& o) {
 }
 
 Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& o, double bytes_per_token,
-                                     double bandwidth) {
+                                     double bandwidth, unsigned threads) {
   std::vector<Row> rows;
   const uint32_t n_vocab = ctx.model().hparams().n_vocab;
   std::mt19937 rng(1234);
@@ -94,29 +104,39 @@ Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& 
     ctx.reset();
     MINNOW_TRY(ctx.decode(prompt));  // warm-up: page in the weights, size the buffers
     std::vector<double> ts;
+    double wall = 0;
+    const double cpu0 = process_cpu_seconds();
     for (int64_t r = 0; r < o.reps; ++r) {
       ctx.reset();
       const auto t0 = std::chrono::steady_clock::now();
       MINNOW_TRY(ctx.decode(prompt));
-      ts.push_back(double(o.n_prompt) / seconds_since(t0));
+      const double s = seconds_since(t0);
+      wall += s;
+      ts.push_back(double(o.n_prompt) / s);
     }
     Row row{"pp" + std::to_string(o.n_prompt), uint32_t(o.n_prompt), 0};
     mean_sd(ts, row.avg, row.sd);
+    row.cpu_share = (process_cpu_seconds() - cpu0) / (wall * threads);
     rows.push_back(row);
   }
   if (o.n_gen > 0) {
     ctx.reset();
     MINNOW_TRY(ctx.decode(random_tokens(1)));  // warm-up
     std::vector<double> ts;
+    double wall = 0;
+    const double cpu0 = process_cpu_seconds();
     for (int64_t r = 0; r < o.reps; ++r) {
       ctx.reset();
       const auto tokens = random_tokens(size_t(o.n_gen));
       const auto t0 = std::chrono::steady_clock::now();
       for (int32_t id : tokens) MINNOW_TRY(ctx.decode(std::span<const int32_t>(&id, 1)));
-      ts.push_back(double(o.n_gen) / seconds_since(t0));
+      const double s = seconds_since(t0);
+      wall += s;
+      ts.push_back(double(o.n_gen) / s);
     }
     Row row{"tg" + std::to_string(o.n_gen), 0, uint32_t(o.n_gen)};
     mean_sd(ts, row.avg, row.sd);
+    row.cpu_share = (process_cpu_seconds() - cpu0) / (wall * threads);
     row.efficiency = bandwidth > 0 ? bytes_per_token * row.avg / bandwidth : 0.0;
     rows.push_back(row);
   }
@@ -168,10 +188,10 @@ int run_bench(const BenchOptions& o) {
     ThreadPool pool(unsigned(o.n_threads));
     bandwidth = kernels::measure_read_bandwidth(pool, buffer, 5);
   }
-  auto rows = run_tests(**ctx, o, bytes_per_token, bandwidth);
+  const unsigned threads = o.n_threads ? unsigned(o.n_threads) : ThreadPool::default_thread_count();
+  auto rows = run_tests(**ctx, o, bytes_per_token, bandwidth, threads);
   if (!rows) return report_error(rows.error());
 
-  const unsigned threads = o.n_threads ? unsigned(o.n_threads) : ThreadPool::default_thread_count();
   const std::string isa(kernels::isa_name(kernels::kernel_table().isa));
   if (o.json) {
     nlohmann::json out = nlohmann::json::array();
@@ -187,19 +207,20 @@ int run_bench(const BenchOptions& o) {
                      {"stddev_ts", r.sd},
                      {"efficiency", r.efficiency >= 0 ? nlohmann::json(r.efficiency) : nlohmann::json(nullptr)},
                      {"read_bandwidth_gbs", bandwidth / 1e9},
+                     {"cpu_share", r.cpu_share},
                      {"isa", isa}});
     }
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
-  std::printf("| model | size | params | backend | threads | test | t/s | efficiency |\n");
-  std::printf("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |\n");
+  std::printf("| model | size | params | backend | threads | test | t/s | efficiency | cpu share |\n");
+  std::printf("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n");
   for (const Row& r : *rows) {
     char eff[32] = "";
     if (r.efficiency >= 0) std::snprintf(eff, sizeof eff, "%.0f%%", 100.0 * r.efficiency);
-    std::printf("| %s | %s | %.2f M | CPU (%s) | %u | %s | %.2f ± %.2f | %s |\n", model_type.c_str(),
+    std::printf("| %s | %s | %.2f M | CPU (%s) | %u | %s | %.2f ± %.2f | %s | %.0f%% |\n", model_type.c_str(),
                 human_bytes(model->weight_bytes()).c_str(), double(n_params) / 1e6, isa.c_str(), threads,
-                r.test.c_str(), r.avg, r.sd, eff);
+                r.test.c_str(), r.avg, r.sd, eff, 100.0 * r.cpu_share);
   }
   if (o.n_gen > 0)
     std::printf("\nread bandwidth %.1f GB/s; %.1f MiB of weights read per token\n", bandwidth / 1e9,

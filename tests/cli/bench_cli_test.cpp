@@ -19,7 +19,7 @@ TEST(BenchCli, JsonRowsCarryLlamaBenchFieldsAndEfficiency) {
   ASSERT_EQ(j.size(), 2u);
   for (const auto& row : j) {
     for (const char* key : {"model_type", "model_size", "model_n_params", "n_threads", "n_prompt", "n_gen", "avg_ts",
-                            "stddev_ts", "efficiency", "isa"})
+                            "stddev_ts", "efficiency", "isa", "cpu_share"})
       EXPECT_TRUE(row.contains(key)) << key;
     EXPECT_EQ(row["model_type"], "tiny Q4_K_M");
     EXPECT_GT(row["model_size"].get<uint64_t>(), 100000u);
@@ -41,7 +41,7 @@ TEST(BenchCli, JsonRowsCarryLlamaBenchFieldsAndEfficiency) {
 TEST(BenchCli, MarkdownTableHasLlamaBenchColumns) {
   auto r = test::run_minnow({"bench", "--synthetic", "tiny", "--quant", "Q8_0", "-p", "4", "-n", "2", "-r", "1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("| model | size | params | backend | threads | test | t/s | efficiency |"), std::string::npos)
+  EXPECT_NE(r.out.find("| model | size | params | backend | threads | test | t/s | efficiency | cpu share |"), std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("| pp4 |"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("| tg2 |"), std::string::npos) << r.out;
