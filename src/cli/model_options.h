@@ -18,6 +18,7 @@ struct ModelOptions {
   std::string model;
   int64_t n_ctx = 0;
   std::string kv_type = "f16";
+  int64_t n_threads = 0;
 };
 
 void add_model_options(CLI::App& sub, ModelOptions& o);

@@ -3,12 +3,25 @@
 #include <cmath>
 #include <vector>
 
+#include "base/thread_pool.h"
+#include "kernels/attention.h"
+#include "kernels/kernel_table.h"
 #include "model/ops.h"
 
 namespace minnow {
 
 void attention(const AttentionParams& p, const float* q, uint32_t n_tokens, uint32_t pos0, const KvCache& kv,
                uint32_t layer, float* out) {
+  // The fused kernel unless the scalar path was asked for: this loop is its twin.
+  if (kernels::kernel_table().isa != kernels::Isa::kScalar) {
+    kernels::AttentionArgs a;
+    a.n_head = p.n_head, a.n_head_kv = p.n_head_kv, a.head_dim = p.head_dim;
+    a.scale = p.scale, a.softcap = p.softcap, a.causal = p.causal, a.window = p.window;
+    a.q = q, a.n_tokens = n_tokens, a.pos0 = pos0;
+    a.k = kv.k_data(layer), a.v = kv.v_data(layer), a.kv_f16 = kv.type() == KvType::kF16, a.kv_stride = kv.kv_dim();
+    a.out = out;
+    if (kernels::attention(a, current_thread_pool())) return;
+  }
   const uint32_t n_total = pos0 + n_tokens;
   const uint32_t group = p.n_head / p.n_head_kv;  // query heads sharing one KV head
   const uint32_t q_dim = p.n_head * p.head_dim;

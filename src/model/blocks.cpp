@@ -1,5 +1,7 @@
 #include "model/blocks.h"
 
+#include "kernels/activations.h"
+#include "kernels/kernel_table.h"
 #include "model/ops.h"
 
 namespace minnow::blocks {
@@ -26,6 +28,8 @@ std::vector<float> ffn(FfnKind kind, const TensorRef& gate, const TensorRef& up,
                        const TensorRef& down, const TensorRef& down_b, const float* x, uint32_t n_tokens,
                        uint32_t n_ff) {
   std::vector<float> hidden, act(size_t(n_tokens) * n_ff), out;
+  // The vector activations unless the scalar path was asked for (then these loops are their twins).
+  const bool vector_ops = kernels::kernel_table().isa != kernels::Isa::kScalar;
   linear(up, up_b, x, n_tokens, hidden);
   switch (kind) {
     case FfnKind::kGelu:
@@ -34,6 +38,10 @@ std::vector<float> ffn(FfnKind kind, const TensorRef& gate, const TensorRef& up,
     case FfnKind::kFusedGateUpSilu:  // one matrix: rows [gate; up]
       for (uint32_t t = 0; t < n_tokens; ++t) {
         const float* g = hidden.data() + size_t(t) * 2 * n_ff;
+        if (vector_ops) {
+          kernels::silu_mul(g, g + n_ff, &act[size_t(t) * n_ff], n_ff);
+          continue;
+        }
         for (uint32_t i = 0; i < n_ff; ++i) act[size_t(t) * n_ff + i] = ops::silu(g[i]) * g[n_ff + i];
       }
       break;
@@ -41,6 +49,10 @@ std::vector<float> ffn(FfnKind kind, const TensorRef& gate, const TensorRef& up,
     case FfnKind::kGatedGelu: {
       std::vector<float> g;
       linear(gate, {}, x, n_tokens, g);
+      if (kind == FfnKind::kGatedSilu && vector_ops) {
+        kernels::silu_mul(g.data(), hidden.data(), act.data(), act.size());
+        break;
+      }
       for (size_t i = 0; i < act.size(); ++i)
         act[i] = (kind == FfnKind::kGatedSilu ? ops::silu(g[i]) : ops::gelu_tanh(g[i])) * hidden[i];
       break;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/thread_pool.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
 
@@ -16,6 +17,7 @@ namespace minnow {
 struct ContextParams {
   uint32_t n_ctx = 0;  // 0: min(training context, 4096)
   KvType kv_type = KvType::kF16;
+  uint32_t n_threads = 0;  // matmul threads incl. the caller; 0: one per core
 };
 
 class InferenceContext;
@@ -59,10 +61,12 @@ class InferenceContext {
 
  private:
   friend Status decode_batch(std::span<DecodeItem> items);
-  InferenceContext(std::shared_ptr<const Model> model, KvCache kv) : model_(std::move(model)), kv_(std::move(kv)) {}
+  InferenceContext(std::shared_ptr<const Model> model, KvCache kv, unsigned n_threads)
+      : model_(std::move(model)), kv_(std::move(kv)), pool_(std::make_unique<ThreadPool>(n_threads)) {}
   Status check_tokens(std::span<const int32_t> tokens) const;
   std::shared_ptr<const Model> model_;
   KvCache kv_;
+  std::unique_ptr<ThreadPool> pool_;  // installed as the current pool during decode/encode
 };
 
 }  // namespace minnow

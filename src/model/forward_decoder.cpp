@@ -25,6 +25,7 @@ Status decode_batch(std::span<DecodeItem> items) {
     n += uint32_t(items[i].tokens.size());
   }
   const uint32_t E = h.n_embd, QD = h.q_dim(), KD = h.kv_dim();
+  ScopedThreadPool use_pool(items[0].ctx->pool_.get());  // one batch, one pool
 
   // Token t of the batch belongs to item owner[t] at position pos[t].
   std::vector<uint32_t> owner(n), pos(n), first_of(items.size());

@@ -15,6 +15,7 @@ Expected<std::vector<float>> InferenceContext::encode(std::span<const int32_t> t
   const ArchTraits& arch = m.traits();
   if (!arch.encoder) return invalid_argument("this is a decoder model: embeddings need an encoder (BERT-style) model");
   reset();  // an encoder sees each input on its own
+  ScopedThreadPool use_pool(pool_.get());
   MINNOW_TRY(check_tokens(tokens));
   const uint32_t n = uint32_t(tokens.size()), E = h.n_embd;
 

@@ -51,4 +51,12 @@ void KvCache::load_v(uint32_t layer, uint32_t pos, uint32_t offset, uint32_t n, 
     std::memcpy(out, &v32_[at], n * sizeof(float));
 }
 
+const void* KvCache::k_data(uint32_t layer) const {
+  return type_ == KvType::kF16 ? static_cast<const void*>(&k16_[index(layer, 0)]) : &k32_[index(layer, 0)];
+}
+
+const void* KvCache::v_data(uint32_t layer) const {
+  return type_ == KvType::kF16 ? static_cast<const void*>(&v16_[index(layer, 0)]) : &v32_[index(layer, 0)];
+}
+
 }  // namespace minnow

@@ -23,6 +23,12 @@ class KvCache {
   // Reads one head's slice of position `pos` into out[head_dim].
   void load_k(uint32_t layer, uint32_t pos, uint32_t offset, uint32_t n, float* out) const;
   void load_v(uint32_t layer, uint32_t pos, uint32_t offset, uint32_t n, float* out) const;
+  // Raw rows of one layer for fused kernels: position p at data + p * kv_dim()
+  // elements (uint16_t halves for kF16, floats for kF32).
+  const void* k_data(uint32_t layer) const;
+  const void* v_data(uint32_t layer) const;
+  uint32_t kv_dim() const { return kv_dim_; }
+  KvType type() const { return type_; }
 
  private:
   size_t index(uint32_t layer, uint32_t pos) const { return (size_t(layer) * n_ctx_ + pos) * kv_dim_; }

@@ -22,8 +22,9 @@ struct TensorRef {
 };
 
 // y[t][o] = sum_i W[o][i] * x[t][i] for t < n_tokens, o < w.ne1.
-// x is [n_tokens][w.ne0], y is [n_tokens][w.ne1]. Each weight row is
-// dequantized once and applied to every token of the batch.
+// x is [n_tokens][w.ne0], y is [n_tokens][w.ne1]. Runs the kernel table's
+// dot products (activations quantized to Q8_0/Q8_K for quantized weights),
+// split by rows over current_thread_pool().
 void matmul(const TensorRef& w, const float* x, uint32_t n_tokens, float* y);
 
 // Row `row` of the tensor as floats (embedding look-up).

@@ -1,0 +1,93 @@
+// Micro-benchmarks of every dot kernel on every ISA this CPU runs, and of the
+// threaded matmul. Reported bytes/s are weight bytes, so the in-cache rows
+// (DotRow, 1 row) show the kernels' compute ceiling and the matvec rows
+// (a 4864x896 matrix, ~2-5 MB) how close a decode step can get to memory speed.
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "kernels/kernel_table.h"
+#include "kernels/matmul.h"
+#include "quant/quantize.h"
+
+namespace {
+
+using namespace minnow;
+using namespace minnow::kernels;
+
+constexpr GgmlType kTypes[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::Q8_0, GgmlType::Q4_0,
+                               GgmlType::Q5_0, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
+
+struct Matrix {
+  std::vector<uint8_t> bytes;
+  WeightMatrix w;
+};
+
+Matrix random_matrix(GgmlType type, uint64_t cols, uint64_t rows) {
+  std::mt19937 rng(1);
+  std::normal_distribution<float> dist;
+  std::vector<float> v(cols * rows);
+  for (auto& f : v) f = dist(rng);
+  Matrix m;
+  const size_t row_bytes = *quantized_size(type, cols);
+  m.bytes.resize(row_bytes * rows);
+  if (type == GgmlType::F32)
+    std::memcpy(m.bytes.data(), v.data(), m.bytes.size());
+  else
+    (void)quantize(type, v, m.bytes);
+  m.w = {m.bytes.data(), type, cols, rows, row_bytes};
+  return m;
+}
+
+void BM_DotRow(benchmark::State& state, Isa isa, GgmlType type) {
+  const KernelTable* table = kernel_table_for(isa);
+  if (!table) return state.SkipWithError("ISA not supported here");
+  const Matrix m = random_matrix(type, 4864, 1);
+  const DotKernel k = table->for_type(type);
+  std::vector<float> x(4864, 0.5f);
+  std::vector<uint8_t> act(act_row_bytes(k.act, 4864));
+  quantize_act(k.act, x.data(), act.data(), 4864);
+  for (auto _ : state) benchmark::DoNotOptimize(k.dot(m.w.data, act.data(), 4864));
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(m.w.row_bytes));
+}
+
+void BM_Matvec(benchmark::State& state, Isa isa, GgmlType type) {
+  const KernelTable* table = kernel_table_for(isa);
+  if (!table) return state.SkipWithError("ISA not supported here");
+  const uint64_t cols = ggml_type_info(type)->block_elems >= 256 ? 4864 : 896, rows = cols == 896 ? 4864 : 896;
+  const Matrix m = random_matrix(type, cols, rows);
+  ThreadPool pool(unsigned(state.range(0)));
+  std::vector<float> x(cols, 0.5f), y(rows);
+  for (auto _ : state) matmul(*table, m.w, x.data(), 1, y.data(), &pool);
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(m.bytes.size()));
+}
+
+void BM_MatmulPrefill(benchmark::State& state, Isa isa, GgmlType type) {
+  const KernelTable* table = kernel_table_for(isa);
+  if (!table) return state.SkipWithError("ISA not supported here");
+  const uint64_t cols = ggml_type_info(type)->block_elems >= 256 ? 4864 : 896, rows = cols == 896 ? 4864 : 896;
+  const Matrix m = random_matrix(type, cols, rows);
+  const uint32_t n_tokens = 64;
+  ThreadPool pool(unsigned(state.range(0)));
+  std::vector<float> x(cols * n_tokens, 0.5f), y(rows * n_tokens);
+  for (auto _ : state) matmul(*table, m.w, x.data(), n_tokens, y.data(), &pool);
+  state.counters["tokens/s"] = benchmark::Counter(double(state.iterations()) * n_tokens, benchmark::Counter::kIsRate);
+}
+
+const bool kRegistered = [] {
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+    for (GgmlType type : kTypes) {
+      const std::string suffix = std::string(isa_name(isa)) + "/" + std::string(ggml_type_name(type));
+      benchmark::RegisterBenchmark(("DotRow/" + suffix).c_str(), BM_DotRow, isa, type);
+      benchmark::RegisterBenchmark(("Matvec/" + suffix).c_str(), BM_Matvec, isa, type)->Arg(1)->Arg(2)->UseRealTime();
+      benchmark::RegisterBenchmark(("MatmulPrefill64/" + suffix).c_str(), BM_MatmulPrefill, isa, type)
+          ->Arg(1)->Arg(2)->UseRealTime();
+    }
+  }
+  return true;
+}();
+
+}  // namespace

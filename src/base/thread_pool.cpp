@@ -1,0 +1,106 @@
+#include "base/thread_pool.h"
+
+#include <algorithm>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace minnow {
+namespace {
+
+thread_local ThreadPool* t_current_pool = nullptr;
+
+// ~10-50 us of polling: longer than the gap between the matmuls of one decode
+// step, far shorter than the gap between requests.
+constexpr int kSpinIterations = 20000;
+
+inline void cpu_relax() {
+#if defined(__x86_64__)
+  _mm_pause();
+#endif
+}
+
+}  // namespace
+
+ThreadPool* current_thread_pool() { return t_current_pool; }
+
+ScopedThreadPool::ScopedThreadPool(ThreadPool* pool) : previous_(t_current_pool) { t_current_pool = pool; }
+ScopedThreadPool::~ScopedThreadPool() { t_current_pool = previous_; }
+
+unsigned ThreadPool::default_thread_count() { return std::max(1u, std::thread::hardware_concurrency()); }
+
+ThreadPool::ThreadPool(unsigned n_threads) : n_threads_(n_threads ? n_threads : default_thread_count()) {
+  workers_.reserve(n_threads_ - 1);
+  for (unsigned i = 1; i < n_threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
+}
+
+ThreadPool::~ThreadPool() {
+  stop_.store(true, std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  generation_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void ThreadPool::claim_chunks() {
+  for (;;) {
+    uint64_t v = next_chunk_.load(std::memory_order_acquire);
+    do {
+      if (uint32_t(v) >= uint32_t(v >> 32)) return;  // nothing left to claim
+    } while (!next_chunk_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel));
+    // A claimed, unfinished chunk keeps parallel_for waiting, so job_ is stable.
+    const size_t begin = size_t(uint32_t(v)) * job_chunk_;
+    (*job_)(begin, std::min(job_n_, begin + job_chunk_));
+    done_chunks_.fetch_add(1, std::memory_order_acq_rel);
+  }
+}
+
+void ThreadPool::worker_loop() {
+  // Not generation_.load(): a job published before this thread got here must
+  // still count as new. No job exists before the constructor returns, so 0.
+  uint32_t seen = 0;
+  for (;;) {
+    uint32_t now = generation_.load(std::memory_order_acquire);
+    for (int spin = 0; now == seen && spin < kSpinIterations; ++spin) {
+      cpu_relax();
+      now = generation_.load(std::memory_order_acquire);
+    }
+    if (now == seen) {
+      generation_.wait(seen, std::memory_order_acquire);
+      continue;
+    }
+    seen = now;
+    if (stop_.load(std::memory_order_acquire)) return;
+    claim_chunks();
+  }
+}
+
+void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t)>& fn, size_t grain) {
+  if (n == 0) return;
+  grain = std::max<size_t>(grain, 1);
+  if (n_threads_ == 1 || n <= grain) {
+    fn(0, n);
+    return;
+  }
+  // About four chunks per thread: enough to even out uneven progress, few
+  // enough that claiming stays cheap.
+  const size_t grains = (n + grain - 1) / grain;
+  const size_t chunk = std::max<size_t>(1, grains / (4 * size_t(n_threads_))) * grain;
+  const uint64_t total = (n + chunk - 1) / chunk;
+  job_ = &fn;
+  job_n_ = n;
+  job_chunk_ = chunk;
+  done_chunks_.store(0, std::memory_order_relaxed);
+  next_chunk_.store(total << 32, std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  generation_.notify_all();
+  claim_chunks();
+  for (int spin = 0; done_chunks_.load(std::memory_order_acquire) != total; ++spin) {
+    if (spin < kSpinIterations)
+      cpu_relax();
+    else
+      std::this_thread::yield();
+  }
+}
+
+}  // namespace minnow

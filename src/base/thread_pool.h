@@ -1,0 +1,69 @@
+// A fixed set of worker threads for data-parallel loops (matmul rows,
+// attention heads). parallel_for cuts the range into a few chunks per thread
+// that threads claim from a shared counter, and returns when all are done:
+// a worker the OS has not scheduled (shared, oversubscribed machines) costs
+// nothing, because the others take its chunks. Between jobs workers spin briefly (a decode step
+// issues hundreds of small jobs a few microseconds apart) and then sleep on a
+// futex so an idle pool costs no CPU.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <thread>
+#include <vector>
+
+namespace minnow {
+
+class ThreadPool {
+ public:
+  // n_threads counts the calling thread: a pool of 1 starts no workers.
+  // 0 means default_thread_count().
+  explicit ThreadPool(unsigned n_threads = 0);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  unsigned size() const { return n_threads_; }
+
+  // Runs fn(begin, end) over disjoint ranges covering [0, n), each a
+  // multiple of `grain` long except the last, on the calling thread and the
+  // workers. Not reentrant: fn must not call parallel_for on the same pool.
+  void parallel_for(size_t n, const std::function<void(size_t, size_t)>& fn, size_t grain = 1);
+
+  // std::thread::hardware_concurrency(), at least 1.
+  static unsigned default_thread_count();
+
+ private:
+  void worker_loop();
+  void claim_chunks();
+
+  unsigned n_threads_;
+  std::vector<std::thread> workers_;
+  // The current job. Written only while no chunk is claimable or running, read
+  // only by a thread that holds a claimed chunk, so the claim orders them.
+  const std::function<void(size_t, size_t)>* job_ = nullptr;
+  size_t job_n_ = 0, job_chunk_ = 1;
+  std::atomic<uint64_t> next_chunk_{0};  // (total chunks << 32) | next chunk index
+  std::atomic<uint32_t> done_chunks_{0};
+  std::atomic<uint32_t> generation_{0};  // bumped once per job; idle workers wait on it
+  std::atomic<bool> stop_{false};
+};
+
+// The pool matmul and attention use on this thread (nullptr: run serially).
+// An inference context installs its pool for the duration of a forward pass.
+ThreadPool* current_thread_pool();
+
+class ScopedThreadPool {
+ public:
+  explicit ScopedThreadPool(ThreadPool* pool);
+  ~ScopedThreadPool();
+  ScopedThreadPool(const ScopedThreadPool&) = delete;
+  ScopedThreadPool& operator=(const ScopedThreadPool&) = delete;
+
+ private:
+  ThreadPool* previous_;
+};
+
+}  // namespace minnow

@@ -1,0 +1,250 @@
+// `minnow bench (-m FILE | --synthetic NAME --quant T) [-p N] [-n N] [-t N] [-r N] [--json]`
+// and `minnow bench --membw`. Prompt processing (pp) times one batch of p
+// tokens; text generation (tg) times n single-token steps from an empty
+// context, like llama-bench. tg rows also report efficiency: weight bytes read
+// per token x tokens/s / the machine's measured read bandwidth. Every row says
+// which share of its threads' wall time the process actually got the CPU
+// (cpu share), because a busy shared machine lowers every figure.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <malloc.h>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sys/resource.h>
+
+#include "base/thread_pool.h"
+#include "cli/commands.h"
+#include "cli/synthetic_model.h"
+#include "kernels/kernel_table.h"
+#include "kernels/membw.h"
+#include "model/context.h"
+
+namespace minnow::cli {
+namespace {
+
+struct BenchOptions {
+  std::string model, synthetic, quant = "Q4_0";
+  int64_t n_prompt = 512, n_gen = 128, n_threads = 0, reps = 5;
+  bool json = false, membw = false;
+};
+
+struct Row {
+  std::string test;
+  uint32_t n_prompt = 0, n_gen = 0;
+  double avg = 0, sd = 0;
+  double efficiency = -1;  // < 0: not a tg row
+  double cpu_share = 0;    // CPU time used / (wall time x threads): < 1 when the machine is shared
+};
+
+double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void mean_sd(const std::vector<double>& v, double& mean, double& sd) {
+  mean = 0;
+  for (double x : v) mean += x;
+  mean /= double(v.size());
+  double ss = 0;
+  for (double x : v) ss += (x - mean) * (x - mean);
+  sd = v.size() > 1 ? std::sqrt(ss / double(v.size() - 1)) : 0.0;
+}
+
+// Bytes a decode step streams from the weights: every matrix once, including
+// the output projection (the token embedding itself when tied); an untied
+// token embedding is only looked up, one row per token.
+uint64_t weight_bytes_per_token(const Model& m) {
+  uint64_t bytes = m.weight_bytes();
+  const TensorRef& embd = m.global(Role::kTokEmbd);
+  if (m.output().data != embd.data) bytes -= embd.row_bytes * embd.ne1;
+  return bytes;
+}
+
+std::string human_bytes(uint64_t b) {
+  char buf[32];
+  if (b >= (1ull << 30))
+    std::snprintf(buf, sizeof buf, "%.2f GiB", double(b) / double(1ull << 30));
+  else
+    std::snprintf(buf, sizeof buf, "%.2f MiB", double(b) / double(1ull << 20));
+  return buf;
+}
+
+int run_membw(const BenchOptions& o) {
+  ThreadPool pool(unsigned(o.n_threads));
+  const double bw = kernels::measure_read_bandwidth(pool);
+  if (o.json) {
+    nlohmann::json j = {{"n_threads", pool.size()}, {"read_bandwidth_gbs", bw / 1e9}};
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("read bandwidth, %u threads: %.1f GB/s\n", pool.size(), bw / 1e9);
+  }
+  return 0;
+}
+
+Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& o, double bytes_per_token,
+                                     double bandwidth, unsigned threads) {
+  std::vector<Row> rows;
+  const uint32_t n_vocab = ctx.model().hparams().n_vocab;
+  std::mt19937 rng(1234);
+  auto random_tokens = [&](size_t n) {
+    std::vector<int32_t> t(n);
+    for (auto& id : t) id = int32_t(rng() % n_vocab);
+    return t;
+  };
+  if (o.n_prompt > 0) {
+    const auto prompt = random_tokens(size_t(o.n_prompt));
+    ctx.reset();
+    MINNOW_TRY(ctx.decode(prompt));  // warm-up: page in the weights, size the buffers
+    std::vector<double> ts;
+    double wall = 0;
+    const double cpu0 = process_cpu_seconds();
+    for (int64_t r = 0; r < o.reps; ++r) {
+      ctx.reset();
+      const auto t0 = std::chrono::steady_clock::now();
+      MINNOW_TRY(ctx.decode(prompt));
+      const double s = seconds_since(t0);
+      wall += s;
+      ts.push_back(double(o.n_prompt) / s);
+    }
+    Row row{"pp" + std::to_string(o.n_prompt), uint32_t(o.n_prompt), 0};
+    mean_sd(ts, row.avg, row.sd);
+    row.cpu_share = (process_cpu_seconds() - cpu0) / (wall * threads);
+    rows.push_back(row);
+  }
+  if (o.n_gen > 0) {
+    ctx.reset();
+    MINNOW_TRY(ctx.decode(random_tokens(1)));  // warm-up
+    std::vector<double> ts;
+    double wall = 0;
+    const double cpu0 = process_cpu_seconds();
+    for (int64_t r = 0; r < o.reps; ++r) {
+      ctx.reset();
+      const auto tokens = random_tokens(size_t(o.n_gen));
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int32_t id : tokens) MINNOW_TRY(ctx.decode(std::span<const int32_t>(&id, 1)));
+      const double s = seconds_since(t0);
+      wall += s;
+      ts.push_back(double(o.n_gen) / s);
+    }
+    Row row{"tg" + std::to_string(o.n_gen), 0, uint32_t(o.n_gen)};
+    mean_sd(ts, row.avg, row.sd);
+    row.cpu_share = (process_cpu_seconds() - cpu0) / (wall * threads);
+    row.efficiency = bandwidth > 0 ? bytes_per_token * row.avg / bandwidth : 0.0;
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+int run_bench(const BenchOptions& o) {
+  if (o.membw) return run_membw(o);
+  // The forward pass allocates its activation buffers per call; above glibc's
+  // mmap threshold each would be fresh pages, faulted in and zeroed by the
+  // kernel every layer (a third of pp512's time). Keep freed memory instead.
+  mallopt(M_MMAP_THRESHOLD, 512 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+  if (o.model.empty() == o.synthetic.empty())
+    return report_error(invalid_argument("give exactly one of -m FILE and --synthetic NAME"));
+  if (o.n_prompt < 0 || o.n_gen < 0 || o.n_prompt + o.n_gen > 8192)
+    return report_error(out_of_range("-p and -n must be >= 0 and together at most 8192").with_field("-p/-n"));
+  if (o.reps < 1 || o.reps > 1000) return report_error(out_of_range("must be in 1..1000").with_field("-r"));
+  if (o.n_threads < 0 || o.n_threads > 1024) return report_error(out_of_range("must be in 0..1024").with_field("-t"));
+
+  SyntheticModel synthetic;
+  std::shared_ptr<const Model> model;
+  std::string model_type;
+  if (!o.synthetic.empty()) {
+    auto made = make_synthetic_model(o.synthetic, o.quant, unsigned(o.n_threads));
+    if (!made) return report_error(made.error());
+    synthetic = std::move(*made);
+    model = synthetic.model;
+    model_type = o.synthetic + " " + o.quant;
+  } else {
+    auto loaded = Model::load(o.model);
+    if (!loaded) return report_error(loaded.error());
+    model = *loaded;
+    model_type = model->hparams().arch + " " + o.model.substr(o.model.find_last_of('/') + 1);
+  }
+  ContextParams cp;
+  cp.n_ctx = uint32_t(std::max<int64_t>(o.n_prompt, o.n_gen + 1));
+  cp.n_threads = uint32_t(o.n_threads);
+  auto ctx = InferenceContext::create(model, cp);
+  if (!ctx) return report_error(ctx.error());
+
+  uint64_t n_params = 0;
+  for (const auto& t : model->file().tensors()) n_params += t.n_elements;
+  const double bytes_per_token = double(weight_bytes_per_token(*model));
+  double bandwidth = 0;
+  if (o.n_gen > 0) {
+    // Eight times the weights (at least 64 MiB, past any L3), at most 512 MiB.
+    const size_t buffer = std::clamp<size_t>(size_t(8 * bytes_per_token), size_t(64) << 20, size_t(512) << 20);
+    ThreadPool pool(unsigned(o.n_threads));
+    bandwidth = kernels::measure_read_bandwidth(pool, buffer, 5);
+  }
+  const unsigned threads = o.n_threads ? unsigned(o.n_threads) : ThreadPool::default_thread_count();
+  auto rows = run_tests(**ctx, o, bytes_per_token, bandwidth, threads);
+  if (!rows) return report_error(rows.error());
+
+  const std::string isa(kernels::isa_name(kernels::kernel_table().isa));
+  if (o.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const Row& r : *rows) {
+      out.push_back({{"model_type", model_type},
+                     {"model_size", model->weight_bytes()},
+                     {"model_n_params", n_params},
+                     {"backend", "CPU"},
+                     {"n_threads", threads},
+                     {"n_prompt", r.n_prompt},
+                     {"n_gen", r.n_gen},
+                     {"avg_ts", r.avg},
+                     {"stddev_ts", r.sd},
+                     {"efficiency", r.efficiency >= 0 ? nlohmann::json(r.efficiency) : nlohmann::json(nullptr)},
+                     {"read_bandwidth_gbs", bandwidth / 1e9},
+                     {"cpu_share", r.cpu_share},
+                     {"isa", isa}});
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("| model | size | params | backend | threads | test | t/s | efficiency | cpu share |\n");
+  std::printf("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |\n");
+  for (const Row& r : *rows) {
+    char eff[32] = "";
+    if (r.efficiency >= 0) std::snprintf(eff, sizeof eff, "%.0f%%", 100.0 * r.efficiency);
+    std::printf("| %s | %s | %.2f M | CPU (%s) | %u | %s | %.2f ± %.2f | %s | %.0f%% |\n", model_type.c_str(),
+                human_bytes(model->weight_bytes()).c_str(), double(n_params) / 1e6, isa.c_str(), threads,
+                r.test.c_str(), r.avg, r.sd, eff, 100.0 * r.cpu_share);
+  }
+  if (o.n_gen > 0)
+    std::printf("\nread bandwidth %.1f GB/s; %.1f MiB of weights read per token\n", bandwidth / 1e9,
+                bytes_per_token / double(1 << 20));
+  return 0;
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, RunFn& run) {
+  auto o = std::make_shared<BenchOptions>();
+  auto* sub = app.add_subcommand("bench", "measure prompt and generation speed (llama-bench style)");
+  sub->add_option("-m,--model", o->model, "GGUF model file");
+  sub->add_option("--synthetic", o->synthetic, "built-in random-weight shape: tiny, qwen2.5-0.5b, qwen2.5-1.5b, "
+                                              "llama3.2-1b, llama3.2-3b, phi3-mini, gemma2-2b, mistral-7b");
+  sub->add_option("--quant", o->quant, "quantization of a synthetic model (Q4_0, Q8_0, Q4_K_M, F16, F32, ...)")
+      ->capture_default_str();
+  sub->add_option("-p,--n-prompt", o->n_prompt, "prompt tokens (pp test; 0 skips)")->capture_default_str();
+  sub->add_option("-n,--n-gen", o->n_gen, "generated tokens (tg test; 0 skips)")->capture_default_str();
+  sub->add_option("-t,--threads", o->n_threads, "threads (default: one per core)");
+  sub->add_option("-r,--repetitions", o->reps, "repetitions of each test")->capture_default_str();
+  sub->add_flag("--json", o->json, "JSON array with llama-bench field names");
+  sub->add_flag("--membw", o->membw, "only measure memory read bandwidth");
+  sub->callback([&run, o] { run = [o] { return run_bench(*o); }; });
+}
+
+}  // namespace minnow::cli

@@ -1,0 +1,150 @@
+// AVX2+FMA+F16C (the x86-64-v3 baseline). The scalar twin is the model's
+// reference attention (src/model/attention.cpp), which tests compare against.
+#include "kernels/attention.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace minnow::kernels {
+namespace {
+
+constexpr uint32_t kKeyBlock = 32;  // scores computed, maxed and exponentiated per block
+
+float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// e^x for x <= 0 (softmax arguments), relative error ~2e-7: x = n ln2 + r
+// with |r| <= ln2/2, e^r by a degree-6 Taylor/Horner polynomial, 2^n through
+// the exponent bits. Inputs below -87 flush to 0.
+__m256 exp_nonpositive(__m256 x) {
+  x = _mm256_max_ps(x, _mm256_set1_ps(-87.0f));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504089f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145751953125f), x);  // ln2 split hi/lo for accuracy
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.428606765330187e-06f), r);
+  __m256 p = _mm256_set1_ps(1.0f / 720);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+  const __m256i pow2n = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  const __m256 result = _mm256_mul_ps(p, _mm256_castsi256_ps(pow2n));
+  return _mm256_and_ps(result, _mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_GT_OQ));
+}
+
+// One row of head_dim keys or values as floats.
+const float* row_f32(const AttentionArgs& a, const void* base, size_t pos, uint32_t kv_head, float* buf) {
+  const size_t at = pos * a.kv_stride + size_t(kv_head) * a.head_dim;
+  if (!a.kv_f16) return static_cast<const float*>(base) + at;
+  const uint16_t* h = static_cast<const uint16_t*>(base) + at;
+  for (uint32_t d = 0; d < a.head_dim; d += 8)
+    _mm256_storeu_ps(buf + d, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + d))));
+  return buf;
+}
+
+float dot(const float* a, const float* b, uint32_t n) {
+  __m256 acc = _mm256_setzero_ps();
+  for (uint32_t d = 0; d < n; d += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + d), _mm256_loadu_ps(b + d), acc);
+  return hsum(acc);
+}
+
+// Query token t, KV head hk: the `group` query heads hk*group.. at once.
+void attend(const AttentionArgs& a, uint32_t t, uint32_t hk) {
+  const uint32_t group = a.n_head / a.n_head_kv, hd = a.head_dim;
+  const uint32_t q_dim = a.n_head * hd;
+  const uint32_t pos = a.pos0 + t;
+  const uint32_t n_total = a.pos0 + a.n_tokens;
+  const uint32_t first = (a.window && pos + 1 > a.window) ? pos + 1 - a.window : 0;
+  const uint32_t last = a.causal ? pos + 1 : n_total;  // exclusive
+
+  thread_local std::vector<float> scratch;
+  // [group][hd] accumulators, [group][kKeyBlock] scores, key and value rows.
+  scratch.resize(size_t(group) * (hd + kKeyBlock) + 2 * size_t(hd) * kKeyBlock);
+  float* acc = scratch.data();
+  float* scores = acc + size_t(group) * hd;
+  float* kbuf = scores + size_t(group) * kKeyBlock;
+  float* vbuf = kbuf + size_t(hd) * kKeyBlock;
+  std::fill(acc, acc + size_t(group) * hd, 0.0f);
+  float running_max[64], running_sum[64];  // group <= 64 (checked by the caller)
+  for (uint32_t g = 0; g < group; ++g) running_max[g] = -std::numeric_limits<float>::infinity(), running_sum[g] = 0;
+  const float* q = a.q + size_t(t) * q_dim + size_t(hk) * group * hd;
+
+  for (uint32_t j0 = first; j0 < last; j0 += kKeyBlock) {
+    const uint32_t nj = std::min(kKeyBlock, last - j0);
+    for (uint32_t j = 0; j < nj; ++j) {
+      const float* krow = row_f32(a, a.k, j0 + j, hk, kbuf + size_t(j) * hd);
+      for (uint32_t g = 0; g < group; ++g) {
+        float s = dot(q + size_t(g) * hd, krow, hd) * a.scale;
+        if (a.softcap > 0.0f) s = a.softcap * std::tanh(s / a.softcap);
+        scores[size_t(g) * kKeyBlock + j] = s;
+      }
+    }
+    for (uint32_t g = 0; g < group; ++g) {
+      float* sg = scores + size_t(g) * kKeyBlock;
+      float block_max = sg[0];
+      for (uint32_t j = 1; j < nj; ++j) block_max = std::max(block_max, sg[j]);
+      const float new_max = std::max(running_max[g], block_max);
+      const float correction = std::exp(running_max[g] - new_max);  // 0 on the first block
+      running_max[g] = new_max;
+      const __m256 m = _mm256_set1_ps(new_max);
+      __m256 sum = _mm256_setzero_ps();
+      uint32_t j = 0;
+      for (; j + 8 <= nj; j += 8) {
+        const __m256 e = exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(sg + j), m));
+        _mm256_storeu_ps(sg + j, e);
+        sum = _mm256_add_ps(sum, e);
+      }
+      float s = hsum(sum);
+      for (; j < nj; ++j) s += (sg[j] = std::exp(sg[j] - new_max));
+      running_sum[g] = running_sum[g] * correction + s;
+      float* ag = acc + size_t(g) * hd;
+      if (correction != 1.0f)
+        for (uint32_t d = 0; d < hd; d += 8)
+          _mm256_storeu_ps(ag + d, _mm256_mul_ps(_mm256_loadu_ps(ag + d), _mm256_set1_ps(correction)));
+    }
+    // Each value row is converted once and added into every head of the group.
+    for (uint32_t j = 0; j < nj; ++j) {
+      const float* vrow = row_f32(a, a.v, j0 + j, hk, vbuf + size_t(j) * hd);
+      for (uint32_t g = 0; g < group; ++g) {
+        const __m256 p = _mm256_set1_ps(scores[size_t(g) * kKeyBlock + j]);
+        float* ag = acc + size_t(g) * hd;
+        for (uint32_t d = 0; d < hd; d += 8)
+          _mm256_storeu_ps(ag + d, _mm256_fmadd_ps(p, _mm256_loadu_ps(vrow + d), _mm256_loadu_ps(ag + d)));
+      }
+    }
+  }
+  float* out = a.out + size_t(t) * q_dim + size_t(hk) * group * hd;
+  for (uint32_t g = 0; g < group; ++g) {
+    const float inv = running_sum[g] > 0 ? 1.0f / running_sum[g] : 0.0f;
+    for (uint32_t d = 0; d < hd; ++d) out[size_t(g) * hd + d] = acc[size_t(g) * hd + d] * inv;
+  }
+}
+
+}  // namespace
+
+bool attention(const AttentionArgs& a, ThreadPool* pool) {
+  if (a.head_dim == 0 || a.head_dim % 8 != 0 || a.n_head_kv == 0 || a.n_head % a.n_head_kv != 0 ||
+      a.n_head / a.n_head_kv > 64)
+    return false;
+  const size_t items = size_t(a.n_tokens) * a.n_head_kv;
+  auto run = [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) attend(a, uint32_t(i / a.n_head_kv), uint32_t(i % a.n_head_kv));
+  };
+  if (pool)
+    pool->parallel_for(items, run);
+  else
+    run(0, items);
+  return true;
+}
+
+}  // namespace minnow::kernels

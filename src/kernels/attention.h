@@ -1,0 +1,33 @@
+// Fused attention over the KV cache: for each query token and KV head, the
+// group of query heads that share it walks the keys once (GQA), with an
+// online softmax (running max and sum), so no score matrix is materialised.
+// Keys/values are F16 or F32 rows of one layer. Work is split over
+// (token, KV head) pairs across the pool.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "base/thread_pool.h"
+
+namespace minnow::kernels {
+
+struct AttentionArgs {
+  uint32_t n_head = 0, n_head_kv = 0, head_dim = 0;
+  float scale = 1.0f;    // applied to q.k before the softcap
+  float softcap = 0.0f;  // 0: none
+  bool causal = true;
+  uint32_t window = 0;   // 0: unlimited; else key pk is seen from p iff p - pk < window
+  const float* q = nullptr;  // [n_tokens][n_head * head_dim]
+  uint32_t n_tokens = 0, pos0 = 0;
+  const void* k = nullptr;   // position p, KV head h at k + p * kv_stride + h * head_dim (elements)
+  const void* v = nullptr;
+  bool kv_f16 = true;
+  size_t kv_stride = 0;
+  float* out = nullptr;      // [n_tokens][n_head * head_dim]
+};
+
+// Needs head_dim % 8 == 0 (AVX2); returns false (doing nothing) otherwise.
+bool attention(const AttentionArgs& a, ThreadPool* pool);
+
+}  // namespace minnow::kernels

@@ -1,0 +1,253 @@
+// AVX2+FMA kernels (the x86-64-v3 baseline, so no target attributes needed).
+// Quantized types multiply int8 activations with maddubs and scale each
+// block's int32 sum once; two accumulators hide the FMA latency.
+#include "kernels/dot_avx2.h"
+
+#include "base/half.h"
+#include "kernels/kernel_fill.h"
+#include "kernels/simd_avx2.h"
+#include "quant/block_formats.h"
+
+namespace minnow::kernels::avx2 {
+
+using namespace simd;
+using quant::kQK;
+using quant::kQK_K;
+
+float dot_f32(const uint8_t* w, const uint8_t* x, size_t n) {
+  const float* a = reinterpret_cast<const float*>(w);
+  const float* b = reinterpret_cast<const float*>(x);
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
+  }
+  float sum = hsum(_mm256_add_ps(acc0, acc1));
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+float dot_f16(const uint8_t* w, const uint8_t* x, size_t n) {
+  const float* b = reinterpret_cast<const float*>(x);
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 2 * i)));
+    const __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 2 * i + 16)));
+    acc0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(b + i + 8), acc1);
+  }
+  float sum = hsum(_mm256_add_ps(acc0, acc1));
+  for (; i < n; ++i) sum += half_at(w + 2 * i) * b[i];
+  return sum;
+}
+
+namespace {
+
+constexpr size_t kQ8 = sizeof(quant::BlockQ8_0);
+
+// Per-type block decoding. Q4_0/Q5_0 decode to unsigned bytes u with an
+// offset (value = u - c): maddubs(u, y) - maddubs(c, y) stays within int16.
+// Q8_0 bytes are signed already, so their sign moves onto y instead.
+struct Q4_0Block {
+  static constexpr size_t kBytes = sizeof(quant::BlockQ4_0);
+  static __m256i unpack(const uint8_t* a) { return nibbles_32(a + 2); }
+  static __m256i sums(__m256i u, __m256i y) {
+    const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(u, y), _mm256_maddubs_epi16(_mm256_set1_epi8(8), y));
+    return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+  }
+};
+struct Q5_0Block {
+  static constexpr size_t kBytes = sizeof(quant::BlockQ5_0);
+  static __m256i unpack(const uint8_t* a) {
+    uint32_t qh;
+    std::memcpy(&qh, a + 2, 4);
+    return _mm256_or_si256(nibbles_32(a + 6), _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(16)));
+  }
+  static __m256i sums(__m256i u, __m256i y) {
+    const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(u, y), _mm256_maddubs_epi16(_mm256_set1_epi8(16), y));
+    return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+  }
+};
+struct Q8_0Block {
+  static constexpr size_t kBytes = kQ8;
+  static __m256i unpack(const uint8_t* a) { return load256(a + 2); }
+  static __m256i sums(__m256i q, __m256i y) { return dot_s8(q, y); }
+};
+
+// fp16 scales of 8 blocks `stride` bytes apart, as floats.
+inline __m256 scales8(const uint8_t* p, size_t stride) {
+  alignas(16) uint16_t h[8];
+  for (int j = 0; j < 8; ++j) std::memcpy(&h[j], p + j * stride, 2);
+  return _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(h)));
+}
+
+// One weight row against kTokens activation rows x_stride bytes apart. Each
+// weight block is decoded once for all tokens; eight blocks share one scale
+// conversion and each block picks its scale with a permute.
+template <class B, int kTokens>
+void dot_rows(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* out) {
+  const size_t nb = n / kQK;
+  // Two accumulators per token: one FMA chain would be latency-bound.
+  __m256 acc[kTokens][2];
+  for (int t = 0; t < kTokens; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 8 <= nb; i += 8) {
+    const uint8_t* a = w + i * B::kBytes;
+    const __m256 dw = scales8(a, B::kBytes);
+    __m256 d[kTokens];
+    for (int t = 0; t < kTokens; ++t) d[t] = _mm256_mul_ps(dw, scales8(x + t * x_stride + i * kQ8, kQ8));
+    for (int k = 0; k < 8; ++k) {
+      const __m256i u = B::unpack(a + k * B::kBytes);
+      const __m256i pick = _mm256_set1_epi32(k);
+      for (int t = 0; t < kTokens; ++t) {
+        const __m256i s = B::sums(u, load256(x + t * x_stride + (i + k) * kQ8 + 2));
+        acc[t][k & 1] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(d[t], pick), _mm256_cvtepi32_ps(s), acc[t][k & 1]);
+      }
+    }
+  }
+  for (; i < nb; ++i) {
+    const uint8_t* a = w + i * B::kBytes;
+    const __m256i u = B::unpack(a);
+    for (int t = 0; t < kTokens; ++t) {
+      const uint8_t* b = x + t * x_stride + i * kQ8;
+      const __m256i s = B::sums(u, load256(b + 2));
+      acc[t][0] = _mm256_fmadd_ps(_mm256_set1_ps(half_at(a) * half_at(b)), _mm256_cvtepi32_ps(s), acc[t][0]);
+    }
+  }
+  for (int t = 0; t < kTokens; ++t) out[t] = hsum(_mm256_add_ps(acc[t][0], acc[t][1]));
+}
+
+template <class B>
+float dot1(const uint8_t* w, const uint8_t* x, size_t n) {
+  float out;
+  dot_rows<B, 1>(w, x, 0, n, &out);
+  return out;
+}
+
+}  // namespace
+
+float dot_q8_0(const uint8_t* w, const uint8_t* x, size_t n) { return dot1<Q8_0Block>(w, x, n); }
+float dot_q4_0(const uint8_t* w, const uint8_t* x, size_t n) { return dot1<Q4_0Block>(w, x, n); }
+float dot_q5_0(const uint8_t* w, const uint8_t* x, size_t n) { return dot1<Q5_0Block>(w, x, n); }
+void dot4_q8_0(const uint8_t* w, const uint8_t* x, size_t s, size_t n, float* out) {
+  dot_rows<Q8_0Block, 4>(w, x, s, n, out);
+}
+void dot4_q4_0(const uint8_t* w, const uint8_t* x, size_t s, size_t n, float* out) {
+  dot_rows<Q4_0Block, 4>(w, x, s, n, out);
+}
+void dot4_q5_0(const uint8_t* w, const uint8_t* x, size_t s, size_t n, float* out) {
+  dot_rows<Q5_0Block, 4>(w, x, s, n, out);
+}
+
+namespace {
+
+constexpr size_t kQ8KQs = 4, kQ8KBsums = 4 + kQK_K;
+
+template <bool kFifthBit>
+float dot_q45_k(const uint8_t* w, const uint8_t* x, size_t n) {
+  constexpr size_t kBytes = kFifthBit ? sizeof(quant::BlockQ5_K) : sizeof(quant::BlockQ4_K);
+  constexpr size_t kQsAt = kFifthBit ? 48 : 16;
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  __m256 acc = _mm256_setzero_ps(), mins_acc = _mm256_setzero_ps();
+  for (size_t i = 0; i < n / kQK_K; ++i) {
+    const uint8_t* a = w + i * kBytes;
+    const uint8_t* b = x + i * sizeof(quant::BlockQ8_K);
+    float bd;
+    std::memcpy(&bd, b, 4);
+    uint64_t scales, mins_packed;
+    unpack_k_scales(a + 4, scales, mins_packed);
+    uint8_t sc[8];
+    std::memcpy(sc, &scales, 8);
+    mins_acc = _mm256_fmadd_ps(_mm256_set1_ps(bd * half_at(a + 2)),
+                               _mm256_cvtepi32_ps(k_min_products(mins_packed, b + kQ8KBsums)), mins_acc);
+
+    const __m256i hbits = kFifthBit ? load256(a + 16) : _mm256_setzero_si256();
+    __m256i sumi = _mm256_setzero_si256();
+    for (int j = 0; j < 4; ++j) {
+      const __m256i q = load256(a + kQsAt + 32 * j);
+      __m256i lo = _mm256_and_si256(q, low4);
+      __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+      if constexpr (kFifthBit) {
+        const __m256i one = _mm256_set1_epi8(1);
+        lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j), one), 4));
+        hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j + 1), one), 4));
+      }
+      const __m256i p0 = _mm256_maddubs_epi16(lo, load256(b + kQ8KQs + 64 * j));
+      const __m256i p1 = _mm256_maddubs_epi16(hi, load256(b + kQ8KQs + 64 * j + 32));
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p0, _mm256_set1_epi16(sc[2 * j])));
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * j + 1])));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(bd * half_at(a)), _mm256_cvtepi32_ps(sumi), acc);
+  }
+  return hsum(_mm256_sub_ps(acc, mins_acc));
+}
+
+}  // namespace
+
+float dot_q4_k(const uint8_t* w, const uint8_t* x, size_t n) { return dot_q45_k<false>(w, x, n); }
+float dot_q5_k(const uint8_t* w, const uint8_t* x, size_t n) { return dot_q45_k<true>(w, x, n); }
+
+// Q6_K values are 0..63 with an offset of 32: the int8 products use the
+// unsigned values and the offset comes back as 32 * sum(scale * group sum).
+float dot_q6_k(const uint8_t* w, const uint8_t* x, size_t n) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f), two = _mm256_set1_epi8(3);
+  __m256 acc = _mm256_setzero_ps(), offset_acc = _mm256_setzero_ps();
+  for (size_t i = 0; i < n / kQK_K; ++i) {
+    const uint8_t* a = w + i * sizeof(quant::BlockQ6_K);
+    const uint8_t* b = x + i * sizeof(quant::BlockQ8_K);
+    float bd;
+    std::memcpy(&bd, b, 4);
+    int8_t sc[16];
+    std::memcpy(sc, a + 192, 16);
+    const float d = bd * half_at(a + 208);
+    // sum_g scale[g] * bsums[g], 8 int32 lanes; times 32 below.
+    const __m256i bias = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc))),
+                                           load256(b + kQ8KBsums));
+    offset_acc = _mm256_fmadd_ps(_mm256_set1_ps(32.0f * d), _mm256_cvtepi32_ps(bias), offset_acc);
+
+    __m256i sumi = _mm256_setzero_si256();
+    for (int half = 0; half < 2; ++half) {
+      const uint8_t* ql = a + 64 * half;
+      const __m256i h = load256(a + 128 + 32 * half);
+      const __m256i l0 = load256(ql), l1 = load256(ql + 32);
+      const __m256i q[4] = {
+          _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_slli_epi16(_mm256_and_si256(h, two), 4)),
+          _mm256_or_si256(_mm256_and_si256(l1, low4),
+                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), two), 4)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4),
+                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), two), 4)),
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4),
+                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), two), 4)),
+      };
+      const int8_t* s = sc + 8 * half;
+      for (int k = 0; k < 4; ++k) {
+        const __m256i p = _mm256_maddubs_epi16(q[k], load256(b + kQ8KQs + 128 * half + 32 * k));
+        // 16 products per 128-bit lane: each lane is one 16-group with its own scale.
+        const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(s[2 * k + 1]), _mm_set1_epi16(s[2 * k]));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale));
+      }
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+  }
+  return hsum(_mm256_sub_ps(acc, offset_acc));
+}
+
+}  // namespace minnow::kernels::avx2
+
+namespace minnow::kernels {
+
+void fill_avx2_kernels(KernelTable& t) {
+  auto set = [&](GgmlType type, ActFormat act, DotFn fn) { t.dot[uint32_t(type)] = {act, fn}; };
+  set(GgmlType::F32, ActFormat::kF32, avx2::dot_f32);
+  set(GgmlType::F16, ActFormat::kF32, avx2::dot_f16);
+  t.dot[uint32_t(GgmlType::Q8_0)] = {ActFormat::kQ8_0, avx2::dot_q8_0, avx2::dot4_q8_0};
+  t.dot[uint32_t(GgmlType::Q4_0)] = {ActFormat::kQ8_0, avx2::dot_q4_0, avx2::dot4_q4_0};
+  t.dot[uint32_t(GgmlType::Q5_0)] = {ActFormat::kQ8_0, avx2::dot_q5_0, avx2::dot4_q5_0};
+  set(GgmlType::Q4_K, ActFormat::kQ8_K, avx2::dot_q4_k);
+  set(GgmlType::Q5_K, ActFormat::kQ8_K, avx2::dot_q5_k);
+  set(GgmlType::Q6_K, ActFormat::kQ8_K, avx2::dot_q6_k);
+}
+
+}  // namespace minnow::kernels

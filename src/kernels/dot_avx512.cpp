@@ -1,0 +1,244 @@
+// AVX-512 (F, BW, VL, VNNI) kernels. Only this file is compiled with AVX-512
+// enabled (per-file options in CMake) and its code runs only after CPUID said
+// yes. It must not define inline functions with external linkage (the linker
+// could keep this AVX-512 copy for everyone), hence the helpers' anonymous
+// namespaces. The 32-element block types process two blocks per 512-bit register and
+// use VNNI's vpdpbusd (unsigned x signed bytes, summed into int32 lanes).
+// Q5_K and Q6_K keep the AVX2 kernels for now (see kernel_fill.h).
+#include <immintrin.h>
+
+#include "kernels/dot_avx2.h"
+#include "kernels/kernel_fill.h"
+#include "kernels/simd_avx2.h"
+#include "quant/block_formats.h"
+
+namespace minnow::kernels::avx512 {
+namespace {
+
+using simd::half_at;
+using quant::kQK;
+constexpr size_t kQ8 = sizeof(quant::BlockQ8_0);
+
+float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
+
+// Two consecutive 16-byte nibble fields (at a and a + stride) as 64 bytes
+// 0..15 in element order: [lo0, hi0, lo1, hi1] 16-byte lanes. Each field is
+// copied to two lanes and the second copy shifted right by 4.
+inline __m512i nibbles_64(const uint8_t* a, size_t stride) {
+  const __m128i q0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a));
+  const __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(q0),
+                                            _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + stride)), 1);
+  const __m512i z = _mm512_castsi256_si512(v);
+  const __m512i dup = _mm512_shuffle_i64x2(z, z, _MM_SHUFFLE(1, 1, 0, 0));  // [q0, q0, q1, q1]
+  const __m512i shift = _mm512_setr_epi32(0, 0, 0, 0, 0x40004, 0x40004, 0x40004, 0x40004, 0, 0, 0, 0, 0x40004,
+                                          0x40004, 0x40004, 0x40004);
+  return _mm512_and_si512(_mm512_srlv_epi16(dup, shift), _mm512_set1_epi8(0x0f));
+}
+
+inline __m512i act_64(const uint8_t* b) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(simd::load256(b + 2)), simd::load256(b + kQ8 + 2), 1);
+}
+
+// Every legacy type as unsigned bytes u with a fixed offset c (value = u - c):
+// Q4_0 nibbles - 8, Q5_0 five bits - 16, Q8_0 (q xor 0x80) - 128. Then
+// sum (u - c) y = vpdpbusd(u, y) - vpdpbusd(c, y) for every type alike.
+struct Q4_0Unpack {
+  static constexpr size_t kBytes = sizeof(quant::BlockQ4_0);
+  static constexpr int kOffset = 8;
+  static __m512i pair(const uint8_t* a) { return nibbles_64(a + 2, kBytes); }
+  static constexpr DotFn kTail = avx2::dot_q4_0;
+};
+struct Q5_0Unpack {
+  static constexpr size_t kBytes = sizeof(quant::BlockQ5_0);
+  static constexpr int kOffset = 16;
+  static __m512i pair(const uint8_t* a) {
+    uint32_t qh0, qh1;
+    std::memcpy(&qh0, a + 2, 4);
+    std::memcpy(&qh1, a + kBytes + 2, 4);
+    const __mmask64 fifth = _cvtu64_mask64(uint64_t(qh0) | (uint64_t(qh1) << 32));
+    const __m512i q = nibbles_64(a + 6, kBytes);
+    return _mm512_mask_add_epi8(q, fifth, q, _mm512_set1_epi8(16));
+  }
+  static constexpr DotFn kTail = avx2::dot_q5_0;
+};
+struct Q8_0Unpack {
+  static constexpr size_t kBytes = kQ8;
+  static constexpr int kOffset = 128;
+  static __m512i pair(const uint8_t* a) {
+    const __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(simd::load256(a + 2)), simd::load256(a + kQ8 + 2), 1);
+    return _mm512_xor_si512(q, _mm512_set1_epi8(int8_t(0x80)));
+  }
+  static constexpr DotFn kTail = avx2::dot_q8_0;
+};
+
+// fp16 scales of 16 blocks `stride` bytes apart as floats. Plain copies then
+// one conversion: faster on Zen 5 than a gather.
+inline __m512 scales16(const uint8_t* p, size_t stride) {
+  alignas(32) uint16_t h[16];
+  for (int j = 0; j < 16; ++j) std::memcpy(&h[j], p + j * stride, 2);
+  return _mm512_cvtph_ps(simd::load256(reinterpret_cast<const uint8_t*>(h)));
+}
+
+// One weight row against kTokens activation rows (x_stride bytes apart).
+// Each weight block pair is unpacked once and used for every token, which is
+// what makes prefill cheaper per token than decode. Sixteen blocks at a time
+// share one scale conversion; each pair picks its two scales with a permute.
+template <class U, int kTokens>
+void dot_rows(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* out) {
+  constexpr size_t kWB = U::kBytes;
+  const size_t nb = n / kQK;
+  const __m512i offset = _mm512_set1_epi8(int8_t(U::kOffset));
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  auto sums = [&](__m512i u, __m512i y) {
+    return _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), u, y),
+                            _mm512_dpbusd_epi32(_mm512_setzero_si512(), offset, y));
+  };
+  __m512 acc[kTokens];
+  for (int t = 0; t < kTokens; ++t) acc[t] = _mm512_setzero_ps();
+  size_t i = 0;
+  for (; i + 16 <= nb; i += 16) {
+    const uint8_t* a = w + i * kWB;
+    // Weights stream from DRAM once per token: ask for them ~2 KB ahead.
+    for (size_t line = 0; line < 16 * kWB; line += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(a + 2048 + line), _MM_HINT_T0);
+    const __m512 dw = scales16(a, kWB);
+    __m512 d[kTokens];
+    for (int t = 0; t < kTokens; ++t) d[t] = _mm512_mul_ps(dw, scales16(x + t * x_stride + i * kQ8, kQ8));
+    for (int k = 0; k < 8; ++k) {
+      const __m512i u = U::pair(a + 2 * k * kWB);
+      const __m512i pick = _mm512_srli_epi32(_mm512_add_epi32(lane, _mm512_set1_epi32(16 * k)), 3);
+      for (int t = 0; t < kTokens; ++t) {
+        const __m512i s = sums(u, act_64(x + t * x_stride + (i + 2 * k) * kQ8));
+        acc[t] = _mm512_fmadd_ps(_mm512_permutexvar_ps(pick, d[t]), _mm512_cvtepi32_ps(s), acc[t]);
+      }
+    }
+  }
+  for (; i + 2 <= nb; i += 2) {
+    const uint8_t* a = w + i * kWB;
+    const __m512i u = U::pair(a);
+    for (int t = 0; t < kTokens; ++t) {
+      const uint8_t* b = x + t * x_stride + i * kQ8;
+      const __m256 d0 = _mm256_set1_ps(half_at(a) * half_at(b));
+      const __m256 d1 = _mm256_set1_ps(half_at(a + kWB) * half_at(b + kQ8));
+      const __m512 d = _mm512_insertf32x8(_mm512_castps256_ps512(d0), d1, 1);
+      acc[t] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(sums(u, act_64(b))), acc[t]);
+    }
+  }
+  for (int t = 0; t < kTokens; ++t) {
+    out[t] = hsum512(acc[t]);
+    if (i < nb) out[t] += U::kTail(w + i * kWB, x + t * x_stride + i * kQ8, kQK);
+  }
+}
+
+template <class U>
+float dot1(const uint8_t* w, const uint8_t* x, size_t n) {
+  float out;
+  dot_rows<U, 1>(w, x, 0, n, &out);
+  return out;
+}
+
+template <class U>
+void dot4(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* out) {
+  dot_rows<U, 4>(w, x, x_stride, n, out);
+}
+
+// Q4_K: two 32-byte nibble chunks per 512-bit register give four 32-element
+// sub-blocks ([lo0 | lo1] and [hi0 | hi1]); vpmaddubsw multiplies and
+// vpmaddwd applies each sub-block's 6-bit scale (cheaper here than
+// vpdpbusd + vpmulld). Mins go through the
+// activation's 16-group sums as in the AVX2 kernel.
+float dot_q4_k(const uint8_t* w, const uint8_t* x, size_t n) {
+  constexpr size_t kBytes = sizeof(quant::BlockQ4_K), kQ8K = sizeof(quant::BlockQ8_K);
+  const __m512i low4 = _mm512_set1_epi8(0x0f);
+  // [chunk c of Y0 (lanes 0-3) | chunk of Y1]: the low or high 32 bytes of two 64-byte loads.
+  const __m512i take_low = _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11);
+  const __m512i take_high = _mm512_setr_epi64(4, 5, 6, 7, 12, 13, 14, 15);
+  // Sub-block scale indices: [2j x8, 2j+2 x8] for low nibbles, [2j+1 x8, 2j+3 x8] for high.
+  const __m512i sc_lo[2] = {_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2),
+                            _mm512_setr_epi32(4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6)};
+  const __m512i sc_hi[2] = {_mm512_setr_epi32(1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3),
+                            _mm512_setr_epi32(5, 5, 5, 5, 5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7)};
+  __m512 acc = _mm512_setzero_ps();
+  __m256 mins_acc = _mm256_setzero_ps();
+  for (size_t i = 0; i < n / quant::kQK_K; ++i) {
+    const uint8_t* a = w + i * kBytes;
+    const uint8_t* b = x + i * kQ8K;
+    float bd;
+    std::memcpy(&bd, b, 4);
+    uint64_t sc_bytes, mins_packed;
+    simd::unpack_k_scales(a + 4, sc_bytes, mins_packed);
+    mins_acc = _mm256_fmadd_ps(_mm256_set1_ps(bd * half_at(a + 2)),
+                               _mm256_cvtepi32_ps(simd::k_min_products(mins_packed, b + 4 + quant::kQK_K)), mins_acc);
+
+    const __m512i scales32 = _mm512_castsi256_si512(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(int64_t(sc_bytes))));
+    // Each int32 lane holds its scale in both 16-bit halves, for vpmaddwd.
+    const __m512i scales = _mm512_or_si512(scales32, _mm512_slli_epi32(scales32, 16));
+    __m512i sumi = _mm512_setzero_si512();
+    for (int h = 0; h < 2; ++h) {  // 128 weights (two 32-byte chunks) per step
+      const __m512i q = _mm512_loadu_si512(a + 16 + 64 * h);
+      const __m512i lo = _mm512_and_si512(q, low4);
+      const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), low4);
+      const __m512i y0 = _mm512_loadu_si512(b + 4 + 128 * h), y1 = _mm512_loadu_si512(b + 4 + 128 * h + 64);
+      const __m512i ylo = _mm512_permutex2var_epi64(y0, take_low, y1);
+      const __m512i yhi = _mm512_permutex2var_epi64(y0, take_high, y1);
+      // 4-bit x int8 pairs fit int16 (<= 2 * 15 * 127); then x scale summed into int32.
+      const __m512i plo = _mm512_maddubs_epi16(lo, ylo), phi = _mm512_maddubs_epi16(hi, yhi);
+      sumi = _mm512_add_epi32(sumi, _mm512_madd_epi16(plo, _mm512_permutexvar_epi32(sc_lo[h], scales)));
+      sumi = _mm512_add_epi32(sumi, _mm512_madd_epi16(phi, _mm512_permutexvar_epi32(sc_hi[h], scales)));
+    }
+    acc = _mm512_fmadd_ps(_mm512_set1_ps(bd * half_at(a)), _mm512_cvtepi32_ps(sumi), acc);
+  }
+  return hsum512(acc) - simd::hsum(mins_acc);
+}
+
+float dot_f32(const uint8_t* w, const uint8_t* x, size_t n) {
+  const float* a = reinterpret_cast<const float*>(w);
+  const float* b = reinterpret_cast<const float*>(x);
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), acc1);
+  }
+  for (; i < n; i += 16) {
+    const __mmask16 m = n - i >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n - i)) - 1);
+    acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), acc0);
+  }
+  return hsum512(_mm512_add_ps(acc0, acc1));
+}
+
+float dot_f16(const uint8_t* w, const uint8_t* x, size_t n) {
+  const float* b = reinterpret_cast<const float*>(x);
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m512 w0 = _mm512_cvtph_ps(simd::load256(w + 2 * i));
+    const __m512 w1 = _mm512_cvtph_ps(simd::load256(w + 2 * i + 32));
+    acc0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(b + i), acc0);
+    acc1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(b + i + 16), acc1);
+  }
+  for (; i < n; i += 16) {
+    const __mmask16 m = n - i >= 16 ? __mmask16(0xffff) : __mmask16((1u << (n - i)) - 1);
+    const __m512 wv = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, w + 2 * i));
+    acc0 = _mm512_fmadd_ps(wv, _mm512_maskz_loadu_ps(m, b + i), acc0);
+  }
+  return hsum512(_mm512_add_ps(acc0, acc1));
+}
+
+}  // namespace
+}  // namespace minnow::kernels::avx512
+
+namespace minnow::kernels {
+
+void fill_avx512_kernels(KernelTable& t) {
+  auto set = [&](GgmlType type, ActFormat act, DotFn fn) { t.dot[uint32_t(type)] = {act, fn}; };
+  set(GgmlType::F32, ActFormat::kF32, avx512::dot_f32);
+  set(GgmlType::F16, ActFormat::kF32, avx512::dot_f16);
+  set(GgmlType::Q4_K, ActFormat::kQ8_K, avx512::dot_q4_k);
+  auto set4 = [&](GgmlType type, DotFn fn, Dot4Fn fn4) { t.dot[uint32_t(type)] = {ActFormat::kQ8_0, fn, fn4}; };
+  set4(GgmlType::Q8_0, avx512::dot1<avx512::Q8_0Unpack>, avx512::dot4<avx512::Q8_0Unpack>);
+  set4(GgmlType::Q4_0, avx512::dot1<avx512::Q4_0Unpack>, avx512::dot4<avx512::Q4_0Unpack>);
+  set4(GgmlType::Q5_0, avx512::dot1<avx512::Q5_0Unpack>, avx512::dot4<avx512::Q5_0Unpack>);
+}
+
+}  // namespace minnow::kernels

@@ -1,0 +1,57 @@
+// The kernel table: one dot-product kernel per weight type for one ISA.
+// Each weight type names the activation format its kernel reads (float, or
+// activations quantized once per matmul to Q8_0 / Q8_K blocks, which turns
+// the inner loop into int8 multiply-adds). Types without a fast kernel have
+// dot == nullptr and are dequantized row by row by the caller.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "base/ggml_type.h"
+#include "kernels/isa.h"
+
+namespace minnow::kernels {
+
+enum class ActFormat : uint8_t { kF32, kQ8_0, kQ8_K };
+
+// Bytes n activations take in `format` (n a multiple of its block size).
+size_t act_row_bytes(ActFormat format, size_t n);
+// Converts n floats into `format`, the same on every ISA path so that paths
+// differ only in the dot (Q8_0: quant::quantize_q8_0's formula vectorised,
+// tested against it; Q8_K: the reference quantizer).
+void quantize_act(ActFormat format, const float* x, uint8_t* out, size_t n);
+
+// sum_i w[i] * x[i] over n elements: w is one weight row in its GGUF layout,
+// x the activations in the kernel's ActFormat. Neither needs any alignment.
+using DotFn = float (*)(const uint8_t* w, const uint8_t* x, size_t n);
+
+// The same for four activation rows x, x + x_stride, ... at once: out[0..3].
+// Prefill uses it so that each weight block is unpacked once per 4 tokens.
+using Dot4Fn = void (*)(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* out);
+
+struct DotKernel {
+  ActFormat act = ActFormat::kF32;
+  DotFn dot = nullptr;
+  Dot4Fn dot4 = nullptr;  // optional; nullptr: callers loop over dot
+};
+
+inline constexpr uint32_t kMaxGgmlType = 40;
+
+struct KernelTable {
+  Isa isa = Isa::kScalar;
+  DotKernel dot[kMaxGgmlType];
+
+  const DotKernel& for_type(GgmlType t) const {
+    static constexpr DotKernel kNone{};
+    return uint32_t(t) < kMaxGgmlType ? dot[uint32_t(t)] : kNone;
+  }
+};
+
+// The table of the ISA choose_isa() picked, filled on first use.
+const KernelTable& kernel_table();
+// The table of a given ISA (tests and benchmarks compare paths); nullptr when
+// this CPU cannot run it.
+const KernelTable* kernel_table_for(Isa isa);
+
+}  // namespace minnow::kernels

@@ -1,0 +1,80 @@
+// Internal: AVX2 building blocks shared by the AVX2 and AVX-512 kernel files.
+// Only included by per-ISA files, which are compiled for at least AVX2+FMA+F16C
+// (the x86-64-v3 baseline).
+#pragma once
+
+#include <immintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+namespace minnow::kernels::simd {
+// Internal linkage on purpose: the AVX-512 file includes this too, and its
+// copies must never replace the AVX2 file's at link time.
+namespace {
+
+inline float half_at(const uint8_t* p) {
+  uint16_t h;
+  std::memcpy(&h, p, 2);
+  return _cvtsh_ss(h);
+}
+
+inline float hsum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// Products of signed bytes summed in groups of four into 8 int32. maddubs
+// wants an unsigned left operand, so the sign of x moves onto y.
+inline __m256i dot_s8(__m256i x, __m256i y) {
+  const __m256i p16 = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+  return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+}
+
+// The 16 bytes of a 32-element nibble block as 32 bytes 0..15 in element
+// order: low nibbles are elements 0..15, high nibbles 16..31.
+inline __m256i nibbles_32(const uint8_t* qs) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(v, 4), v);
+  return _mm256_and_si256(both, _mm256_set1_epi8(0x0f));
+}
+
+// Byte k = 0xff when bit k of `bits` is set, else 0.
+inline __m256i bits_to_bytes(uint32_t bits) {
+  // Byte k looks at byte k/8 of `bits` (shuffle stays inside 128-bit lanes, and
+  // set1_epi32 repeats all four bytes in both lanes), then tests bit k%8.
+  const __m256i pick = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3,
+                                        3, 3, 3, 3, 3, 3);
+  const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32(int(bits)), pick);
+  const __m256i bit = _mm256_set1_epi64x(int64_t(0x8040201008040201ull));
+  return _mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit);
+}
+
+// The eight 6-bit scales and mins of a Q4_K/Q5_K super-block (12 bytes at s),
+// one per byte: scales 0-3 and mins 0-3 are the low 6 bits of bytes 0-7;
+// 4-7 take their low 4 bits from bytes 8-11 and their top 2 from the spare
+// top bits of bytes 0-7. Word-wide so it costs a dozen instructions.
+inline void unpack_k_scales(const uint8_t* s, uint64_t& scales, uint64_t& mins) {
+  uint32_t u0, u1, u2;
+  std::memcpy(&u0, s, 4);
+  std::memcpy(&u1, s + 4, 4);
+  std::memcpy(&u2, s + 8, 4);
+  const uint32_t sc_hi = (u2 & 0x0f0f0f0fu) | ((u0 >> 2) & 0x30303030u);
+  const uint32_t m_hi = ((u2 >> 4) & 0x0f0f0f0fu) | ((u1 >> 2) & 0x30303030u);
+  scales = uint64_t(u0 & 0x3f3f3f3fu) | (uint64_t(sc_hi) << 32);
+  mins = uint64_t(u1 & 0x3f3f3f3fu) | (uint64_t(m_hi) << 32);
+}
+
+// sum_g mins[g] * (bsums[2g] + bsums[2g+1]) as 8 int32 lanes (one per g).
+inline __m256i k_min_products(uint64_t mins, const uint8_t* bsums) {
+  const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(mins)));
+  const __m256i pairs = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
+  return _mm256_madd_epi16(pairs, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsums)));
+}
+
+inline __m256i load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
+
+}  // namespace
+}  // namespace minnow::kernels::simd

@@ -1,0 +1,65 @@
+// `minnow bench` on the tiny synthetic preset: the JSON shape other tools
+// read (llama-bench field names plus efficiency and isa) and the markdown
+// table. Speed is not checked here.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support/run_command.h"
+
+namespace minnow {
+namespace {
+
+TEST(BenchCli, JsonRowsCarryLlamaBenchFieldsAndEfficiency) {
+  auto r = test::run_minnow({"bench", "--synthetic", "tiny", "--quant", "Q4_K_M", "-p", "8", "-n", "4", "-r", "2",
+                             "-t", "2", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_array()) << r.out;
+  ASSERT_EQ(j.size(), 2u);
+  for (const auto& row : j) {
+    for (const char* key : {"model_type", "model_size", "model_n_params", "n_threads", "n_prompt", "n_gen", "avg_ts",
+                            "stddev_ts", "efficiency", "isa", "cpu_share"})
+      EXPECT_TRUE(row.contains(key)) << key;
+    EXPECT_EQ(row["model_type"], "tiny Q4_K_M");
+    EXPECT_GT(row["model_size"].get<uint64_t>(), 100000u);
+    EXPECT_GT(row["model_n_params"].get<uint64_t>(), 1000000u);
+    EXPECT_EQ(row["n_threads"], 2);
+    EXPECT_GT(row["avg_ts"].get<double>(), 0.0);
+    EXPECT_GE(row["stddev_ts"].get<double>(), 0.0);
+    const std::string isa = row["isa"];
+    EXPECT_TRUE(isa == "scalar" || isa == "avx2" || isa == "avx512") << isa;
+  }
+  EXPECT_EQ(j[0]["n_prompt"], 8);
+  EXPECT_EQ(j[0]["n_gen"], 0);
+  EXPECT_TRUE(j[0]["efficiency"].is_null());  // only generation reads the weights once per token
+  EXPECT_EQ(j[1]["n_prompt"], 0);
+  EXPECT_EQ(j[1]["n_gen"], 4);
+  EXPECT_GT(j[1]["efficiency"].get<double>(), 0.0);
+}
+
+TEST(BenchCli, MarkdownTableHasLlamaBenchColumns) {
+  auto r = test::run_minnow({"bench", "--synthetic", "tiny", "--quant", "Q8_0", "-p", "4", "-n", "2", "-r", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("| model | size | params | backend | threads | test | t/s | efficiency | cpu share |"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("| pp4 |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| tg2 |"), std::string::npos) << r.out;
+}
+
+TEST(BenchCli, BadPresetQuantAndSizesAreErrors) {
+  auto r = test::run_minnow({"bench", "--synthetic", "gpt-17", "--quant", "Q4_0"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("unknown preset 'gpt-17'"), std::string::npos) << r.err;
+  r = test::run_minnow({"bench", "--synthetic", "tiny", "--quant", "Q9_9"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--quant"), std::string::npos) << r.err;
+  r = test::run_minnow({"bench", "--synthetic", "tiny", "-p", "-3"});
+  EXPECT_EQ(r.exit_code, 1);
+  r = test::run_minnow({"bench"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("exactly one of"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace minnow

@@ -1,0 +1,74 @@
+// Threaded, tiled matmul against a serial scalar one, and the thread pool's
+// range splitting.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "kernels/matmul.h"
+#include "quant/quantize.h"
+
+namespace minnow::kernels {
+namespace {
+
+TEST(ThreadPool, EveryIndexRunsExactlyOnce) {
+  for (unsigned threads : {1u, 2u, 3u}) {
+    ThreadPool pool(threads);
+    EXPECT_EQ(pool.size(), threads);
+    for (size_t n : {0, 1, 2, 5, 17, 1000}) {
+      for (size_t grain : {1, 4, 16}) {
+        std::vector<std::atomic<int>> hits(n);
+        pool.parallel_for(n, [&](size_t b, size_t e) {
+          EXPECT_LE(b, e);
+          for (size_t i = b; i < e; ++i) hits[i].fetch_add(1);
+        }, grain);
+        for (size_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << threads << " " << n << " " << grain;
+      }
+    }
+  }
+}
+
+TEST(ThreadPool, ScopedPoolIsInstalledAndRestored) {
+  ThreadPool pool(2);
+  EXPECT_EQ(current_thread_pool(), nullptr);
+  {
+    ScopedThreadPool scope(&pool);
+    EXPECT_EQ(current_thread_pool(), &pool);
+  }
+  EXPECT_EQ(current_thread_pool(), nullptr);
+}
+
+TEST(Matmul, ThreadedTiledMatchesSerialScalar) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  ThreadPool pool(3);
+  for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0,
+                        GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q4_1, GgmlType::IQ4_NL}) {
+    const uint64_t cols = ggml_type_info(type)->block_elems >= 256 ? 512 : 96, rows = 37;
+    std::vector<float> wf(cols * rows);
+    for (auto& v : wf) v = dist(rng);
+    const size_t row_bytes = *quantized_size(type, cols);
+    std::vector<uint8_t> wq(row_bytes * rows + 1);
+    uint8_t* wdata = wq.data() + 1;  // rows at odd addresses
+    if (type == GgmlType::F32)
+      std::memcpy(wdata, wf.data(), wf.size() * 4);
+    else
+      ASSERT_TRUE(quantize(type, wf, {wdata, row_bytes * rows}).ok());
+    const WeightMatrix w{wdata, type, cols, rows, row_bytes};
+    for (uint32_t n_tokens : {1u, 5u, 70u}) {
+      std::vector<float> x(cols * n_tokens), want(rows * n_tokens), got(rows * n_tokens);
+      for (auto& v : x) v = dist(rng);
+      matmul(*kernel_table_for(Isa::kScalar), w, x.data(), n_tokens, want.data(), nullptr);
+      matmul(kernel_table(), w, x.data(), n_tokens, got.data(), &pool);
+      for (size_t i = 0; i < want.size(); ++i)
+        ASSERT_NEAR(got[i], want[i], 1e-3f * (1 + std::fabs(want[i]))) << ggml_type_name(type) << " " << i;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace minnow::kernels
