@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 
 #include "base/thread_pool.h"
+#include "cli/bench_serve.h"
 #include "cli/commands.h"
 #include "cli/synthetic_model.h"
 #include "kernels/kernel_table.h"
@@ -244,7 +245,11 @@ void add_bench_command(CLI::App& app, RunFn& run) {
   sub->add_option("-r,--repetitions", o->reps, "repetitions of each test")->capture_default_str();
   sub->add_flag("--json", o->json, "JSON array with llama-bench field names");
   sub->add_flag("--membw", o->membw, "only measure memory read bandwidth");
-  sub->callback([&run, o] { run = [o] { return run_bench(*o); }; });
+  add_bench_serve(*sub, run);
+  sub->callback([&run, o, sub] {
+    if (sub->got_subcommand("serve")) return;  // `bench serve` set run already
+    run = [o] { return run_bench(*o); };
+  });
 }
 
 }  // namespace minnow::cli

@@ -58,9 +58,14 @@ Expected<std::unique_ptr<Scheduler>> Scheduler::create(std::shared_ptr<const Mod
   if (options.step_tokens == 0) return out_of_range("must be positive").with_field("step_tokens");
   if (model->traits().encoder) return invalid_argument("encoder models cannot generate text");
   std::unique_ptr<Scheduler> s(new Scheduler(model, options));
+  ContextParams cp;
+  cp.n_ctx = options.n_ctx;
+  cp.kv_type = options.kv_type;
+  cp.n_threads = options.n_threads;
+  cp.pool = std::make_shared<ThreadPool>(options.n_threads);  // slots take turns: one pool
   for (uint32_t i = 0; i < options.n_slots; ++i) {
     auto slot = std::make_unique<Slot>();
-    MINNOW_ASSIGN_OR_RETURN(slot->ctx, InferenceContext::create(model, {options.n_ctx, options.kv_type}));
+    MINNOW_ASSIGN_OR_RETURN(slot->ctx, InferenceContext::create(model, cp));
     s->slots_.push_back(std::move(slot));
   }
   s->n_ctx_ = s->slots_[0]->ctx->n_ctx();

@@ -57,6 +57,7 @@ struct SchedulerOptions {
   uint32_t step_tokens = 256; // token budget of one forward pass (decode + prompt chunks)
   uint32_t max_queue = 64;    // waiting requests beyond the busy slots
   KvType kv_type = KvType::kF16;
+  uint32_t n_threads = 0;     // 0: one per core
 };
 
 struct SchedulerStats {

@@ -33,6 +33,34 @@ const char kTinyChatTemplate[] =
     "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
     "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
+void add_byte_vocab(GgufWriter& w, uint32_t n_vocab) {
+  // SPM-style vocabulary: <unk> <s> </s>, two ChatML control tokens, the 256
+  // byte tokens (so any text encodes), then unused fillers up to n_vocab.
+  std::vector<std::string> tokens = {"<unk>", "<s>", "</s>", "<|im_start|>", "<|im_end|>"};
+  std::vector<int32_t> types = {2, 3, 3, 3, 3};
+  for (uint32_t b = 0; b < 256; ++b) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "<0x%02X>", b);
+    tokens.push_back(buf);
+    types.push_back(6);  // byte
+  }
+  while (tokens.size() < n_vocab) {
+    tokens.push_back("<unused_" + std::to_string(tokens.size()) + ">");
+    types.push_back(5);
+  }
+  tokens.resize(n_vocab);
+  types.resize(n_vocab);
+  w.set("tokenizer.ggml.model", GgufValue::string("llama"));
+  w.set("tokenizer.ggml.tokens", GgufValue::string_array(tokens));
+  w.set("tokenizer.ggml.scores", GgufValue::f32_array(std::vector<float>(tokens.size(), 0.0f)));
+  w.set("tokenizer.ggml.token_type", GgufValue::i32_array(types));
+  w.set("tokenizer.ggml.unknown_token_id", GgufValue::u32(0));
+  w.set("tokenizer.ggml.bos_token_id", GgufValue::u32(1));
+  w.set("tokenizer.ggml.eos_token_id", GgufValue::u32(4));  // <|im_end|> ends a chat turn
+  w.set("tokenizer.ggml.add_bos_token", GgufValue::boolean(true));
+  w.set("tokenizer.chat_template", GgufValue::string(kTinyChatTemplate));
+}
+
 GgufWriter make_tiny_model(const TinyModelSpec& s) {
   GgufWriter w;
   const std::string a = s.arch;
@@ -50,31 +78,7 @@ GgufWriter make_tiny_model(const TinyModelSpec& s) {
   w.set(a + ".rope.freq_base", GgufValue::f32(10000.0f));
   w.set(a + ".rope.dimension_count", GgufValue::u32(head_dim));
 
-  // SPM-style vocabulary: <unk> <s> </s>, two ChatML control tokens, the 256
-  // byte tokens (so any text encodes), then unused fillers up to n_vocab.
-  std::vector<std::string> tokens = {"<unk>", "<s>", "</s>", "<|im_start|>", "<|im_end|>"};
-  std::vector<int32_t> types = {2, 3, 3, 3, 3};
-  for (uint32_t b = 0; b < 256; ++b) {
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "<0x%02X>", b);
-    tokens.push_back(buf);
-    types.push_back(6);  // byte
-  }
-  while (tokens.size() < s.n_vocab) {
-    tokens.push_back("<unused_" + std::to_string(tokens.size()) + ">");
-    types.push_back(5);
-  }
-  tokens.resize(s.n_vocab);
-  types.resize(s.n_vocab);
-  w.set("tokenizer.ggml.model", GgufValue::string("llama"));
-  w.set("tokenizer.ggml.tokens", GgufValue::string_array(tokens));
-  w.set("tokenizer.ggml.scores", GgufValue::f32_array(std::vector<float>(tokens.size(), 0.0f)));
-  w.set("tokenizer.ggml.token_type", GgufValue::i32_array(types));
-  w.set("tokenizer.ggml.unknown_token_id", GgufValue::u32(0));
-  w.set("tokenizer.ggml.bos_token_id", GgufValue::u32(1));
-  w.set("tokenizer.ggml.eos_token_id", GgufValue::u32(4));  // <|im_end|> ends a chat turn
-  w.set("tokenizer.ggml.add_bos_token", GgufValue::boolean(true));
-  w.set("tokenizer.chat_template", GgufValue::string(kTinyChatTemplate));
+  add_byte_vocab(w, s.n_vocab);
 
   std::mt19937_64 rng(s.seed);
   const float scale = 1.0f / std::sqrt(float(s.n_embd));

@@ -26,6 +26,11 @@ struct TinyModelSpec {
 // The ChatML template the tiny model carries.
 extern const char kTinyChatTemplate[];
 
+// Tokenizer metadata every generated model carries: an SPM vocabulary of
+// <unk> <s> </s> <|im_start|> <|im_end|>, the 256 byte tokens (any text
+// encodes), unused fillers up to n_vocab, and the ChatML template.
+void add_byte_vocab(GgufWriter& w, uint32_t n_vocab);
+
 // Llama-layout weights (F32) with an SPM byte-fallback vocabulary and a
 // ChatML chat template.
 GgufWriter make_tiny_model(const TinyModelSpec& spec);

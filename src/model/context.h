@@ -18,6 +18,9 @@ struct ContextParams {
   uint32_t n_ctx = 0;  // 0: min(training context, 4096)
   KvType kv_type = KvType::kF16;
   uint32_t n_threads = 0;  // matmul threads incl. the caller; 0: one per core
+  // Contexts that take turns (a scheduler's slots) share one pool: idle
+  // pools' spinning workers would otherwise steal the cores.
+  std::shared_ptr<ThreadPool> pool;
 };
 
 class InferenceContext;
@@ -61,12 +64,12 @@ class InferenceContext {
 
  private:
   friend Status decode_batch(std::span<DecodeItem> items);
-  InferenceContext(std::shared_ptr<const Model> model, KvCache kv, unsigned n_threads)
-      : model_(std::move(model)), kv_(std::move(kv)), pool_(std::make_unique<ThreadPool>(n_threads)) {}
+  InferenceContext(std::shared_ptr<const Model> model, KvCache kv, std::shared_ptr<ThreadPool> pool)
+      : model_(std::move(model)), kv_(std::move(kv)), pool_(std::move(pool)) {}
   Status check_tokens(std::span<const int32_t> tokens) const;
   std::shared_ptr<const Model> model_;
   KvCache kv_;
-  std::unique_ptr<ThreadPool> pool_;  // installed as the current pool during decode/encode
+  std::shared_ptr<ThreadPool> pool_;  // installed as the current pool during decode/encode
 };
 
 }  // namespace minnow
