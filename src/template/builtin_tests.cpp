@@ -45,7 +45,7 @@ bool apply_test(Interpreter& interp, const std::string& name, const Value& v, co
   if (name == "boolean") return v.is_bool();
   if (name == "true") return v.is_bool() && v.as_bool();
   if (name == "false") return v.is_bool() && !v.as_bool();
-  if (name == "callable") return v.is_callable();
+  if (name == "callable") return v.is_callable() || v.is_undefined();  // Undefined defines __call__
   if (name == "escaped") return false;
   if (name == "equalto" || name == "eq" || name == "==") return values_equal(v, test_arg(args, name));
   if (name == "ne" || name == "!=") return !values_equal(v, test_arg(args, name));

@@ -63,9 +63,22 @@ Value f_lower(Interpreter& i, const Value& in, CallArgs& a) {
   check_arity(a, "lower", 0);
   return string_result(i, utf8::to_lower(soft_str(in)));
 }
+// Jinja's title filter is not str.title(): words start after '-', '(', '{',
+// '[', '<' or whitespace, and only their first character is uppercased.
 Value f_title(Interpreter& i, const Value& in, CallArgs& a) {
   check_arity(a, "title", 0);
-  return string_result(i, utf8::to_title(soft_str(in)));
+  const std::string s = soft_str(in);
+  std::string out;
+  bool word_start = true;
+  for (size_t k = 0; k < s.size();) {
+    const size_t start = k;
+    const char32_t cp = utf8::decode(s, k);
+    const bool sep = cp == '-' || cp == '(' || cp == '{' || cp == '[' || cp == '<' || utf8::is_space(cp);
+    const std::string ch = s.substr(start, k - start);
+    out += sep ? ch : word_start ? utf8::to_upper(ch) : utf8::to_lower(ch);
+    word_start = sep;
+  }
+  return string_result(i, std::move(out));
 }
 Value f_capitalize(Interpreter& i, const Value& in, CallArgs& a) {
   check_arity(a, "capitalize", 0);
@@ -216,6 +229,7 @@ Value f_round(Interpreter&, const Value& in, CallArgs& a) {
   const Value& m = arg_at(a, 1, "method");
   const std::string method = m.is_undefined() ? "common" : require_string(m, "method");
   const double x = in.as_double();
+  if (method == "common" && !in.is_float() && precision >= 0) return Value::integer(in.as_int());  // round(int) is int
   if (method == "common") {
     // Python's round(): correctly rounded, ties to even (printf rounds the same way).
     if (precision >= 0) {
@@ -457,8 +471,16 @@ Value f_format(Interpreter& interp, const Value& in, CallArgs& a) {
 
 Value f_attr(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "attr", 1);
+  // Only real attributes (methods, namespace fields), never dict keys.
+  const std::string name = require_string(arg_at(a, 0, "name"), "attribute name");
   if (in.is_undefined()) return Value();
-  return get_attribute(interp, in, require_string(arg_at(a, 0, "name"), "attribute name"));
+  if (in.is_dict()) {
+    static const char* const kDictMethods[] = {"items", "keys", "values", "get"};
+    for (const char* m : kDictMethods)
+      if (name == m) return get_attribute(interp, in, name);
+    return Value();
+  }
+  return get_attribute(interp, in, name);
 }
 
 Value f_wordcount(Interpreter&, const Value& in, CallArgs& a) {

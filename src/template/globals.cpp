@@ -38,7 +38,7 @@ std::vector<std::pair<Value, Value>> keyword_entries(const CallArgs& a) {
 }
 
 Value g_dict(Interpreter&, CallArgs& a, const Value&) {
-  check_arity(a, "dict", 1, {});
+  if (a.positional.size() > 1) throw_render_error("dict() takes at most one positional argument");
   std::vector<std::pair<Value, Value>> entries;
   if (!a.positional.empty()) {
     if (!a.positional[0].is_dict()) throw_render_error("dict() positional argument must be a mapping");
