@@ -34,8 +34,7 @@ Value get_path(Interpreter& interp, const Value& item, const std::string& path) 
     Value key = Value::string(part);
     if (!part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }))
       key = Value::integer(std::atoll(part.c_str()));
-    if (cur.is_undefined()) return Value();
-    cur = get_item(interp, cur, key);
+    cur = get_item(interp, cur, key);  // throws past an undefined part, as Jinja does
     if (dot == std::string::npos) return cur;
     start = dot + 1;
   }

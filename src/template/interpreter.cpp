@@ -293,20 +293,27 @@ void Interpreter::bind_targets(const std::vector<std::string>& targets, const Va
 
 Interpreter::Flow Interpreter::exec_for(const Stmt& s, const std::shared_ptr<Scope>& scope, std::string& out) {
   std::vector<Value> items = iterate_value(*this, eval(*s.expr, scope));
-  auto loop_scope = std::make_shared<Scope>();
-  loop_scope->parent = scope;
+  // Each iteration starts from a fresh scope: in Jinja, a {% set %} in the
+  // body is not seen by the next iteration (nor after the loop).
+  auto fresh_scope = [&] {
+    auto child = std::make_shared<Scope>();
+    child->parent = scope;
+    return child;
+  };
   if (s.filter) {
     std::vector<Value> kept;
     for (auto& item : items) {
       step();
-      bind_targets(s.targets, item, *loop_scope);
-      if (eval(*s.filter, loop_scope).truthy()) kept.push_back(std::move(item));
+      auto filter_scope = fresh_scope();
+      bind_targets(s.targets, item, *filter_scope);
+      if (eval(*s.filter, filter_scope).truthy()) kept.push_back(std::move(item));
     }
     items = std::move(kept);
   }
   for (size_t i = 0; i < items.size(); ++i) {
     if (++loop_iterations_ > limits_.max_loop_iterations)
       limit_error("loops ran more than " + std::to_string(limits_.max_loop_iterations) + " iterations");
+    auto loop_scope = fresh_scope();
     bind_targets(s.targets, items[i], *loop_scope);
     if (s.uses_loop) loop_scope->set("loop", make_loop_object(items, i));
     if (exec_body(s.body, loop_scope, out) == Flow::kBreak) break;
