@@ -110,6 +110,14 @@ Value make_loop_object(const std::vector<Value>& items, size_t i) {
   return Value::dict(std::move(entries));
 }
 
+// Bytes-equivalent work of comparing or searching `v` (see Interpreter::charge).
+size_t comparison_cost(const Value& v) {
+  if (v.is_string()) return v.as_string().size();
+  if (v.is_list()) return v.as_list().items.size() * 16;
+  if (v.is_dict()) return v.as_dict().entries.size() * 16;
+  return 0;
+}
+
 }  // namespace
 
 Value* Scope::find_local(const std::string& name) {
@@ -152,7 +160,7 @@ void Interpreter::check_list_size(size_t n) {
   if (n > limits_.max_loop_iterations)
     limit_error("list of " + std::to_string(n) + " items exceeds the limit of " +
                 std::to_string(limits_.max_loop_iterations));
-  charge(n * 8);
+  charge(n * 64);  // building a Value costs about one step
 }
 
 Value Interpreter::make_string(std::string s) {
@@ -163,7 +171,7 @@ Value Interpreter::make_string(std::string s) {
 
 Value Interpreter::make_namespace(std::vector<std::pair<Value, Value>> attrs) {
   auto ns = std::make_shared<NamespaceData>();
-  ns->attrs.entries = std::move(Value::dict(std::move(attrs)).as_dict().entries);
+  for (auto& [k, v] : attrs) ns->attrs.insert_or_assign(std::move(k), std::move(v));
   namespaces_.push_back(ns);
   return Value::namespace_object(std::move(ns));
 }
@@ -332,14 +340,7 @@ void Interpreter::exec_set(const Stmt& s, const std::shared_ptr<Scope>& scope) {
   if (!target.is_namespace())
     throw_render_error("cannot assign attribute '" + s.attribute + "' on '" + s.targets[0] +
                        "': only namespace() objects can be changed");
-  auto& entries = target.as_namespace().attrs.entries;
-  for (auto& [k, existing] : entries) {
-    if (k.is_string() && k.as_string() == s.attribute) {
-      existing = std::move(v);
-      return;
-    }
-  }
-  entries.emplace_back(Value::string(s.attribute), std::move(v));
+  target.as_namespace().attrs.insert_or_assign(Value::string(s.attribute), std::move(v));
 }
 
 void Interpreter::exec_call_block(const Stmt& s, const std::shared_ptr<Scope>& scope, std::string& out) {
@@ -480,6 +481,7 @@ Value Interpreter::eval_compare(const Expr& e, const std::shared_ptr<Scope>& sco
   Value lhs = eval(*e.children[0], scope);
   for (size_t i = 0; i < e.ops.size(); ++i) {
     Value rhs = eval(*e.children[i + 1], scope);
+    charge(comparison_cost(lhs) + comparison_cost(rhs));
     if (!compare_op(e.ops[i], lhs, rhs)) return Value::boolean(false);
     lhs = std::move(rhs);
   }

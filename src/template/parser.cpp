@@ -130,8 +130,11 @@ class Parser {
     while (true) {
       const Token& t = cur();
       if (t.kind == TokenKind::kEof) {
-        if (end_tags.size() != 0)
-          fail("unexpected end of template, expected '{% " + std::string(*end_tags.begin()) + " %}'", t.pos);
+        if (end_tags.size() != 0) {
+          std::string expected;
+          for (auto tag : end_tags) expected += (expected.empty() ? "'{% " : " or '{% ") + std::string(tag) + " %}'";
+          fail("unexpected end of template, expected " + expected, t.pos);
+        }
         return body;
       }
       if (t.kind == TokenKind::kText) {

@@ -21,9 +21,22 @@ uint32_t checked_depth(uint32_t child_depth) {
 }  // namespace
 
 const Value* DictData::find(const Value& key) const {
+  if (key.is_string()) {
+    const auto it = string_index_.find(key.as_string());
+    return it == string_index_.end() ? nullptr : &entries[it->second].second;
+  }
   for (const auto& [k, v] : entries)
-    if (values_equal(k, key)) return &v;
+    if (!k.is_string() && values_equal(k, key)) return &v;
   return nullptr;
+}
+
+void DictData::insert_or_assign(Value key, Value value) {
+  if (const Value* existing = find(key)) {
+    *const_cast<Value*>(existing) = std::move(value);
+    return;
+  }
+  if (key.is_string()) string_index_.emplace(key.as_string(), entries.size());
+  entries.emplace_back(std::move(key), std::move(value));
 }
 
 Value Value::string(std::string s) {
@@ -46,15 +59,7 @@ Value Value::dict(std::vector<std::pair<Value, Value>> entries) {
   data->entries.reserve(entries.size());
   for (auto& [k, v] : entries) {
     deepest = std::max({deepest, k.depth(), v.depth()});
-    bool replaced = false;
-    for (auto& existing : data->entries) {
-      if (values_equal(existing.first, k)) {
-        existing.second = std::move(v);
-        replaced = true;
-        break;
-      }
-    }
-    if (!replaced) data->entries.emplace_back(std::move(k), std::move(v));
+    data->insert_or_assign(std::move(k), std::move(v));
   }
   data->depth = checked_depth(deepest);
   return Value(Storage(std::in_place_index<7>, std::shared_ptr<const DictData>(std::move(data))));

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -28,7 +29,15 @@ struct ListData {
 struct DictData {
   std::vector<std::pair<Value, Value>> entries;  // insertion order, unique keys
   uint32_t depth = 1;
+
   const Value* find(const Value& key) const;
+  // Replaces the value of an equal key in place, or appends.
+  void insert_or_assign(Value key, Value value);
+
+ private:
+  // String keys -> position in entries, so look-ups in big JSON objects stay
+  // O(1). The views point into the keys' shared, immutable strings.
+  std::unordered_map<std::string_view, size_t> string_index_;
 };
 
 // namespace(): the one mutable object templates may change ({% set ns.x = ... %}).
