@@ -18,5 +18,6 @@ int report_error(const Error& e);
 
 void add_inspect_command(CLI::App& app, RunFn& run);
 void add_demo_command(CLI::App& app, RunFn& run);
+void add_template_command(CLI::App& app, RunFn& run);
 
 }  // namespace minnow::cli

@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   // One line per subcommand, in the order `minnow --help` lists them.
   add_inspect_command(app, run);
   add_demo_command(app, run);
+  add_template_command(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -24,6 +24,7 @@ bool same_object(const Value& a, const Value& b) {
     case ValueKind::kDict: return &a.as_dict() == &b.as_dict();
     case ValueKind::kNamespace: return &a.as_namespace() == &b.as_namespace();
     case ValueKind::kCallable: return &a.as_callable() == &b.as_callable();
+    case ValueKind::kLoop: return &a.as_loop() == &b.as_loop();
     default: return false;
   }
 }

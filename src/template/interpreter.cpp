@@ -82,34 +82,6 @@ class MacroFunction : public Callable {
   Value caller_;
 };
 
-// loop.cycle(a, b, ...) for the current iteration.
-Value loop_cycle(Interpreter&, CallArgs& args, const Value& self) {
-  if (args.positional.empty()) throw_render_error("loop.cycle() needs at least one argument");
-  const int64_t index0 = self.as_int();
-  return args.positional[size_t(index0 % int64_t(args.positional.size()))];
-}
-
-Value make_loop_object(const std::vector<Value>& items, size_t i) {
-  const int64_t n = int64_t(items.size());
-  const int64_t i0 = int64_t(i);
-  std::vector<std::pair<Value, Value>> entries = {
-      {Value::string("index"), Value::integer(i0 + 1)},
-      {Value::string("index0"), Value::integer(i0)},
-      {Value::string("revindex"), Value::integer(n - i0)},
-      {Value::string("revindex0"), Value::integer(n - i0 - 1)},
-      {Value::string("first"), Value::boolean(i == 0)},
-      {Value::string("last"), Value::boolean(i0 == n - 1)},
-      {Value::string("length"), Value::integer(n)},
-      {Value::string("depth"), Value::integer(1)},
-      {Value::string("depth0"), Value::integer(0)},
-      {Value::string("cycle"),
-       Value::callable(std::make_shared<NativeFunction>("loop.cycle", loop_cycle, Value::integer(i0)))},
-  };
-  if (i > 0) entries.emplace_back(Value::string("previtem"), items[i - 1]);
-  if (i0 + 1 < n) entries.emplace_back(Value::string("nextitem"), items[i + 1]);
-  return Value::dict(std::move(entries));
-}
-
 // Bytes-equivalent work of comparing or searching `v` (see Interpreter::charge).
 size_t comparison_cost(const Value& v) {
   if (v.is_string()) return v.as_string().size();
@@ -267,6 +239,7 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, const std::shared_ptr<Scope>&
         return Flow::kNormal;
       }
       case StmtKind::kMacro:
+        scope->captured = true;
         scope->set(s.name, Value::callable(std::make_shared<MacroFunction>(s, scope)));
         return Flow::kNormal;
       case StmtKind::kCallBlock:
@@ -300,33 +273,44 @@ void Interpreter::bind_targets(const std::vector<std::string>& targets, const Va
 }
 
 Interpreter::Flow Interpreter::exec_for(const Stmt& s, const std::shared_ptr<Scope>& scope, std::string& out) {
-  std::vector<Value> items = iterate_value(*this, eval(*s.expr, scope));
+  const Value iterable = eval(*s.expr, scope);
+  // Lists are iterated in place; anything else is unpacked into items first.
+  std::shared_ptr<const std::vector<Value>> items =
+      iterable.is_list() ? iterable.shared_list_items()
+                         : std::make_shared<const std::vector<Value>>(iterate_value(*this, iterable));
   // Each iteration starts from a fresh scope: in Jinja, a {% set %} in the
-  // body is not seen by the next iteration (nor after the loop).
+  // body is not seen by the next iteration (nor after the loop). The previous
+  // one is recycled unless a macro defined in it still refers to it.
+  std::shared_ptr<Scope> spare;
   auto fresh_scope = [&] {
-    auto child = std::make_shared<Scope>();
-    child->parent = scope;
-    return child;
+    if (spare && !spare->captured && spare.use_count() == 1) {
+      spare->vars.clear();
+      return spare;
+    }
+    spare = std::make_shared<Scope>();
+    spare->parent = scope;
+    return spare;
   };
   if (s.filter) {
     std::vector<Value> kept;
-    for (auto& item : items) {
+    for (const auto& item : *items) {
       step();
       auto filter_scope = fresh_scope();
       bind_targets(s.targets, item, *filter_scope);
-      if (eval(*s.filter, filter_scope).truthy()) kept.push_back(std::move(item));
+      if (eval(*s.filter, filter_scope).truthy()) kept.push_back(item);
     }
-    items = std::move(kept);
+    items = std::make_shared<const std::vector<Value>>(std::move(kept));
   }
-  for (size_t i = 0; i < items.size(); ++i) {
+  for (size_t i = 0; i < items->size(); ++i) {
     if (++loop_iterations_ > limits_.max_loop_iterations)
       limit_error("loops ran more than " + std::to_string(limits_.max_loop_iterations) + " iterations");
+    step();
     auto loop_scope = fresh_scope();
-    bind_targets(s.targets, items[i], *loop_scope);
-    if (s.uses_loop) loop_scope->set("loop", make_loop_object(items, i));
+    bind_targets(s.targets, (*items)[i], *loop_scope);
+    if (s.uses_loop) loop_scope->set("loop", Value::loop(std::make_shared<const LoopData>(LoopData{items, i})));
     if (exec_body(s.body, loop_scope, out) == Flow::kBreak) break;
   }
-  if (items.empty()) return exec_body(s.else_body, scope, out);
+  if (items->empty()) return exec_body(s.else_body, scope, out);
   return Flow::kNormal;
 }
 
@@ -347,6 +331,7 @@ void Interpreter::exec_call_block(const Stmt& s, const std::shared_ptr<Scope>& s
   const Expr& call = *s.expr;
   Value fn = eval(*call.children[0], scope);
   CallArgs args = eval_args(call, scope, 1);
+  scope->captured = true;
   args.keyword.emplace_back("caller", Value::callable(std::make_shared<MacroFunction>(s, scope)));
   const Value result = this->call(fn, args, call.pos);
   append_output(out, to_python_str(result));

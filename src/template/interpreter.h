@@ -18,6 +18,7 @@ namespace minnow::tmpl {
 struct Scope {
   std::shared_ptr<Scope> parent;
   std::vector<std::pair<std::string, Value>> vars;
+  bool captured = false;  // a macro or call block holds it as its closure
 
   Value* find_local(const std::string& name);
   void set(const std::string& name, Value v);

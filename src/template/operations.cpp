@@ -38,9 +38,13 @@ Value repeat(Interpreter& interp, const Value& seq, int64_t count) {
     const std::string& s = seq.as_string();
     if (!s.empty() && uint64_t(count) > interp.limits().max_output_bytes / s.size())
       interp.check_string_size(interp.limits().max_output_bytes + 1);
+    const size_t total = s.size() * size_t(count);
+    if (total == 0) return Value::string("");
     std::string out;
-    out.reserve(s.size() * size_t(count));
-    for (int64_t i = 0; i < count; ++i) out += s;
+    out.reserve(total);
+    out += s;
+    while (out.size() * 2 <= total) out += out;  // doubling: a few big copies
+    out.append(out, 0, total - out.size());
     return interp.make_string(std::move(out));
   }
   const auto& l = seq.as_list();

@@ -73,6 +73,15 @@ Value Value::callable(std::shared_ptr<const Callable> fn) {
   return Value(Storage(std::in_place_index<9>, std::move(fn)));
 }
 
+Value Value::loop(std::shared_ptr<const LoopData> loop) {
+  return Value(Storage(std::in_place_index<10>, std::move(loop)));
+}
+
+std::shared_ptr<const std::vector<Value>> Value::shared_list_items() const {
+  const auto& list = std::get<6>(v_);
+  return std::shared_ptr<const std::vector<Value>>(list, &list->items);
+}
+
 double Value::as_double() const {
   if (is_float()) return std::get<4>(v_);
   return double(as_int());
@@ -128,6 +137,7 @@ bool values_equal(const Value& a, const Value& b) {
     }
     case ValueKind::kNamespace: return &a.as_namespace() == &b.as_namespace();
     case ValueKind::kCallable: return &a.as_callable() == &b.as_callable();
+    case ValueKind::kLoop: return &a.as_loop() == &b.as_loop();
     default: return false;
   }
 }
@@ -144,6 +154,7 @@ const char* type_name(const Value& v) {
     case ValueKind::kDict: return "dict";
     case ValueKind::kNamespace: return "Namespace";
     case ValueKind::kCallable: return "function";
+    case ValueKind::kLoop: return "LoopContext";
   }
   return "object";
 }
@@ -260,6 +271,10 @@ void append_repr(std::string& out, const Value& v, bool top_level_str) {
     }
     case ValueKind::kNamespace: out += "<Namespace>"; break;
     case ValueKind::kCallable: out += v.as_callable().describe(); break;
+    case ValueKind::kLoop:
+      out += "<LoopContext " + std::to_string(v.as_loop().index + 1) + "/" +
+             std::to_string(v.as_loop().items->size()) + ">";
+      break;
   }
 }
 

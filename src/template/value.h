@@ -45,6 +45,12 @@ struct NamespaceData {
   DictData attrs;
 };
 
+// The `loop` variable of one iteration of a {% for %}.
+struct LoopData {
+  std::shared_ptr<const std::vector<Value>> items;  // shared by all iterations
+  size_t index = 0;
+};
+
 struct CallArgs {
   std::vector<Value> positional;
   std::vector<std::pair<std::string, Value>> keyword;
@@ -57,7 +63,7 @@ class Callable {
   virtual std::string describe() const = 0;  // for str() and error messages
 };
 
-enum class ValueKind { kUndefined, kNone, kBool, kInt, kFloat, kString, kList, kDict, kNamespace, kCallable };
+enum class ValueKind { kUndefined, kNone, kBool, kInt, kFloat, kString, kList, kDict, kNamespace, kCallable, kLoop };
 
 class Value {
  public:
@@ -71,6 +77,7 @@ class Value {
   static Value dict(std::vector<std::pair<Value, Value>> entries);  // later duplicates win
   static Value namespace_object(std::shared_ptr<NamespaceData> ns);
   static Value callable(std::shared_ptr<const Callable> fn);
+  static Value loop(std::shared_ptr<const LoopData> loop);
 
   ValueKind kind() const { return static_cast<ValueKind>(v_.index()); }
   bool is_undefined() const { return kind() == ValueKind::kUndefined; }
@@ -84,6 +91,7 @@ class Value {
   bool is_dict() const { return kind() == ValueKind::kDict; }
   bool is_namespace() const { return kind() == ValueKind::kNamespace; }
   bool is_callable() const { return kind() == ValueKind::kCallable; }
+  bool is_loop() const { return kind() == ValueKind::kLoop; }
 
   bool as_bool() const { return std::get<2>(v_); }
   int64_t as_int() const { return is_bool() ? int64_t(as_bool()) : std::get<3>(v_); }
@@ -93,6 +101,9 @@ class Value {
   const DictData& as_dict() const { return *std::get<7>(v_); }
   NamespaceData& as_namespace() const { return *std::get<8>(v_); }
   const Callable& as_callable() const { return *std::get<9>(v_); }
+  const LoopData& as_loop() const { return *std::get<10>(v_); }
+  // The items of a list, sharing ownership with it (no copy).
+  std::shared_ptr<const std::vector<Value>> shared_list_items() const;
 
   // Python truthiness; Undefined is false.
   bool truthy() const;
@@ -104,7 +115,7 @@ class Value {
   using Storage = std::variant<std::monostate, NoneTag, bool, int64_t, double,
                                std::shared_ptr<const std::string>, std::shared_ptr<const ListData>,
                                std::shared_ptr<const DictData>, std::shared_ptr<NamespaceData>,
-                               std::shared_ptr<const Callable>>;
+                               std::shared_ptr<const Callable>, std::shared_ptr<const LoopData>>;
   explicit Value(Storage v) : v_(std::move(v)) {}
   Storage v_;
 };
