@@ -27,7 +27,9 @@ TEST(TemplateGolden, MatchesPythonJinja) {
     if (c.value("expected_error", false)) {
       EXPECT_FALSE(result.ok()) << "template: " << source << "\nrendered: " << (result.ok() ? *result : "")
                                 << "\npython: " << c.value("error", "");
-      if (!result.ok()) EXPECT_NE(result.error().code(), ErrorCode::kInternal) << source;
+      if (!result.ok()) {
+        EXPECT_NE(result.error().code(), ErrorCode::kInternal) << source;
+      }
       continue;
     }
     if (!result.ok()) {
