@@ -188,6 +188,17 @@ CASES = [
     "{{ 3.0 }} {{ 3.10 }} {{ 1e-7 }} {{ 123456789012345678.0 }} {{ 1.5e300 * 1e10 }} {{ -1.5e300 * 1e10 }} {{ 0.1 * 3 }} {{ 2.5e-5 }}",
     "{{ [1e16, 1.0, 0.5, -0.0]|tojson }} {{ {'k': 1e-7}|tojson }} {{ {1: 'int key', none: 1, true: 2}|tojson }}",
     "{{ loop is defined }}{% for i in [1] %}{{ loop is defined }}{% endfor %}",
+    # idioms from other popular chat templates (Qwen3, Gemma 3, Granite, Mistral Small)
+    "{%- set ns = namespace(multi_step_tool=true, last_query_index=messages|length - 1) %}{%- for message in messages[::-1] %}{%- set index = (messages|length - 1) - loop.index0 %}{%- if ns.multi_step_tool and message.role == 'user' and message.content is string and not(message.content.startswith('<tool_response>') and message.content.endswith('</tool_response>')) %}{%- set ns.multi_step_tool = false %}{%- set ns.last_query_index = index %}{%- endif %}{%- endfor %}{{ ns.last_query_index }}",
+    "{%- set content = '<think>\\nplan\\n</think>\\n\\nanswer' %}{{ content.split('</think>')[0].rstrip('\\n').split('<think>')[-1].lstrip('\\n') }}|{{ content.split('</think>')[-1].lstrip('\\n') }}",
+    "{%- set msgs = [{'role': 'user', 'content': [{'type': 'image'}, {'type': 'text', 'text': '  describe  '}]}] %}{%- for message in msgs %}{%- if message['content'] is string %}{{ message['content'] | trim }}{%- else %}{%- for item in message['content'] %}{%- if item['type'] == 'image' %}{{ '<start_of_image>' }}{%- elif item['type'] == 'text' %}{{ item['text'] | trim }}{%- endif %}{%- endfor %}{%- endif %}{%- endfor %}",
+    "{{- 'Today is ' + strftime_now('%B %d, %Y') + '.\\n' }}{{ messages[2].tool_calls|tojson(indent=4) }}",
+    "{%- for i in range(messages|length - 1, -1, -1) %}{{ messages[i]['role'][:1] }}{%- if not loop.last %},{% endif %}{%- endfor %}",
+    "{%- for tool_call in messages[2].tool_calls %}{%- if tool_call.function is defined %}{%- set tool_call = tool_call.function %}{%- endif %}{{- '{\"name\": \"' }}{{- tool_call.name }}{{- '\", \"arguments\": ' }}{%- if tool_call.arguments is string %}{{- tool_call.arguments }}{%- else %}{{- tool_call.arguments | tojson }}{%- endif %}}{%- endfor %}",
+    "{%- set default_system_message = 'Date: {today}, before {yesterday}.' %}{{ default_system_message.format(today=strftime_now('%Y-%m-%d'), yesterday='2024-07-25') }}",
+    "{%- if messages[0]['content'] is not none and messages[0]['content']|length > 0 %}{{ messages[0]['content'] }}{%- endif %}{%- for m in messages if m.role != 'system' %}{{ loop.index }}{{ m.role }}{% endfor %}",
+    "{%- for message in messages %}{%- if message.role == 'assistant' and message.tool_calls %}{%- for tc in message.tool_calls %}{{ tc.function.name }}({% for k, v in tc.function.arguments|items %}{{ k }}={{ v|tojson }}{% if not loop.last %}, {% endif %}{% endfor %}){%- endfor %}{%- endif %}{%- endfor %}",
+    "{{ (messages|last).content }} {{ messages|map(attribute='role')|join(',') }} {{ messages|selectattr('tool_calls', 'defined')|list|length }} {{ messages|rejectattr('content', 'none')|list|length }}",
 ]
 
 ERROR_CASES = [
