@@ -48,13 +48,13 @@ bool apply_test(Interpreter& interp, const std::string& name, const Value& v, co
   if (name == "false") return v.is_bool() && !v.as_bool();
   if (name == "callable") return v.is_callable() || v.is_undefined();  // Undefined defines __call__
   if (name == "escaped") return false;
-  if (name == "equalto" || name == "eq" || name == "==") return values_equal(v, test_arg(args, name));
-  if (name == "ne" || name == "!=") return !values_equal(v, test_arg(args, name));
-  if (name == "lt" || name == "lessthan" || name == "<") return compare_op("<", v, test_arg(args, name));
-  if (name == "le" || name == "<=") return compare_op("<=", v, test_arg(args, name));
-  if (name == "gt" || name == "greaterthan" || name == ">") return compare_op(">", v, test_arg(args, name));
-  if (name == "ge" || name == ">=") return compare_op(">=", v, test_arg(args, name));
-  if (name == "in") return contains(test_arg(args, name), v);
+  if (name == "equalto" || name == "eq" || name == "==") return values_equal(v, test_arg(args, name), &interp.budget());
+  if (name == "ne" || name == "!=") return !values_equal(v, test_arg(args, name), &interp.budget());
+  if (name == "lt" || name == "lessthan" || name == "<") return compare_op("<", v, test_arg(args, name), &interp.budget());
+  if (name == "le" || name == "<=") return compare_op("<=", v, test_arg(args, name), &interp.budget());
+  if (name == "gt" || name == "greaterthan" || name == ">") return compare_op(">", v, test_arg(args, name), &interp.budget());
+  if (name == "ge" || name == ">=") return compare_op(">=", v, test_arg(args, name), &interp.budget());
+  if (name == "in") return contains(test_arg(args, name), v, &interp.budget());
   if (name == "sameas") return same_object(v, test_arg(args, name));
   if (name == "odd" || name == "even") {
     const int64_t i = require_int(v, ("test '" + name + "' argument").c_str());
@@ -66,7 +66,7 @@ bool apply_test(Interpreter& interp, const std::string& name, const Value& v, co
     return require_int(v, "divisibleby value") % d == 0;
   }
   if (name == "lower" || name == "upper") {
-    const std::string s = to_python_str(v);
+    const std::string s = interp.to_str(v);
     const std::string cased = name == "lower" ? utf8::to_lower(s) : utf8::to_upper(s);
     const std::string other = name == "lower" ? utf8::to_upper(s) : utf8::to_lower(s);
     return s == cased && s != other;  // at least one cased character, none of the other case

@@ -17,7 +17,7 @@ namespace {
 using FilterFn = Value (*)(Interpreter&, const Value& in, CallArgs& args);
 
 // Jinja converts most filter inputs with str(); Undefined becomes "".
-std::string soft_str(const Value& v) { return to_python_str(v); }
+std::string soft_str(Interpreter& interp, const Value& v) { return interp.to_str(v); }
 
 bool bool_arg(const CallArgs& a, size_t i, const char* name, bool dflt) {
   const Value& v = arg_at(a, i, name);
@@ -47,26 +47,26 @@ Value f_length(Interpreter&, const Value& in, CallArgs& a) {
 
 Value string_result(Interpreter& interp, std::string s) { return interp.make_string(std::move(s)); }
 
-Value f_trim(Interpreter& i, const Value& in, CallArgs& a) {
+Value f_trim(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "trim", 1, {"chars"});
   const Value& chars = arg_at(a, 0, "chars");
   std::optional<std::string> set;
   if (!chars.is_undefined() && !chars.is_none()) set = require_string(chars, "chars");
-  return string_result(i, py_strip(soft_str(in), set, true, true));
+  return string_result(interp, py_strip(soft_str(interp, in), set, true, true));
 }
-Value f_upper(Interpreter& i, const Value& in, CallArgs& a) {
+Value f_upper(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "upper", 0);
-  return string_result(i, utf8::to_upper(soft_str(in)));
+  return string_result(interp, utf8::to_upper(soft_str(interp, in)));
 }
-Value f_lower(Interpreter& i, const Value& in, CallArgs& a) {
+Value f_lower(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "lower", 0);
-  return string_result(i, utf8::to_lower(soft_str(in)));
+  return string_result(interp, utf8::to_lower(soft_str(interp, in)));
 }
 // Jinja's title filter is not str.title(): words start after '-', '(', '{',
 // '[', '<' or whitespace, and only their first character is uppercased.
-Value f_title(Interpreter& i, const Value& in, CallArgs& a) {
+Value f_title(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "title", 0);
-  const std::string s = soft_str(in);
+  const std::string s = soft_str(interp, in);
   std::string out;
   bool word_start = true;
   for (size_t k = 0; k < s.size();) {
@@ -77,28 +77,28 @@ Value f_title(Interpreter& i, const Value& in, CallArgs& a) {
     out += sep ? ch : word_start ? utf8::to_upper(ch) : utf8::to_lower(ch);
     word_start = sep;
   }
-  return string_result(i, std::move(out));
+  return string_result(interp, std::move(out));
 }
-Value f_capitalize(Interpreter& i, const Value& in, CallArgs& a) {
+Value f_capitalize(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "capitalize", 0);
-  return string_result(i, utf8::capitalize(soft_str(in)));
+  return string_result(interp, utf8::capitalize(soft_str(interp, in)));
 }
-Value f_replace(Interpreter& i, const Value& in, CallArgs& a) {
+Value f_replace(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "replace", 3, {"old", "new", "count"});
   const Value& count = arg_at(a, 2, "count");
-  return string_result(i, py_replace(i, soft_str(in), soft_str(arg_at(a, 0, "old")), soft_str(arg_at(a, 1, "new")),
+  return string_result(interp, py_replace(interp, soft_str(interp, in), soft_str(interp, arg_at(a, 0, "old")), soft_str(interp, arg_at(a, 1, "new")),
                                      count.is_undefined() || count.is_none() ? -1 : require_int(count, "count")));
 }
-Value f_string(Interpreter& i, const Value& in, CallArgs& a) {
+Value f_string(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "string", 0);
-  return in.is_string() ? in : string_result(i, soft_str(in));
+  return in.is_string() ? in : string_result(interp, soft_str(interp, in));
 }
-Value f_safe(Interpreter& i, const Value& in, CallArgs& a) { return f_string(i, in, a); }
+Value f_safe(Interpreter& interp, const Value& in, CallArgs& a) { return f_string(interp, in, a); }
 
-Value f_escape(Interpreter& i, const Value& in, CallArgs& a) {
+Value f_escape(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "escape", 0);
   std::string out;
-  for (char c : soft_str(in)) {
+  for (char c : soft_str(interp, in)) {
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
@@ -108,19 +108,19 @@ Value f_escape(Interpreter& i, const Value& in, CallArgs& a) {
       default: out += c;
     }
   }
-  return string_result(i, std::move(out));
+  return string_result(interp, std::move(out));
 }
 
 Value f_join(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "join", 2, {"d", "attribute"});
-  const std::string sep = soft_str(arg_at(a, 0, "d"));
+  const std::string sep = soft_str(interp, arg_at(a, 0, "d"));
   const Value& attr = arg_at(a, 1, "attribute");
   std::string out;
   bool first = true;
   for (const auto& item : iterate_value(interp, in)) {
     if (!first) out += sep;
     first = false;
-    out += soft_str(attr.is_undefined() ? item : get_path(interp, item, soft_str(attr)));
+    out += soft_str(interp, attr.is_undefined() ? item : get_path(interp, item, soft_str(interp, attr)));
     interp.check_string_size(out.size());
   }
   return string_result(interp, std::move(out));
@@ -282,17 +282,17 @@ Value select_items(Interpreter& interp, const Value& in, CallArgs& a, bool by_at
   }
   return Value::list(std::move(out));
 }
-Value f_select(Interpreter& i, const Value& in, CallArgs& a) { return select_items(i, in, a, false, true); }
-Value f_reject(Interpreter& i, const Value& in, CallArgs& a) { return select_items(i, in, a, false, false); }
-Value f_selectattr(Interpreter& i, const Value& in, CallArgs& a) { return select_items(i, in, a, true, true); }
-Value f_rejectattr(Interpreter& i, const Value& in, CallArgs& a) { return select_items(i, in, a, true, false); }
+Value f_select(Interpreter& interp, const Value& in, CallArgs& a) { return select_items(interp, in, a, false, true); }
+Value f_reject(Interpreter& interp, const Value& in, CallArgs& a) { return select_items(interp, in, a, false, false); }
+Value f_selectattr(Interpreter& interp, const Value& in, CallArgs& a) { return select_items(interp, in, a, true, true); }
+Value f_rejectattr(Interpreter& interp, const Value& in, CallArgs& a) { return select_items(interp, in, a, true, false); }
 
 Value f_map(Interpreter& interp, const Value& in, CallArgs& a) {
   std::vector<Value> out;
   const Value& attribute = arg_at(a, 99, "attribute");
   if (!attribute.is_undefined()) {
     const Value& dflt = arg_at(a, 99, "default");
-    const std::string path = soft_str(attribute);
+    const std::string path = soft_str(interp, attribute);
     for (const auto& item : iterate_value(interp, in)) {
       Value v = get_path(interp, item, path);
       out.push_back(v.is_undefined() && !dflt.is_undefined() ? dflt : v);
@@ -325,11 +325,11 @@ Value f_unique(Interpreter& interp, const Value& in, CallArgs& a) {
   const Value& attr = arg_at(a, 1, "attribute");
   std::vector<Value> out, seen;
   for (const auto& item : iterate_value(interp, in)) {
-    const Value key = sort_key(attr.is_undefined() ? item : get_path(interp, item, soft_str(attr)), cs);
+    const Value key = sort_key(attr.is_undefined() ? item : get_path(interp, item, soft_str(interp, attr)), cs);
     bool dup = false;
     for (const auto& s : seen) {
       interp.step();
-      if (values_equal(s, key)) {
+      if (values_equal(s, key, &interp.budget())) {
         dup = true;
         break;
       }
@@ -349,10 +349,10 @@ Value f_sort(Interpreter& interp, const Value& in, CallArgs& a) {
   const Value& attr = arg_at(a, 2, "attribute");
   std::vector<std::pair<Value, Value>> keyed;
   for (const auto& item : iterate_value(interp, in))
-    keyed.emplace_back(sort_key(attr.is_undefined() ? item : get_path(interp, item, soft_str(attr)), cs), item);
+    keyed.emplace_back(sort_key(attr.is_undefined() ? item : get_path(interp, item, soft_str(interp, attr)), cs), item);
   interp.charge(keyed.size() * 64);
   std::stable_sort(keyed.begin(), keyed.end(), [&](const auto& x, const auto& y) {
-    return reverse ? less_than(y.first, x.first) : less_than(x.first, y.first);
+    return reverse ? less_than(y.first, x.first, &interp.budget()) : less_than(x.first, y.first, &interp.budget());
   });
   std::vector<Value> out;
   for (auto& [k, v] : keyed) out.push_back(std::move(v));
@@ -364,13 +364,13 @@ Value f_dictsort(Interpreter& interp, const Value& in, CallArgs& a) {
   if (!in.is_dict()) throw_render_error("dictsort needs a mapping");
   const bool cs = bool_arg(a, 0, "case_sensitive", false);
   const Value& by = arg_at(a, 1, "by");
-  const bool by_value = !by.is_undefined() && soft_str(by) == "value";
+  const bool by_value = !by.is_undefined() && soft_str(interp, by) == "value";
   const bool reverse = bool_arg(a, 2, "reverse", false);
   auto entries = in.as_dict().entries;
   interp.charge(entries.size() * 64);
   std::stable_sort(entries.begin(), entries.end(), [&](const auto& x, const auto& y) {
     const Value kx = sort_key(by_value ? x.second : x.first, cs), ky = sort_key(by_value ? y.second : y.first, cs);
-    return reverse ? less_than(ky, kx) : less_than(kx, ky);
+    return reverse ? less_than(ky, kx, &interp.budget()) : less_than(kx, ky, &interp.budget());
   });
   std::vector<Value> out;
   for (auto& [k, v] : entries) out.push_back(Value::list({k, v}, true));
@@ -397,7 +397,7 @@ Value f_sum(Interpreter& interp, const Value& in, CallArgs& a) {
   const Value& start = arg_at(a, 1, "start");
   Value total = start.is_undefined() ? Value::integer(0) : start;
   for (const auto& item : iterate_value(interp, in))
-    total = binary_op(interp, "+", total, attr.is_undefined() ? item : get_path(interp, item, soft_str(attr)));
+    total = binary_op(interp, "+", total, attr.is_undefined() ? item : get_path(interp, item, soft_str(interp, attr)));
   return total;
 }
 
@@ -407,16 +407,16 @@ Value min_max(Interpreter& interp, const Value& in, CallArgs& a, bool want_max) 
   const Value& attr = arg_at(a, 1, "attribute");
   Value best, best_key;
   for (const auto& item : iterate_value(interp, in)) {
-    const Value key = sort_key(attr.is_undefined() ? item : get_path(interp, item, soft_str(attr)), cs);
-    if (best.is_undefined() || (want_max ? less_than(best_key, key) : less_than(key, best_key))) {
+    const Value key = sort_key(attr.is_undefined() ? item : get_path(interp, item, soft_str(interp, attr)), cs);
+    if (best.is_undefined() || (want_max ? less_than(best_key, key, &interp.budget()) : less_than(key, best_key, &interp.budget()))) {
       best = item;
       best_key = key;
     }
   }
   return best;
 }
-Value f_min(Interpreter& i, const Value& in, CallArgs& a) { return min_max(i, in, a, false); }
-Value f_max(Interpreter& i, const Value& in, CallArgs& a) { return min_max(i, in, a, true); }
+Value f_min(Interpreter& interp, const Value& in, CallArgs& a) { return min_max(interp, in, a, false); }
+Value f_max(Interpreter& interp, const Value& in, CallArgs& a) { return min_max(interp, in, a, true); }
 
 // Python str.splitlines() (without keepends).
 std::vector<std::string> split_lines(const std::string& s) {
@@ -449,8 +449,8 @@ Value f_indent(Interpreter& interp, const Value& in, CallArgs& a) {
   }
   const bool first = bool_arg(a, 1, "first", false);
   const bool blank = bool_arg(a, 2, "blank", false);
-  const auto lines = split_lines(soft_str(in) + "\n");
-  interp.check_string_size(soft_str(in).size() + lines.size() * pad.size());
+  const auto lines = split_lines(soft_str(interp, in) + "\n");
+  interp.check_string_size(soft_str(interp, in).size() + lines.size() * pad.size());
   std::string out;
   for (size_t i = 0; i < lines.size(); ++i) {
     if (i > 0) {
@@ -465,7 +465,7 @@ Value f_indent(Interpreter& interp, const Value& in, CallArgs& a) {
 
 Value f_format(Interpreter& interp, const Value& in, CallArgs& a) {
   if (!a.keyword.empty()) throw TemplateError(TemplateErrorKind::kUnsupported, "format filter with keyword arguments");
-  return string_result(interp, percent_format(interp, soft_str(in), Value::list(a.positional, true)));
+  return string_result(interp, percent_format(interp, soft_str(interp, in), Value::list(a.positional, true)));
 }
 
 Value f_attr(Interpreter& interp, const Value& in, CallArgs& a) {
@@ -482,9 +482,9 @@ Value f_attr(Interpreter& interp, const Value& in, CallArgs& a) {
   return get_attribute(interp, in, name);
 }
 
-Value f_wordcount(Interpreter&, const Value& in, CallArgs& a) {
+Value f_wordcount(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "wordcount", 0);
-  return Value::integer(int64_t(py_split(soft_str(in), std::nullopt, -1).size()));
+  return Value::integer(int64_t(py_split(soft_str(interp, in), std::nullopt, -1).size()));
 }
 
 struct FilterEntry {

@@ -59,9 +59,9 @@ Value g_namespace(Interpreter& interp, CallArgs& a, const Value&) {
   return interp.make_namespace(std::move(entries));
 }
 
-Value g_raise_exception(Interpreter&, CallArgs& a, const Value&) {
+Value g_raise_exception(Interpreter& interp, CallArgs& a, const Value&) {
   const Value& msg = arg_at(a, 0, "message");
-  throw_render_error(msg.is_undefined() ? std::string("raise_exception() called") : to_python_str(msg));
+  throw_render_error(msg.is_undefined() ? std::string("raise_exception() called") : interp.to_str(msg));
 }
 
 Value g_strftime_now(Interpreter& interp, CallArgs& a, const Value&) {

@@ -104,7 +104,9 @@ void Scope::set(const std::string& name, Value v) {
 }
 
 Interpreter::Interpreter(const TemplateLimits& limits, std::tm now)
-    : limits_(limits), now_(now), globals_(make_globals()) {}
+    : limits_(limits), now_(now), globals_(make_globals()) {
+  budget_.left = limits_.max_steps;
+}
 
 Interpreter::~Interpreter() {
   // namespace() objects may hold each other (or themselves); break the cycles.
@@ -113,12 +115,14 @@ Interpreter::~Interpreter() {
 }
 
 void Interpreter::step() {
-  if (++steps_ > limits_.max_steps)
+  if (budget_.left == 0)
     limit_error("template exceeded the step limit (" + std::to_string(limits_.max_steps) + " steps)");
+  --budget_.left;
 }
 
 void Interpreter::charge(size_t bytes) {
-  steps_ += bytes / 64;
+  const uint64_t units = bytes / 64;
+  budget_.left = units >= budget_.left ? 0 : budget_.left - units;
   step();
 }
 
@@ -215,7 +219,7 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, const std::shared_ptr<Scope>&
       case StmtKind::kOutput: {
         const Value v = eval(*s.expr, scope);
         if (v.is_string()) append_output(out, v.as_string());
-        else append_output(out, to_python_str(v));
+        else append_output(out, to_str(v));
         return Flow::kNormal;
       }
       case StmtKind::kIf:
@@ -235,7 +239,7 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, const std::shared_ptr<Scope>&
       }
       case StmtKind::kFilterBlock: {
         const Value body = make_string(run_body(s.body, scope));
-        append_output(out, to_python_str(eval_filter(*s.filter, scope, &body)));
+        append_output(out, to_str(eval_filter(*s.filter, scope, &body)));
         return Flow::kNormal;
       }
       case StmtKind::kMacro:
@@ -334,7 +338,7 @@ void Interpreter::exec_call_block(const Stmt& s, const std::shared_ptr<Scope>& s
   scope->captured = true;
   args.keyword.emplace_back("caller", Value::callable(std::make_shared<MacroFunction>(s, scope)));
   const Value result = this->call(fn, args, call.pos);
-  append_output(out, to_python_str(result));
+  append_output(out, to_str(result));
 }
 
 // --- expressions -------------------------------------------------------------
@@ -467,7 +471,7 @@ Value Interpreter::eval_compare(const Expr& e, const std::shared_ptr<Scope>& sco
   for (size_t i = 0; i < e.ops.size(); ++i) {
     Value rhs = eval(*e.children[i + 1], scope);
     charge(comparison_cost(lhs) + comparison_cost(rhs));
-    if (!compare_op(e.ops[i], lhs, rhs)) return Value::boolean(false);
+    if (!compare_op(e.ops[i], lhs, rhs, &budget_)) return Value::boolean(false);
     lhs = std::move(rhs);
   }
   return Value::boolean(true);

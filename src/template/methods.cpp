@@ -159,17 +159,17 @@ Value dict_get(Interpreter&, CallArgs& a, const Value& self) {
   return a.positional.size() > 1 ? a.positional[1] : Value::none();
 }
 
-Value list_index(Interpreter&, CallArgs& a, const Value& self) {
+Value list_index(Interpreter& interp, CallArgs& a, const Value& self) {
   check_arity(a, "index", 1);
   const auto& items = self.as_list().items;
   for (size_t i = 0; i < items.size(); ++i)
-    if (values_equal(items[i], arg_at(a, 0, ""))) return Value::integer(int64_t(i));
+    if (values_equal(items[i], arg_at(a, 0, ""), &interp.budget())) return Value::integer(int64_t(i));
   throw_render_error("list.index(x): x not in list");
 }
-Value list_count(Interpreter&, CallArgs& a, const Value& self) {
+Value list_count(Interpreter& interp, CallArgs& a, const Value& self) {
   check_arity(a, "count", 1);
   int64_t n = 0;
-  for (const auto& item : self.as_list().items) n += values_equal(item, arg_at(a, 0, "")) ? 1 : 0;
+  for (const auto& item : self.as_list().items) n += values_equal(item, arg_at(a, 0, ""), &interp.budget()) ? 1 : 0;
   return Value::integer(n);
 }
 

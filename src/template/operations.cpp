@@ -111,8 +111,8 @@ int64_t length_of(const Value& v) {
 
 Value binary_op(Interpreter& interp, const std::string& op, const Value& a, const Value& b) {
   if (op == "~") {
-    std::string s = to_python_str(a);
-    const std::string rhs = to_python_str(b);
+    std::string s = interp.to_str(a);
+    const std::string rhs = interp.to_str(b);
     interp.check_string_size(s.size() + rhs.size());
     s += rhs;
     return interp.make_string(std::move(s));
@@ -180,7 +180,8 @@ Value binary_op(Interpreter& interp, const std::string& op, const Value& a, cons
   throw_render_error("unknown operator '" + op + "'");
 }
 
-bool less_than(const Value& a, const Value& b) {
+bool less_than(const Value& a, const Value& b, WorkBudget* budget) {
+  if (budget) budget->spend(1);
   if (a.is_number() && b.is_number()) {
     if (a.is_float() || b.is_float()) return a.as_double() < b.as_double();
     return a.as_int() < b.as_int();
@@ -190,8 +191,8 @@ bool less_than(const Value& a, const Value& b) {
     const auto& x = a.as_list().items;
     const auto& y = b.as_list().items;
     for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
-      if (values_equal(x[i], y[i])) continue;
-      return less_than(x[i], y[i]);
+      if (values_equal(x[i], y[i], budget)) continue;
+      return less_than(x[i], y[i], budget);
     }
     return x.size() < y.size();
   }
@@ -200,7 +201,7 @@ bool less_than(const Value& a, const Value& b) {
                      type_name(b) + "'");
 }
 
-bool contains(const Value& container, const Value& item) {
+bool contains(const Value& container, const Value& item, WorkBudget* budget) {
   switch (container.kind()) {
     case ValueKind::kUndefined: return false;
     case ValueKind::kString:
@@ -209,7 +210,7 @@ bool contains(const Value& container, const Value& item) {
       return container.as_string().find(item.as_string()) != std::string::npos;
     case ValueKind::kList:
       for (const auto& x : container.as_list().items)
-        if (values_equal(x, item)) return true;
+        if (values_equal(x, item, budget)) return true;
       return false;
     case ValueKind::kDict: return container.as_dict().find(item) != nullptr;
     case ValueKind::kNamespace: return container.as_namespace().attrs.find(item) != nullptr;
@@ -218,15 +219,15 @@ bool contains(const Value& container, const Value& item) {
   }
 }
 
-bool compare_op(const std::string& op, const Value& a, const Value& b) {
-  if (op == "==") return values_equal(a, b);
-  if (op == "!=") return !values_equal(a, b);
-  if (op == "<") return less_than(a, b);
-  if (op == ">") return less_than(b, a);
-  if (op == "<=") return less_than(a, b) || values_equal(a, b);
-  if (op == ">=") return less_than(b, a) || values_equal(a, b);
-  if (op == "in") return contains(b, a);
-  if (op == "not in") return !contains(b, a);
+bool compare_op(const std::string& op, const Value& a, const Value& b, WorkBudget* budget) {
+  if (op == "==") return values_equal(a, b, budget);
+  if (op == "!=") return !values_equal(a, b, budget);
+  if (op == "<") return less_than(a, b, budget);
+  if (op == ">") return less_than(b, a, budget);
+  if (op == "<=") return less_than(a, b, budget) || values_equal(a, b, budget);
+  if (op == ">=") return less_than(b, a, budget) || values_equal(a, b, budget);
+  if (op == "in") return contains(b, a, budget);
+  if (op == "not in") return !contains(b, a, budget);
   throw_render_error("unknown comparison '" + op + "'");
 }
 
@@ -323,9 +324,9 @@ std::string percent_format(Interpreter& interp, const std::string& fmt, const Va
     if (next >= values.size()) throw_render_error("not enough arguments for format string");
     const Value& v = values[next++];
     if (c == 's') {
-      out += to_python_str(v);
+      out += interp.to_str(v);
     } else if (c == 'r') {
-      out += to_python_repr(v);
+      out += to_python_repr(v, interp.limits().max_output_bytes);
     } else if (c == 'd' || c == 'i') {
       if (!v.is_number()) throw_render_error(std::string("%d format: a number is required, not ") + type_name(v));
       out += std::to_string(v.is_float() ? int64_t(v.as_double()) : v.as_int());

@@ -157,7 +157,7 @@ std::string py_format(Interpreter& interp, std::string_view fmt, const CallArgs&
         if (k == field) v = &val;
       if (!v) throw_render_error("format: no argument named '" + field + "'");
     }
-    out += to_python_str(*v);
+    out += interp.to_str(*v);
     interp.check_string_size(out.size());
     i = close;
   }

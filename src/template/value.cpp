@@ -108,7 +108,16 @@ bool Value::truthy() const {
   }
 }
 
-bool values_equal(const Value& a, const Value& b) {
+void WorkBudget::spend(uint64_t units) {
+  if (units > left) {
+    left = 0;
+    throw TemplateError(TemplateErrorKind::kLimit, "template exceeded its work budget (step limit)");
+  }
+  left -= units;
+}
+
+bool values_equal(const Value& a, const Value& b, WorkBudget* budget) {
+  if (budget) budget->spend(1);
   if (a.is_number() && b.is_number()) {
     if (a.is_float() || b.is_float()) return a.as_double() == b.as_double();
     return a.as_int() == b.as_int();
@@ -120,18 +129,20 @@ bool values_equal(const Value& a, const Value& b) {
     case ValueKind::kList: {
       const auto& x = a.as_list();
       const auto& y = b.as_list();
+      if (&x == &y) return true;  // Python compares identical objects as equal too
       if (x.is_tuple != y.is_tuple || x.items.size() != y.items.size()) return false;
       for (size_t i = 0; i < x.items.size(); ++i)
-        if (!values_equal(x.items[i], y.items[i])) return false;
+        if (!values_equal(x.items[i], y.items[i], budget)) return false;
       return true;
     }
     case ValueKind::kDict: {
       const auto& x = a.as_dict();
       const auto& y = b.as_dict();
+      if (&x == &y) return true;
       if (x.entries.size() != y.entries.size()) return false;
       for (const auto& [k, v] : x.entries) {
         const Value* other = y.find(k);
-        if (!other || !values_equal(v, *other)) return false;
+        if (!other || !values_equal(v, *other, budget)) return false;
       }
       return true;
     }
@@ -232,9 +243,10 @@ void append_string_repr(std::string& out, const std::string& s) {
   out += quote;
 }
 
-void append_repr(std::string& out, const Value& v, bool top_level_str);
-
-void append_repr(std::string& out, const Value& v, bool top_level_str) {
+void append_repr(std::string& out, const Value& v, bool top_level_str, size_t max_bytes) {
+  if (out.size() > max_bytes)
+    throw TemplateError(TemplateErrorKind::kLimit,
+                        "printing a value takes more than " + std::to_string(max_bytes) + " bytes");
   switch (v.kind()) {
     case ValueKind::kUndefined: break;  // str(Undefined) is ""
     case ValueKind::kNone: out += "None"; break;
@@ -250,7 +262,7 @@ void append_repr(std::string& out, const Value& v, bool top_level_str) {
       out += l.is_tuple ? '(' : '[';
       for (size_t i = 0; i < l.items.size(); ++i) {
         if (i) out += ", ";
-        append_repr(out, l.items[i], false);
+        append_repr(out, l.items[i], false, max_bytes);
       }
       if (l.is_tuple && l.items.size() == 1) out += ',';
       out += l.is_tuple ? ')' : ']';
@@ -262,9 +274,9 @@ void append_repr(std::string& out, const Value& v, bool top_level_str) {
       for (const auto& [k, val] : v.as_dict().entries) {
         if (!first) out += ", ";
         first = false;
-        append_repr(out, k, false);
+        append_repr(out, k, false, max_bytes);
         out += ": ";
-        append_repr(out, val, false);
+        append_repr(out, val, false, max_bytes);
       }
       out += '}';
       break;
@@ -280,16 +292,18 @@ void append_repr(std::string& out, const Value& v, bool top_level_str) {
 
 }  // namespace
 
-std::string to_python_str(const Value& v) {
+std::string to_python_str(const Value& v, size_t max_bytes) {
   if (v.is_string()) return v.as_string();
   std::string out;
-  append_repr(out, v, true);
+  append_repr(out, v, true, max_bytes);
+  if (out.size() > max_bytes) append_repr(out, v, true, max_bytes);  // throws
   return out;
 }
 
-std::string to_python_repr(const Value& v) {
+std::string to_python_repr(const Value& v, size_t max_bytes) {
   std::string out;
-  append_repr(out, v, false);
+  append_repr(out, v, false, max_bytes);
+  if (out.size() > max_bytes) append_repr(out, v, false, max_bytes);  // throws
   return out;
 }
 

@@ -5,6 +5,7 @@
 // renders with ImmutableSandboxedEnvironment), so copying a Value is cheap.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -120,15 +121,25 @@ class Value {
   Storage v_;
 };
 
+// Allowance for work that grows with the size of values (deep comparisons):
+// one unit per element visited. Running out throws a kLimit TemplateError.
+// The interpreter lends its step budget, so a hostile template cannot make
+// one comparison take forever.
+struct WorkBudget {
+  uint64_t left = UINT64_MAX;
+  void spend(uint64_t units);
+};
+
 // Python `==` (1 == 1.0 == True; dicts compare without order; list != tuple).
-bool values_equal(const Value& a, const Value& b);
+bool values_equal(const Value& a, const Value& b, WorkBudget* budget = nullptr);
 // Python type name, for error messages: "str", "int", "NoneType", ...
 const char* type_name(const Value& v);
 
-// Python str(): strings as is, True/False/None, floats as repr, containers as repr.
-std::string to_python_str(const Value& v);
+// Python str(): strings as is, True/False/None, floats as repr, containers as
+// repr. Throws a kLimit TemplateError once the text would pass max_bytes.
+std::string to_python_str(const Value& v, size_t max_bytes = SIZE_MAX);
 // Python repr(): quotes strings the way Python does.
-std::string to_python_repr(const Value& v);
+std::string to_python_repr(const Value& v, size_t max_bytes = SIZE_MAX);
 // Python float repr: shortest round-trip digits, "1.0", "1e+16", "inf", "nan".
 std::string python_float_repr(double d);
 

@@ -90,6 +90,23 @@ TEST(TemplateSandbox, DeeplyNestedValuesStop) {
                  ErrorCode::kResourceLimit);
 }
 
+TEST(TemplateSandbox, ValuesSharingStructureCannotExplode) {
+  // c holds 10^12 leaves through shared sub-lists: printing, comparing or
+  // sorting it must hit a limit, not run out of memory or time.
+  const std::string build =
+      "{% set a = [1] * 10000 %}{% set b = [a] * 10000 %}{% set c = [b] * 10000 %}"
+      "{% set d = [[1] * 10000] * 10000 %}{% set e = [d] * 10000 %}";
+  expect_failure(build + "{{ c }}", ErrorCode::kResourceLimit);
+  expect_failure(build + "{{ c|string|length }}", ErrorCode::kResourceLimit);
+  expect_failure(build + "{{ c == e }}", ErrorCode::kResourceLimit);
+  expect_failure(build + "{{ (c + e)|unique|list|length }}", ErrorCode::kResourceLimit);
+  expect_failure(build + "{{ c|tojson }}", ErrorCode::kResourceLimit);
+  // Identical objects compare equal without a walk, as in Python.
+  const auto same = render(build + "{{ c == c }}");
+  ASSERT_TRUE(same.ok()) << same.error().to_string();
+  EXPECT_EQ(*same, "True");
+}
+
 TEST(TemplateSandbox, SelfReferencingNamespaceIsFreed) {
   // Leak-checked under ASan: the cycle is broken after rendering.
   const auto r = render("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns.me.me is defined }}");
