@@ -82,6 +82,26 @@ class MacroFunction : public Callable {
   Value caller_;
 };
 
+// Source-like text of simple expressions (names, attribute chains), so an
+// error can say which value was undefined.
+std::string describe_expr(const Expr& e) {
+  switch (e.kind) {
+    case ExprKind::kName: return e.name;
+    case ExprKind::kAttribute: return describe_expr(*e.children[0]) + "." + e.name;
+    case ExprKind::kSubscript:
+      if (e.children[1]->kind == ExprKind::kLiteral && e.children[1]->literal.is_string())
+        return describe_expr(*e.children[0]) + "['" + e.children[1]->literal.as_string() + "']";
+      if (e.children[1]->kind == ExprKind::kLiteral && e.children[1]->literal.is_int())
+        return describe_expr(*e.children[0]) + "[" + std::to_string(e.children[1]->literal.as_int()) + "]";
+      return describe_expr(*e.children[0]) + "[...]";
+    default: return "expression";
+  }
+}
+
+[[noreturn]] void undefined_error(const Expr& value_expr, const std::string& action) {
+  throw_render_error("'" + describe_expr(value_expr) + "' is undefined (" + action + ")");
+}
+
 // Bytes-equivalent work of comparing or searching `v` (see Interpreter::charge).
 size_t comparison_cost(const Value& v) {
   if (v.is_string()) return v.as_string().size();
@@ -385,11 +405,12 @@ Value Interpreter::eval_inner(const Expr& e, const std::shared_ptr<Scope>& scope
     }
     case ExprKind::kAttribute: {
       const Value obj = eval(*e.children[0], scope);
-      if (obj.is_undefined()) throw_render_error("cannot read attribute '" + e.name + "' of an undefined value");
+      if (obj.is_undefined()) undefined_error(*e.children[0], "reading attribute '" + e.name + "'");
       return get_attribute(*this, obj, e.name);
     }
     case ExprKind::kSubscript: {
       const Value obj = eval(*e.children[0], scope);
+      if (obj.is_undefined()) undefined_error(*e.children[0], "subscripting it");
       const Value key = eval(*e.children[1], scope);
       return get_item(*this, obj, key);
     }
@@ -437,6 +458,7 @@ Value Interpreter::eval_inner(const Expr& e, const std::shared_ptr<Scope>& scope
 
 Value Interpreter::eval_call(const Expr& e, const std::shared_ptr<Scope>& scope) {
   const Value fn = eval(*e.children[0], scope);
+  if (fn.is_undefined()) undefined_error(*e.children[0], "calling it");
   CallArgs args = eval_args(e, scope, 1);
   return call(fn, args, e.pos);
 }

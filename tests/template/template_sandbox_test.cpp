@@ -188,7 +188,7 @@ TEST(TemplateErrors, RenderErrorsNameTheExpression) {
 
   r = render("{% for m in nothing.items() %}{% endfor %}");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.error().message().find("undefined"), std::string::npos) << r.error().message();
+  EXPECT_NE(r.error().message().find("'nothing' is undefined"), std::string::npos) << r.error().message();
   EXPECT_NE(r.error().message().find("column 20"), std::string::npos) << r.error().message();
 }
 
@@ -197,6 +197,18 @@ TEST(TemplateExtensions, GenerationBlockRendersItsBody) {
   const auto r = render("{% for i in [1, 2] %}{% generation %}<{{ i }}>{% endgeneration %}{% endfor %}");
   ASSERT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(*r, "<1><2>");
+}
+
+TEST(TemplateErrors, UndefinedValuesAreNamed) {
+  auto r = render("{{ message.content.text }}");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("'message' is undefined"), std::string::npos) << r.error().message();
+  r = render_template("{{ m['tool_calls'][0].id }}", {{"m", {{"role", "user"}}}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("'m['tool_calls']' is undefined"), std::string::npos) << r.error().message();
+  r = render("{{ no_such_function(1) }}");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("'no_such_function' is undefined"), std::string::npos) << r.error().message();
 }
 
 TEST(TemplateErrors, CheckSyntaxWithoutRendering) {
