@@ -1,5 +1,6 @@
 #include "template/operations.h"
 
+#include <cctype>
 #include <cmath>
 #include <algorithm>
 #include <cstdio>
@@ -314,26 +315,47 @@ std::string percent_format(Interpreter& interp, const std::string& fmt, const Va
       out += fmt[i];
       continue;
     }
-    if (++i >= fmt.size()) throw_render_error("incomplete format");
-    const char c = fmt[i];
+    // %[flags][width][.precision]conversion, as printf spells it.
+    size_t j = i + 1;
+    if (j < fmt.size() && fmt[j] == '(')
+      throw TemplateError(TemplateErrorKind::kUnsupported, "'%(name)s' formatting is not supported");
+    while (j < fmt.size() && std::string_view("-+ 0#").find(fmt[j]) != std::string_view::npos) ++j;
+    size_t digits = 0;
+    while (j < fmt.size() && std::isdigit(static_cast<unsigned char>(fmt[j])) && digits++ < 3) ++j;
+    if (j < fmt.size() && fmt[j] == '.') {
+      ++j;
+      digits = 0;
+      while (j < fmt.size() && std::isdigit(static_cast<unsigned char>(fmt[j])) && digits++ < 3) ++j;
+    }
+    if (j >= fmt.size()) throw_render_error("incomplete format");
+    const char c = fmt[j];
+    const std::string spec = fmt.substr(i, j - i);  // "%-5.2", without the conversion
+    i = j;
     if (c == '%') {
       out += '%';
       continue;
     }
-    if (c == '(' ) throw TemplateError(TemplateErrorKind::kUnsupported, "'%(name)s' formatting is not supported");
     if (next >= values.size()) throw_render_error("not enough arguments for format string");
     const Value& v = values[next++];
-    if (c == 's') {
-      out += interp.to_str(v);
-    } else if (c == 'r') {
-      out += to_python_repr(v, interp.limits().max_output_bytes);
-    } else if (c == 'd' || c == 'i') {
-      if (!v.is_number()) throw_render_error(std::string("%d format: a number is required, not ") + type_name(v));
-      out += std::to_string(v.is_float() ? int64_t(v.as_double()) : v.as_int());
-    } else if (c == 'f') {
-      if (!v.is_number()) throw_render_error(std::string("%f format: a number is required, not ") + type_name(v));
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%f", v.as_double());
+    char buf[2048];  // widths and precisions are at most 3 digits
+    if (c == 's' || c == 'r') {
+      const std::string text = c == 's' ? interp.to_str(v) : to_python_repr(v, interp.limits().max_output_bytes);
+      if (spec == "%") {
+        out += text;
+      } else {
+        std::snprintf(buf, sizeof buf, (spec + "s").c_str(), text.c_str());
+        out += (text.size() < 256) ? std::string(buf) : text;
+      }
+    } else if (c == 'd' || c == 'i' || c == 'x' || c == 'X' || c == 'o') {
+      if (!v.is_number())
+        throw_render_error(std::string("%") + c + " format: a number is required, not " + type_name(v));
+      const long long n = v.is_float() ? (long long)v.as_double() : (long long)v.as_int();
+      std::snprintf(buf, sizeof buf, (spec + "ll" + c).c_str(), n);
+      out += buf;
+    } else if (c == 'f' || c == 'F' || c == 'e' || c == 'E' || c == 'g' || c == 'G') {
+      if (!v.is_number())
+        throw_render_error(std::string("%") + c + " format: a number is required, not " + type_name(v));
+      std::snprintf(buf, sizeof buf, (spec + c).c_str(), v.as_double());
       out += buf;
     } else {
       throw TemplateError(TemplateErrorKind::kUnsupported, std::string("'%") + c + "' formatting is not supported");
