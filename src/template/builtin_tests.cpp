@@ -39,7 +39,7 @@ bool apply_test(Interpreter& interp, const std::string& name, const Value& v, co
   if (name == "string") return v.is_string();
   if (name == "mapping") return v.is_dict();
   if (name == "iterable") return v.is_undefined() || v.is_string() || v.is_list() || v.is_dict();
-  if (name == "sequence") return v.is_undefined() || v.is_string() || v.is_list() || v.is_dict();
+  if (name == "sequence") return v.is_undefined() || v.is_string() || v.is_sequence() || v.is_dict();
   if (name == "number") return v.is_number();
   if (name == "integer") return v.is_int();
   if (name == "float") return v.is_float();
@@ -56,15 +56,11 @@ bool apply_test(Interpreter& interp, const std::string& name, const Value& v, co
   if (name == "ge" || name == ">=") return compare_op(">=", v, test_arg(args, name), &interp.budget());
   if (name == "in") return contains(test_arg(args, name), v, &interp.budget());
   if (name == "sameas") return same_object(v, test_arg(args, name));
-  if (name == "odd" || name == "even") {
-    const int64_t i = require_int(v, ("test '" + name + "' argument").c_str());
-    return (i % 2 != 0) == (name == "odd");
+  if (name == "odd" || name == "even") {  // value % 2, so floats work too
+    const Value rem = binary_op(interp, "%", v, Value::integer(2));
+    return values_equal(rem, Value::integer(name == "odd" ? 1 : 0));
   }
-  if (name == "divisibleby") {
-    const int64_t d = require_int(test_arg(args, name), "divisibleby argument");
-    if (d == 0) throw_render_error("divisibleby 0");
-    return require_int(v, "divisibleby value") % d == 0;
-  }
+  if (name == "divisibleby") return values_equal(binary_op(interp, "%", v, test_arg(args, name)), Value::integer(0));
   if (name == "lower" || name == "upper") {
     const std::string s = interp.to_str(v);
     const std::string cased = name == "lower" ? utf8::to_lower(s) : utf8::to_upper(s);

@@ -134,6 +134,7 @@ Value f_first(Interpreter& interp, const Value& in, CallArgs& a) {
 }
 Value f_last(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "last", 0);
+  if (in.is_iterator()) throw_render_error(std::string("'") + type_name(in) + "' object is not reversible");
   if (in.is_list()) return in.as_list().items.empty() ? Value() : in.as_list().items.back();
   const auto items = iterate_value(interp, in);
   return items.empty() ? Value() : items.back();
@@ -252,12 +253,12 @@ Value f_list(Interpreter& interp, const Value& in, CallArgs& a) {
 
 Value f_items(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "items", 0);
-  if (in.is_undefined()) return Value::list({});
+  if (in.is_undefined()) return Value::iterator({}, "generator");
   if (!in.is_dict()) throw_render_error(std::string("can only get item pairs from a mapping, not '") + type_name(in) + "'");
   interp.check_list_size(in.as_dict().entries.size());
   std::vector<Value> out;
   for (const auto& [k, v] : in.as_dict().entries) out.push_back(Value::list({k, v}, true));
-  return Value::list(std::move(out));
+  return Value::iterator(std::move(out), "generator");
 }
 
 // select/reject/selectattr/rejectattr share this: keep items whose (attribute)
@@ -280,7 +281,7 @@ Value select_items(Interpreter& interp, const Value& in, CallArgs& a, bool by_at
     const bool pass = test.empty() ? v.truthy() : apply_test(interp, test, v, test_args);
     if (pass == keep_if) out.push_back(item);
   }
-  return Value::list(std::move(out));
+  return Value::iterator(std::move(out), "generator");
 }
 Value f_select(Interpreter& interp, const Value& in, CallArgs& a) { return select_items(interp, in, a, false, true); }
 Value f_reject(Interpreter& interp, const Value& in, CallArgs& a) { return select_items(interp, in, a, false, false); }
@@ -297,7 +298,7 @@ Value f_map(Interpreter& interp, const Value& in, CallArgs& a) {
       Value v = get_path(interp, item, path);
       out.push_back(v.is_undefined() && !dflt.is_undefined() ? dflt : v);
     }
-    return Value::list(std::move(out));
+    return Value::iterator(std::move(out), "generator");
   }
   if (a.positional.empty()) throw_render_error("map needs a filter name or attribute=");
   const std::string filter = require_string(a.positional[0], "filter name");
@@ -310,7 +311,7 @@ Value f_map(Interpreter& interp, const Value& in, CallArgs& a) {
     CallArgs copy = rest;
     out.push_back(apply_filter(interp, filter, item, copy));
   }
-  return Value::list(std::move(out));
+  return Value::iterator(std::move(out), "generator");
 }
 
 // Jinja compares strings case-insensitively unless case_sensitive=true.
@@ -339,7 +340,7 @@ Value f_unique(Interpreter& interp, const Value& in, CallArgs& a) {
       out.push_back(item);
     }
   }
-  return Value::list(std::move(out));
+  return Value::iterator(std::move(out), "generator");
 }
 
 Value f_sort(Interpreter& interp, const Value& in, CallArgs& a) {
@@ -386,9 +387,11 @@ Value f_reverse(Interpreter& interp, const Value& in, CallArgs& a) {
       out.append(in.as_string(), offsets[k - 1], offsets[k] - offsets[k - 1]);
     return string_result(interp, std::move(out));
   }
+  const bool reversible = in.is_sequence() || in.is_dict();  // Python reversed() works on these
   auto items = iterate_value(interp, in);
   std::reverse(items.begin(), items.end());
-  return Value::list(std::move(items));
+  if (!reversible) return Value::list(std::move(items));
+  return Value::iterator(std::move(items), in.is_dict() ? "dict_reversekeyiterator" : "list_reverseiterator");
 }
 
 Value f_sum(Interpreter& interp, const Value& in, CallArgs& a) {
@@ -449,6 +452,7 @@ Value f_indent(Interpreter& interp, const Value& in, CallArgs& a) {
   }
   const bool first = bool_arg(a, 1, "first", false);
   const bool blank = bool_arg(a, 2, "blank", false);
+  if (!in.is_string()) throw_render_error(std::string("indent needs a string, not '") + type_name(in) + "'");
   const auto lines = split_lines(soft_str(interp, in) + "\n");
   interp.check_string_size(soft_str(interp, in).size() + lines.size() * pad.size());
   std::string out;

@@ -104,9 +104,14 @@ int64_t length_of(const Value& v) {
   switch (v.kind()) {
     case ValueKind::kUndefined: return 0;
     case ValueKind::kString: return int64_t(utf8::count(v.as_string()));
-    case ValueKind::kList: return int64_t(v.as_list().items.size());
+    case ValueKind::kList:
+      if (v.is_iterator()) break;
+      return int64_t(v.as_list().items.size());
     case ValueKind::kDict: return int64_t(v.as_dict().entries.size());
-    default: throw_render_error(std::string("object of type '") + type_name(v) + "' has no len()");
+    default: break;
+  }
+  {
+    throw_render_error(std::string("object of type '") + type_name(v) + "' has no len()");
   }
 }
 
@@ -131,7 +136,7 @@ Value binary_op(Interpreter& interp, const std::string& op, const Value& a, cons
       interp.check_string_size(a.as_string().size() + b.as_string().size());
       return interp.make_string(a.as_string() + b.as_string());
     }
-    if (a.is_list() && b.is_list() && a.as_list().is_tuple == b.as_list().is_tuple) {
+    if (a.is_sequence() && b.is_sequence() && a.as_list().is_tuple == b.as_list().is_tuple) {
       interp.check_list_size(a.as_list().items.size() + b.as_list().items.size());
       std::vector<Value> items = a.as_list().items;
       items.insert(items.end(), b.as_list().items.begin(), b.as_list().items.end());
@@ -144,8 +149,8 @@ Value binary_op(Interpreter& interp, const std::string& op, const Value& a, cons
       return Value::integer(mul_checked(a.as_int(), b.as_int()));
     }
     if (numbers) return Value::number(a.as_double() * b.as_double());
-    if ((a.is_string() || a.is_list()) && (b.is_int() || b.is_bool())) return repeat(interp, a, b.as_int());
-    if ((b.is_string() || b.is_list()) && (a.is_int() || a.is_bool())) return repeat(interp, b, a.as_int());
+    if ((a.is_string() || a.is_sequence()) && (b.is_int() || b.is_bool())) return repeat(interp, a, b.as_int());
+    if ((b.is_string() || b.is_sequence()) && (a.is_int() || a.is_bool())) return repeat(interp, b, a.as_int());
     type_error(op, a, b);
   }
   if (!numbers) type_error(op, a, b);
@@ -188,7 +193,7 @@ bool less_than(const Value& a, const Value& b, WorkBudget* budget) {
     return a.as_int() < b.as_int();
   }
   if (a.is_string() && b.is_string()) return a.as_string() < b.as_string();
-  if (a.is_list() && b.is_list()) {
+  if (a.is_sequence() && b.is_sequence()) {
     const auto& x = a.as_list().items;
     const auto& y = b.as_list().items;
     for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
@@ -213,7 +218,10 @@ bool contains(const Value& container, const Value& item, WorkBudget* budget) {
       for (const auto& x : container.as_list().items)
         if (values_equal(x, item, budget)) return true;
       return false;
-    case ValueKind::kDict: return container.as_dict().find(item) != nullptr;
+    case ValueKind::kDict:
+      if (item.is_list() || item.is_dict())
+        throw_render_error(std::string("unhashable type: '") + type_name(item) + "'");
+      return container.as_dict().find(item) != nullptr;
     case ValueKind::kNamespace: return container.as_namespace().attrs.find(item) != nullptr;
     default:
       throw_render_error(std::string("argument of type '") + type_name(container) + "' is not iterable");
@@ -244,6 +252,7 @@ Value get_item(Interpreter& interp, const Value& obj, const Value& key) {
       break;
     case ValueKind::kList:
     case ValueKind::kString:
+      if (obj.is_iterator()) return Value();  // generators are not subscriptable
       if (key.is_int() || key.is_bool()) {
         int64_t i = key.as_int();
         if (obj.is_list()) {
@@ -279,7 +288,7 @@ Value get_item(Interpreter& interp, const Value& obj, const Value& key) {
 
 Value slice_value(Interpreter& interp, const Value& obj, const Value& start, const Value& stop, const Value& step) {
   if (obj.is_undefined()) throw_render_error("cannot slice an undefined value");
-  if (obj.is_list()) {
+  if (obj.is_sequence()) {
     const auto& items = obj.as_list().items;
     const auto idx = slice_indices(int64_t(items.size()), start, stop, step);
     interp.charge(idx.size() * 8);
@@ -301,7 +310,8 @@ Value slice_value(Interpreter& interp, const Value& obj, const Value& start, con
     }
     return interp.make_string(std::move(out));
   }
-  throw_render_error(std::string("'") + type_name(obj) + "' object is not subscriptable");
+  if (obj.is_dict()) throw_render_error("unhashable type: 'slice'");
+  return Value();  // Jinja turns the TypeError of slicing a non-sequence into Undefined
 }
 
 std::string percent_format(Interpreter& interp, const std::string& fmt, const Value& args) {

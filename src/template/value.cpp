@@ -53,6 +53,12 @@ Value Value::list(std::vector<Value> items, bool is_tuple) {
   return Value(Storage(std::in_place_index<6>, std::shared_ptr<const ListData>(std::move(data))));
 }
 
+Value Value::iterator(std::vector<Value> items, const char* python_type_name) {
+  Value v = list(std::move(items));
+  std::const_pointer_cast<ListData>(std::get<6>(v.v_))->iterator_name = python_type_name;
+  return v;
+}
+
 Value Value::dict(std::vector<std::pair<Value, Value>> entries) {
   auto data = std::make_shared<DictData>();
   uint32_t deepest = 0;
@@ -102,7 +108,7 @@ bool Value::truthy() const {
     case ValueKind::kInt: return as_int() != 0;
     case ValueKind::kFloat: return as_double() != 0.0;
     case ValueKind::kString: return !as_string().empty();
-    case ValueKind::kList: return !as_list().items.empty();
+    case ValueKind::kList: return as_list().iterator_name != nullptr || !as_list().items.empty();
     case ValueKind::kDict: return !as_dict().entries.empty();
     default: return true;
   }
@@ -130,6 +136,7 @@ bool values_equal(const Value& a, const Value& b, WorkBudget* budget) {
       const auto& x = a.as_list();
       const auto& y = b.as_list();
       if (&x == &y) return true;  // Python compares identical objects as equal too
+      if (x.iterator_name || y.iterator_name) return false;  // iterators compare by identity
       if (x.is_tuple != y.is_tuple || x.items.size() != y.items.size()) return false;
       for (size_t i = 0; i < x.items.size(); ++i)
         if (!values_equal(x.items[i], y.items[i], budget)) return false;
@@ -161,7 +168,9 @@ const char* type_name(const Value& v) {
     case ValueKind::kInt: return "int";
     case ValueKind::kFloat: return "float";
     case ValueKind::kString: return "str";
-    case ValueKind::kList: return v.as_list().is_tuple ? "tuple" : "list";
+    case ValueKind::kList:
+      if (v.as_list().iterator_name) return v.as_list().iterator_name;
+      return v.as_list().is_tuple ? "tuple" : "list";
     case ValueKind::kDict: return "dict";
     case ValueKind::kNamespace: return "Namespace";
     case ValueKind::kCallable: return "function";
@@ -259,6 +268,10 @@ void append_repr(std::string& out, const Value& v, bool top_level_str, size_t ma
       break;
     case ValueKind::kList: {
       const auto& l = v.as_list();
+      if (l.iterator_name) {  // Python adds an address here; templates cannot rely on it
+        out += std::string("<") + l.iterator_name + " object>";
+        break;
+      }
       out += l.is_tuple ? '(' : '[';
       for (size_t i = 0; i < l.items.size(); ++i) {
         if (i) out += ", ";

@@ -24,6 +24,9 @@ struct SourcePos;
 struct ListData {
   std::vector<Value> items;
   bool is_tuple = false;  // only changes how str() prints it: (a, b) vs [a, b]
+  // Non-null for what Jinja gives as a Python generator or iterator (select,
+  // map, items, ...): always truthy, no len(), not subscriptable, not JSON.
+  const char* iterator_name = nullptr;
   uint32_t depth = 1;     // nesting depth, bounded so printing cannot overflow the stack
 };
 
@@ -75,6 +78,7 @@ class Value {
   static Value number(double d) { return Value(Storage(std::in_place_index<4>, d)); }
   static Value string(std::string s);
   static Value list(std::vector<Value> items, bool is_tuple = false);
+  static Value iterator(std::vector<Value> items, const char* python_type_name);
   static Value dict(std::vector<std::pair<Value, Value>> entries);  // later duplicates win
   static Value namespace_object(std::shared_ptr<NamespaceData> ns);
   static Value callable(std::shared_ptr<const Callable> fn);
@@ -89,6 +93,8 @@ class Value {
   bool is_number() const { return is_int() || is_float() || is_bool(); }  // Python: bool is an int
   bool is_string() const { return kind() == ValueKind::kString; }
   bool is_list() const { return kind() == ValueKind::kList; }
+  bool is_iterator() const { return is_list() && as_list().iterator_name != nullptr; }
+  bool is_sequence() const { return is_list() && as_list().iterator_name == nullptr; }  // list or tuple
   bool is_dict() const { return kind() == ValueKind::kDict; }
   bool is_namespace() const { return kind() == ValueKind::kNamespace; }
   bool is_callable() const { return kind() == ValueKind::kCallable; }

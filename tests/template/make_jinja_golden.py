@@ -189,6 +189,7 @@ CASES = [
     "{{ [1e16, 1.0, 0.5, -0.0]|tojson }} {{ {'k': 1e-7}|tojson }} {{ {1: 'int key', none: 1, true: 2}|tojson }}",
     "{{ loop is defined }}{% for i in [1] %}{{ loop is defined }}{% endfor %}",
     "{{ '%.2f'|format(3.14159) }} {{ '%5d|%-5d|%05.1f'|format(42, 7, 2.25) }} {{ '%x %o %e'|format(255, 8, 12345.678) }} {{ '%10s|%-6s|%.2s' % ('right', 'left', 'trunc') }} {{ '%r' % 'q' }}",
+    "{{ xs|select('odd') is iterable }}|{% if el|select %}generators are truthy{% endif %}|{{ (xs|select)[0] }}|{{ xs|map('string')|first }}|{{ xs|reverse is sequence }}|{{ d.items()|list|length }}",
     # idioms from other popular chat templates (Qwen3, Gemma 3, Granite, Mistral Small)
     "{%- set ns = namespace(multi_step_tool=true, last_query_index=messages|length - 1) %}{%- for message in messages[::-1] %}{%- set index = (messages|length - 1) - loop.index0 %}{%- if ns.multi_step_tool and message.role == 'user' and message.content is string and not(message.content.startswith('<tool_response>') and message.content.endswith('</tool_response>')) %}{%- set ns.multi_step_tool = false %}{%- set ns.last_query_index = index %}{%- endif %}{%- endfor %}{{ ns.last_query_index }}",
     "{%- set content = '<think>\\nplan\\n</think>\\n\\nanswer' %}{{ content.split('</think>')[0].rstrip('\\n').split('<think>')[-1].lstrip('\\n') }}|{{ content.split('</think>')[-1].lstrip('\\n') }}",
@@ -236,6 +237,9 @@ ERROR_CASES = [
     "{% macro m() %}{% endmacro %}{{ m(x=1) }}",
     "{{ 'abc'.split('') }}",
     "{{ '{0}'.format() }}",
+    "{{ xs|select|length }}",
+    "{{ xs|map('string')|tojson }}",
+    "{{ [1] in {} }}",
 ]
 
 
