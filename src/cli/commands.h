@@ -26,5 +26,6 @@ void add_perplexity_command(CLI::App& app, RunFn& run);
 void add_quantize_command(CLI::App& app, RunFn& run);
 void add_tokenize_command(CLI::App& app, RunFn& run);
 void add_bench_command(CLI::App& app, RunFn& run);
+void add_template_command(CLI::App& app, RunFn& run);
 
 }  // namespace minnow::cli

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   add_quantize_command(app, run);
   add_tokenize_command(app, run);
   add_bench_command(app, run);
+  add_template_command(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,6 +1,7 @@
 #include "gguf/gguf_writer.h"
 
 #include <cstring>
+#include <vector>
 
 #include "base/mapped_file.h"
 #include "gguf/gguf_file.h"
@@ -60,6 +61,10 @@ void GgufWriter::set(const std::string& key, GgufValue value) {
     }
   }
   kv_.emplace_back(key, std::move(value));
+}
+
+void GgufWriter::remove(const std::string& key) {
+  std::erase_if(kv_, [&](const auto& kv) { return kv.first == key; });
 }
 
 Status GgufWriter::add_tensor(const std::string& name, GgmlType type, std::vector<uint64_t> ne,

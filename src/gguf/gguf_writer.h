@@ -21,6 +21,7 @@ class GgufWriter {
 
   // Replaces an existing key of the same name, keeping its position.
   void set(const std::string& key, GgufValue value);
+  void remove(const std::string& key);
   // `data` must hold exactly the bytes ne and type imply.
   Status add_tensor(const std::string& name, GgmlType type, std::vector<uint64_t> ne, std::vector<uint8_t> data);
   Status add_f32_tensor(const std::string& name, std::vector<uint64_t> ne, std::span<const float> values);

@@ -24,6 +24,7 @@ bool same_object(const Value& a, const Value& b) {
     case ValueKind::kDict: return &a.as_dict() == &b.as_dict();
     case ValueKind::kNamespace: return &a.as_namespace() == &b.as_namespace();
     case ValueKind::kCallable: return &a.as_callable() == &b.as_callable();
+    case ValueKind::kLoop: return &a.as_loop() == &b.as_loop();
     default: return false;
   }
 }
@@ -38,34 +39,30 @@ bool apply_test(Interpreter& interp, const std::string& name, const Value& v, co
   if (name == "string") return v.is_string();
   if (name == "mapping") return v.is_dict();
   if (name == "iterable") return v.is_undefined() || v.is_string() || v.is_list() || v.is_dict();
-  if (name == "sequence") return v.is_undefined() || v.is_string() || v.is_list() || v.is_dict();
+  if (name == "sequence") return v.is_undefined() || v.is_string() || v.is_sequence() || v.is_dict();
   if (name == "number") return v.is_number();
   if (name == "integer") return v.is_int();
   if (name == "float") return v.is_float();
   if (name == "boolean") return v.is_bool();
   if (name == "true") return v.is_bool() && v.as_bool();
   if (name == "false") return v.is_bool() && !v.as_bool();
-  if (name == "callable") return v.is_callable();
+  if (name == "callable") return v.is_callable() || v.is_undefined();  // Undefined defines __call__
   if (name == "escaped") return false;
-  if (name == "equalto" || name == "eq" || name == "==") return values_equal(v, test_arg(args, name));
-  if (name == "ne" || name == "!=") return !values_equal(v, test_arg(args, name));
-  if (name == "lt" || name == "lessthan" || name == "<") return compare_op("<", v, test_arg(args, name));
-  if (name == "le" || name == "<=") return compare_op("<=", v, test_arg(args, name));
-  if (name == "gt" || name == "greaterthan" || name == ">") return compare_op(">", v, test_arg(args, name));
-  if (name == "ge" || name == ">=") return compare_op(">=", v, test_arg(args, name));
-  if (name == "in") return contains(test_arg(args, name), v);
+  if (name == "equalto" || name == "eq" || name == "==") return values_equal(v, test_arg(args, name), &interp.budget());
+  if (name == "ne" || name == "!=") return !values_equal(v, test_arg(args, name), &interp.budget());
+  if (name == "lt" || name == "lessthan" || name == "<") return compare_op("<", v, test_arg(args, name), &interp.budget());
+  if (name == "le" || name == "<=") return compare_op("<=", v, test_arg(args, name), &interp.budget());
+  if (name == "gt" || name == "greaterthan" || name == ">") return compare_op(">", v, test_arg(args, name), &interp.budget());
+  if (name == "ge" || name == ">=") return compare_op(">=", v, test_arg(args, name), &interp.budget());
+  if (name == "in") return contains(test_arg(args, name), v, &interp.budget());
   if (name == "sameas") return same_object(v, test_arg(args, name));
-  if (name == "odd" || name == "even") {
-    const int64_t i = require_int(v, ("test '" + name + "' argument").c_str());
-    return (i % 2 != 0) == (name == "odd");
+  if (name == "odd" || name == "even") {  // value % 2, so floats work too
+    const Value rem = binary_op(interp, "%", v, Value::integer(2));
+    return values_equal(rem, Value::integer(name == "odd" ? 1 : 0));
   }
-  if (name == "divisibleby") {
-    const int64_t d = require_int(test_arg(args, name), "divisibleby argument");
-    if (d == 0) throw_render_error("divisibleby 0");
-    return require_int(v, "divisibleby value") % d == 0;
-  }
+  if (name == "divisibleby") return values_equal(binary_op(interp, "%", v, test_arg(args, name)), Value::integer(0));
   if (name == "lower" || name == "upper") {
-    const std::string s = to_python_str(v);
+    const std::string s = interp.to_str(v);
     const std::string cased = name == "lower" ? utf8::to_lower(s) : utf8::to_upper(s);
     const std::string other = name == "lower" ? utf8::to_upper(s) : utf8::to_lower(s);
     return s == cased && s != other;  // at least one cased character, none of the other case

@@ -119,6 +119,8 @@ Status check_template_syntax(std::string_view source, const TemplateLimits& limi
     return to_error(e);
   } catch (const std::bad_alloc&) {
     return resource_limit("chat template: out of memory while parsing");
+  } catch (const std::exception& e) {
+    return Error(ErrorCode::kInternal, std::string("chat template: ") + e.what());
   }
 }
 

@@ -17,7 +17,7 @@ namespace {
 using FilterFn = Value (*)(Interpreter&, const Value& in, CallArgs& args);
 
 // Jinja converts most filter inputs with str(); Undefined becomes "".
-std::string soft_str(const Value& v) { return to_python_str(v); }
+std::string soft_str(Interpreter& interp, const Value& v) { return interp.to_str(v); }
 
 bool bool_arg(const CallArgs& a, size_t i, const char* name, bool dflt) {
   const Value& v = arg_at(a, i, name);
@@ -34,8 +34,7 @@ Value get_path(Interpreter& interp, const Value& item, const std::string& path) 
     Value key = Value::string(part);
     if (!part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; }))
       key = Value::integer(std::atoll(part.c_str()));
-    if (cur.is_undefined()) return Value();
-    cur = get_item(interp, cur, key);
+    cur = get_item(interp, cur, key);  // throws past an undefined part, as Jinja does
     if (dot == std::string::npos) return cur;
     start = dot + 1;
   }
@@ -48,45 +47,58 @@ Value f_length(Interpreter&, const Value& in, CallArgs& a) {
 
 Value string_result(Interpreter& interp, std::string s) { return interp.make_string(std::move(s)); }
 
-Value f_trim(Interpreter& i, const Value& in, CallArgs& a) {
+Value f_trim(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "trim", 1, {"chars"});
   const Value& chars = arg_at(a, 0, "chars");
   std::optional<std::string> set;
   if (!chars.is_undefined() && !chars.is_none()) set = require_string(chars, "chars");
-  return string_result(i, py_strip(soft_str(in), set, true, true));
+  return string_result(interp, py_strip(soft_str(interp, in), set, true, true));
 }
-Value f_upper(Interpreter& i, const Value& in, CallArgs& a) {
+Value f_upper(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "upper", 0);
-  return string_result(i, utf8::to_upper(soft_str(in)));
+  return string_result(interp, utf8::to_upper(soft_str(interp, in)));
 }
-Value f_lower(Interpreter& i, const Value& in, CallArgs& a) {
+Value f_lower(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "lower", 0);
-  return string_result(i, utf8::to_lower(soft_str(in)));
+  return string_result(interp, utf8::to_lower(soft_str(interp, in)));
 }
-Value f_title(Interpreter& i, const Value& in, CallArgs& a) {
+// Jinja's title filter is not str.title(): words start after '-', '(', '{',
+// '[', '<' or whitespace, and only their first character is uppercased.
+Value f_title(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "title", 0);
-  return string_result(i, utf8::to_title(soft_str(in)));
+  const std::string s = soft_str(interp, in);
+  std::string out;
+  bool word_start = true;
+  for (size_t k = 0; k < s.size();) {
+    const size_t start = k;
+    const char32_t cp = utf8::decode(s, k);
+    const bool sep = cp == '-' || cp == '(' || cp == '{' || cp == '[' || cp == '<' || utf8::is_space(cp);
+    const std::string ch = s.substr(start, k - start);
+    out += sep ? ch : word_start ? utf8::to_upper(ch) : utf8::to_lower(ch);
+    word_start = sep;
+  }
+  return string_result(interp, std::move(out));
 }
-Value f_capitalize(Interpreter& i, const Value& in, CallArgs& a) {
+Value f_capitalize(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "capitalize", 0);
-  return string_result(i, utf8::capitalize(soft_str(in)));
+  return string_result(interp, utf8::capitalize(soft_str(interp, in)));
 }
-Value f_replace(Interpreter& i, const Value& in, CallArgs& a) {
+Value f_replace(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "replace", 3, {"old", "new", "count"});
   const Value& count = arg_at(a, 2, "count");
-  return string_result(i, py_replace(i, soft_str(in), soft_str(arg_at(a, 0, "old")), soft_str(arg_at(a, 1, "new")),
+  return string_result(interp, py_replace(interp, soft_str(interp, in), soft_str(interp, arg_at(a, 0, "old")), soft_str(interp, arg_at(a, 1, "new")),
                                      count.is_undefined() || count.is_none() ? -1 : require_int(count, "count")));
 }
-Value f_string(Interpreter& i, const Value& in, CallArgs& a) {
+Value f_string(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "string", 0);
-  return in.is_string() ? in : string_result(i, soft_str(in));
+  return in.is_string() ? in : string_result(interp, soft_str(interp, in));
 }
-Value f_safe(Interpreter& i, const Value& in, CallArgs& a) { return f_string(i, in, a); }
+Value f_safe(Interpreter& interp, const Value& in, CallArgs& a) { return f_string(interp, in, a); }
 
-Value f_escape(Interpreter& i, const Value& in, CallArgs& a) {
+Value f_escape(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "escape", 0);
   std::string out;
-  for (char c : soft_str(in)) {
+  for (char c : soft_str(interp, in)) {
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
@@ -96,19 +108,19 @@ Value f_escape(Interpreter& i, const Value& in, CallArgs& a) {
       default: out += c;
     }
   }
-  return string_result(i, std::move(out));
+  return string_result(interp, std::move(out));
 }
 
 Value f_join(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "join", 2, {"d", "attribute"});
-  const std::string sep = soft_str(arg_at(a, 0, "d"));
+  const std::string sep = soft_str(interp, arg_at(a, 0, "d"));
   const Value& attr = arg_at(a, 1, "attribute");
   std::string out;
   bool first = true;
   for (const auto& item : iterate_value(interp, in)) {
     if (!first) out += sep;
     first = false;
-    out += soft_str(attr.is_undefined() ? item : get_path(interp, item, soft_str(attr)));
+    out += soft_str(interp, attr.is_undefined() ? item : get_path(interp, item, soft_str(interp, attr)));
     interp.check_string_size(out.size());
   }
   return string_result(interp, std::move(out));
@@ -122,6 +134,7 @@ Value f_first(Interpreter& interp, const Value& in, CallArgs& a) {
 }
 Value f_last(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "last", 0);
+  if (in.is_iterator()) throw_render_error(std::string("'") + type_name(in) + "' object is not reversible");
   if (in.is_list()) return in.as_list().items.empty() ? Value() : in.as_list().items.back();
   const auto items = iterate_value(interp, in);
   return items.empty() ? Value() : items.back();
@@ -216,6 +229,7 @@ Value f_round(Interpreter&, const Value& in, CallArgs& a) {
   const Value& m = arg_at(a, 1, "method");
   const std::string method = m.is_undefined() ? "common" : require_string(m, "method");
   const double x = in.as_double();
+  if (method == "common" && !in.is_float() && precision >= 0) return Value::integer(in.as_int());  // round(int) is int
   if (method == "common") {
     // Python's round(): correctly rounded, ties to even (printf rounds the same way).
     if (precision >= 0) {
@@ -239,12 +253,12 @@ Value f_list(Interpreter& interp, const Value& in, CallArgs& a) {
 
 Value f_items(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "items", 0);
-  if (in.is_undefined()) return Value::list({});
+  if (in.is_undefined()) return Value::iterator({}, "generator");
   if (!in.is_dict()) throw_render_error(std::string("can only get item pairs from a mapping, not '") + type_name(in) + "'");
   interp.check_list_size(in.as_dict().entries.size());
   std::vector<Value> out;
   for (const auto& [k, v] : in.as_dict().entries) out.push_back(Value::list({k, v}, true));
-  return Value::list(std::move(out));
+  return Value::iterator(std::move(out), "generator");
 }
 
 // select/reject/selectattr/rejectattr share this: keep items whose (attribute)
@@ -267,24 +281,24 @@ Value select_items(Interpreter& interp, const Value& in, CallArgs& a, bool by_at
     const bool pass = test.empty() ? v.truthy() : apply_test(interp, test, v, test_args);
     if (pass == keep_if) out.push_back(item);
   }
-  return Value::list(std::move(out));
+  return Value::iterator(std::move(out), "generator");
 }
-Value f_select(Interpreter& i, const Value& in, CallArgs& a) { return select_items(i, in, a, false, true); }
-Value f_reject(Interpreter& i, const Value& in, CallArgs& a) { return select_items(i, in, a, false, false); }
-Value f_selectattr(Interpreter& i, const Value& in, CallArgs& a) { return select_items(i, in, a, true, true); }
-Value f_rejectattr(Interpreter& i, const Value& in, CallArgs& a) { return select_items(i, in, a, true, false); }
+Value f_select(Interpreter& interp, const Value& in, CallArgs& a) { return select_items(interp, in, a, false, true); }
+Value f_reject(Interpreter& interp, const Value& in, CallArgs& a) { return select_items(interp, in, a, false, false); }
+Value f_selectattr(Interpreter& interp, const Value& in, CallArgs& a) { return select_items(interp, in, a, true, true); }
+Value f_rejectattr(Interpreter& interp, const Value& in, CallArgs& a) { return select_items(interp, in, a, true, false); }
 
 Value f_map(Interpreter& interp, const Value& in, CallArgs& a) {
   std::vector<Value> out;
   const Value& attribute = arg_at(a, 99, "attribute");
   if (!attribute.is_undefined()) {
     const Value& dflt = arg_at(a, 99, "default");
-    const std::string path = soft_str(attribute);
+    const std::string path = soft_str(interp, attribute);
     for (const auto& item : iterate_value(interp, in)) {
       Value v = get_path(interp, item, path);
       out.push_back(v.is_undefined() && !dflt.is_undefined() ? dflt : v);
     }
-    return Value::list(std::move(out));
+    return Value::iterator(std::move(out), "generator");
   }
   if (a.positional.empty()) throw_render_error("map needs a filter name or attribute=");
   const std::string filter = require_string(a.positional[0], "filter name");
@@ -297,7 +311,7 @@ Value f_map(Interpreter& interp, const Value& in, CallArgs& a) {
     CallArgs copy = rest;
     out.push_back(apply_filter(interp, filter, item, copy));
   }
-  return Value::list(std::move(out));
+  return Value::iterator(std::move(out), "generator");
 }
 
 // Jinja compares strings case-insensitively unless case_sensitive=true.
@@ -312,11 +326,11 @@ Value f_unique(Interpreter& interp, const Value& in, CallArgs& a) {
   const Value& attr = arg_at(a, 1, "attribute");
   std::vector<Value> out, seen;
   for (const auto& item : iterate_value(interp, in)) {
-    const Value key = sort_key(attr.is_undefined() ? item : get_path(interp, item, soft_str(attr)), cs);
+    const Value key = sort_key(attr.is_undefined() ? item : get_path(interp, item, soft_str(interp, attr)), cs);
     bool dup = false;
     for (const auto& s : seen) {
       interp.step();
-      if (values_equal(s, key)) {
+      if (values_equal(s, key, &interp.budget())) {
         dup = true;
         break;
       }
@@ -326,7 +340,7 @@ Value f_unique(Interpreter& interp, const Value& in, CallArgs& a) {
       out.push_back(item);
     }
   }
-  return Value::list(std::move(out));
+  return Value::iterator(std::move(out), "generator");
 }
 
 Value f_sort(Interpreter& interp, const Value& in, CallArgs& a) {
@@ -336,10 +350,10 @@ Value f_sort(Interpreter& interp, const Value& in, CallArgs& a) {
   const Value& attr = arg_at(a, 2, "attribute");
   std::vector<std::pair<Value, Value>> keyed;
   for (const auto& item : iterate_value(interp, in))
-    keyed.emplace_back(sort_key(attr.is_undefined() ? item : get_path(interp, item, soft_str(attr)), cs), item);
+    keyed.emplace_back(sort_key(attr.is_undefined() ? item : get_path(interp, item, soft_str(interp, attr)), cs), item);
   interp.charge(keyed.size() * 64);
   std::stable_sort(keyed.begin(), keyed.end(), [&](const auto& x, const auto& y) {
-    return reverse ? less_than(y.first, x.first) : less_than(x.first, y.first);
+    return reverse ? less_than(y.first, x.first, &interp.budget()) : less_than(x.first, y.first, &interp.budget());
   });
   std::vector<Value> out;
   for (auto& [k, v] : keyed) out.push_back(std::move(v));
@@ -351,13 +365,13 @@ Value f_dictsort(Interpreter& interp, const Value& in, CallArgs& a) {
   if (!in.is_dict()) throw_render_error("dictsort needs a mapping");
   const bool cs = bool_arg(a, 0, "case_sensitive", false);
   const Value& by = arg_at(a, 1, "by");
-  const bool by_value = !by.is_undefined() && soft_str(by) == "value";
+  const bool by_value = !by.is_undefined() && soft_str(interp, by) == "value";
   const bool reverse = bool_arg(a, 2, "reverse", false);
   auto entries = in.as_dict().entries;
   interp.charge(entries.size() * 64);
   std::stable_sort(entries.begin(), entries.end(), [&](const auto& x, const auto& y) {
     const Value kx = sort_key(by_value ? x.second : x.first, cs), ky = sort_key(by_value ? y.second : y.first, cs);
-    return reverse ? less_than(ky, kx) : less_than(kx, ky);
+    return reverse ? less_than(ky, kx, &interp.budget()) : less_than(kx, ky, &interp.budget());
   });
   std::vector<Value> out;
   for (auto& [k, v] : entries) out.push_back(Value::list({k, v}, true));
@@ -373,9 +387,11 @@ Value f_reverse(Interpreter& interp, const Value& in, CallArgs& a) {
       out.append(in.as_string(), offsets[k - 1], offsets[k] - offsets[k - 1]);
     return string_result(interp, std::move(out));
   }
+  const bool reversible = in.is_sequence() || in.is_dict();  // Python reversed() works on these
   auto items = iterate_value(interp, in);
   std::reverse(items.begin(), items.end());
-  return Value::list(std::move(items));
+  if (!reversible) return Value::list(std::move(items));
+  return Value::iterator(std::move(items), in.is_dict() ? "dict_reversekeyiterator" : "list_reverseiterator");
 }
 
 Value f_sum(Interpreter& interp, const Value& in, CallArgs& a) {
@@ -384,7 +400,7 @@ Value f_sum(Interpreter& interp, const Value& in, CallArgs& a) {
   const Value& start = arg_at(a, 1, "start");
   Value total = start.is_undefined() ? Value::integer(0) : start;
   for (const auto& item : iterate_value(interp, in))
-    total = binary_op(interp, "+", total, attr.is_undefined() ? item : get_path(interp, item, soft_str(attr)));
+    total = binary_op(interp, "+", total, attr.is_undefined() ? item : get_path(interp, item, soft_str(interp, attr)));
   return total;
 }
 
@@ -394,16 +410,16 @@ Value min_max(Interpreter& interp, const Value& in, CallArgs& a, bool want_max) 
   const Value& attr = arg_at(a, 1, "attribute");
   Value best, best_key;
   for (const auto& item : iterate_value(interp, in)) {
-    const Value key = sort_key(attr.is_undefined() ? item : get_path(interp, item, soft_str(attr)), cs);
-    if (best.is_undefined() || (want_max ? less_than(best_key, key) : less_than(key, best_key))) {
+    const Value key = sort_key(attr.is_undefined() ? item : get_path(interp, item, soft_str(interp, attr)), cs);
+    if (best.is_undefined() || (want_max ? less_than(best_key, key, &interp.budget()) : less_than(key, best_key, &interp.budget()))) {
       best = item;
       best_key = key;
     }
   }
   return best;
 }
-Value f_min(Interpreter& i, const Value& in, CallArgs& a) { return min_max(i, in, a, false); }
-Value f_max(Interpreter& i, const Value& in, CallArgs& a) { return min_max(i, in, a, true); }
+Value f_min(Interpreter& interp, const Value& in, CallArgs& a) { return min_max(interp, in, a, false); }
+Value f_max(Interpreter& interp, const Value& in, CallArgs& a) { return min_max(interp, in, a, true); }
 
 // Python str.splitlines() (without keepends).
 std::vector<std::string> split_lines(const std::string& s) {
@@ -436,8 +452,9 @@ Value f_indent(Interpreter& interp, const Value& in, CallArgs& a) {
   }
   const bool first = bool_arg(a, 1, "first", false);
   const bool blank = bool_arg(a, 2, "blank", false);
-  const auto lines = split_lines(soft_str(in) + "\n");
-  interp.check_string_size(soft_str(in).size() + lines.size() * pad.size());
+  if (!in.is_string()) throw_render_error(std::string("indent needs a string, not '") + type_name(in) + "'");
+  const auto lines = split_lines(soft_str(interp, in) + "\n");
+  interp.check_string_size(soft_str(interp, in).size() + lines.size() * pad.size());
   std::string out;
   for (size_t i = 0; i < lines.size(); ++i) {
     if (i > 0) {
@@ -452,18 +469,26 @@ Value f_indent(Interpreter& interp, const Value& in, CallArgs& a) {
 
 Value f_format(Interpreter& interp, const Value& in, CallArgs& a) {
   if (!a.keyword.empty()) throw TemplateError(TemplateErrorKind::kUnsupported, "format filter with keyword arguments");
-  return string_result(interp, percent_format(interp, soft_str(in), Value::list(a.positional, true)));
+  return string_result(interp, percent_format(interp, soft_str(interp, in), Value::list(a.positional, true)));
 }
 
 Value f_attr(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "attr", 1);
+  // Only real attributes (methods, namespace fields), never dict keys.
+  const std::string name = require_string(arg_at(a, 0, "name"), "attribute name");
   if (in.is_undefined()) return Value();
-  return get_attribute(interp, in, require_string(arg_at(a, 0, "name"), "attribute name"));
+  if (in.is_dict()) {
+    static const char* const kDictMethods[] = {"items", "keys", "values", "get"};
+    for (const char* m : kDictMethods)
+      if (name == m) return get_attribute(interp, in, name);
+    return Value();
+  }
+  return get_attribute(interp, in, name);
 }
 
-Value f_wordcount(Interpreter&, const Value& in, CallArgs& a) {
+Value f_wordcount(Interpreter& interp, const Value& in, CallArgs& a) {
   check_arity(a, "wordcount", 0);
-  return Value::integer(int64_t(py_split(soft_str(in), std::nullopt, -1).size()));
+  return Value::integer(int64_t(py_split(soft_str(interp, in), std::nullopt, -1).size()));
 }
 
 struct FilterEntry {

@@ -38,7 +38,7 @@ std::vector<std::pair<Value, Value>> keyword_entries(const CallArgs& a) {
 }
 
 Value g_dict(Interpreter&, CallArgs& a, const Value&) {
-  check_arity(a, "dict", 1, {});
+  if (a.positional.size() > 1) throw_render_error("dict() takes at most one positional argument");
   std::vector<std::pair<Value, Value>> entries;
   if (!a.positional.empty()) {
     if (!a.positional[0].is_dict()) throw_render_error("dict() positional argument must be a mapping");
@@ -59,9 +59,9 @@ Value g_namespace(Interpreter& interp, CallArgs& a, const Value&) {
   return interp.make_namespace(std::move(entries));
 }
 
-Value g_raise_exception(Interpreter&, CallArgs& a, const Value&) {
+Value g_raise_exception(Interpreter& interp, CallArgs& a, const Value&) {
   const Value& msg = arg_at(a, 0, "message");
-  throw_render_error(msg.is_undefined() ? std::string("raise_exception() called") : to_python_str(msg));
+  throw_render_error(msg.is_undefined() ? std::string("raise_exception() called") : interp.to_str(msg));
 }
 
 Value g_strftime_now(Interpreter& interp, CallArgs& a, const Value&) {

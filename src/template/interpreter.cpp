@@ -82,32 +82,32 @@ class MacroFunction : public Callable {
   Value caller_;
 };
 
-// loop.cycle(a, b, ...) for the current iteration.
-Value loop_cycle(Interpreter&, CallArgs& args, const Value& self) {
-  if (args.positional.empty()) throw_render_error("loop.cycle() needs at least one argument");
-  const int64_t index0 = self.as_int();
-  return args.positional[size_t(index0 % int64_t(args.positional.size()))];
+// Source-like text of simple expressions (names, attribute chains), so an
+// error can say which value was undefined.
+std::string describe_expr(const Expr& e) {
+  switch (e.kind) {
+    case ExprKind::kName: return e.name;
+    case ExprKind::kAttribute: return describe_expr(*e.children[0]) + "." + e.name;
+    case ExprKind::kSubscript:
+      if (e.children[1]->kind == ExprKind::kLiteral && e.children[1]->literal.is_string())
+        return describe_expr(*e.children[0]) + "['" + e.children[1]->literal.as_string() + "']";
+      if (e.children[1]->kind == ExprKind::kLiteral && e.children[1]->literal.is_int())
+        return describe_expr(*e.children[0]) + "[" + std::to_string(e.children[1]->literal.as_int()) + "]";
+      return describe_expr(*e.children[0]) + "[...]";
+    default: return "expression";
+  }
 }
 
-Value make_loop_object(const std::vector<Value>& items, size_t i) {
-  const int64_t n = int64_t(items.size());
-  const int64_t i0 = int64_t(i);
-  std::vector<std::pair<Value, Value>> entries = {
-      {Value::string("index"), Value::integer(i0 + 1)},
-      {Value::string("index0"), Value::integer(i0)},
-      {Value::string("revindex"), Value::integer(n - i0)},
-      {Value::string("revindex0"), Value::integer(n - i0 - 1)},
-      {Value::string("first"), Value::boolean(i == 0)},
-      {Value::string("last"), Value::boolean(i0 == n - 1)},
-      {Value::string("length"), Value::integer(n)},
-      {Value::string("depth"), Value::integer(1)},
-      {Value::string("depth0"), Value::integer(0)},
-      {Value::string("cycle"),
-       Value::callable(std::make_shared<NativeFunction>("loop.cycle", loop_cycle, Value::integer(i0)))},
-  };
-  if (i > 0) entries.emplace_back(Value::string("previtem"), items[i - 1]);
-  if (i0 + 1 < n) entries.emplace_back(Value::string("nextitem"), items[i + 1]);
-  return Value::dict(std::move(entries));
+[[noreturn]] void undefined_error(const Expr& value_expr, const std::string& action) {
+  throw_render_error("'" + describe_expr(value_expr) + "' is undefined (" + action + ")");
+}
+
+// Bytes-equivalent work of comparing or searching `v` (see Interpreter::charge).
+size_t comparison_cost(const Value& v) {
+  if (v.is_string()) return v.as_string().size();
+  if (v.is_list()) return v.as_list().items.size() * 16;
+  if (v.is_dict()) return v.as_dict().entries.size() * 16;
+  return 0;
 }
 
 }  // namespace
@@ -124,7 +124,9 @@ void Scope::set(const std::string& name, Value v) {
 }
 
 Interpreter::Interpreter(const TemplateLimits& limits, std::tm now)
-    : limits_(limits), now_(now), globals_(make_globals()) {}
+    : limits_(limits), now_(now), globals_(make_globals()) {
+  budget_.left = limits_.max_steps;
+}
 
 Interpreter::~Interpreter() {
   // namespace() objects may hold each other (or themselves); break the cycles.
@@ -133,12 +135,14 @@ Interpreter::~Interpreter() {
 }
 
 void Interpreter::step() {
-  if (++steps_ > limits_.max_steps)
+  if (budget_.left == 0)
     limit_error("template exceeded the step limit (" + std::to_string(limits_.max_steps) + " steps)");
+  --budget_.left;
 }
 
 void Interpreter::charge(size_t bytes) {
-  steps_ += bytes / 64;
+  const uint64_t units = bytes / 64;
+  budget_.left = units >= budget_.left ? 0 : budget_.left - units;
   step();
 }
 
@@ -152,7 +156,7 @@ void Interpreter::check_list_size(size_t n) {
   if (n > limits_.max_loop_iterations)
     limit_error("list of " + std::to_string(n) + " items exceeds the limit of " +
                 std::to_string(limits_.max_loop_iterations));
-  charge(n * 8);
+  charge(n * 64);  // building a Value costs about one step
 }
 
 Value Interpreter::make_string(std::string s) {
@@ -163,7 +167,7 @@ Value Interpreter::make_string(std::string s) {
 
 Value Interpreter::make_namespace(std::vector<std::pair<Value, Value>> attrs) {
   auto ns = std::make_shared<NamespaceData>();
-  ns->attrs.entries = std::move(Value::dict(std::move(attrs)).as_dict().entries);
+  for (auto& [k, v] : attrs) ns->attrs.insert_or_assign(std::move(k), std::move(v));
   namespaces_.push_back(ns);
   return Value::namespace_object(std::move(ns));
 }
@@ -235,7 +239,7 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, const std::shared_ptr<Scope>&
       case StmtKind::kOutput: {
         const Value v = eval(*s.expr, scope);
         if (v.is_string()) append_output(out, v.as_string());
-        else append_output(out, to_python_str(v));
+        else append_output(out, to_str(v));
         return Flow::kNormal;
       }
       case StmtKind::kIf:
@@ -255,10 +259,11 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, const std::shared_ptr<Scope>&
       }
       case StmtKind::kFilterBlock: {
         const Value body = make_string(run_body(s.body, scope));
-        append_output(out, to_python_str(eval_filter(*s.filter, scope, &body)));
+        append_output(out, to_str(eval_filter(*s.filter, scope, &body)));
         return Flow::kNormal;
       }
       case StmtKind::kMacro:
+        scope->captured = true;
         scope->set(s.name, Value::callable(std::make_shared<MacroFunction>(s, scope)));
         return Flow::kNormal;
       case StmtKind::kCallBlock:
@@ -292,26 +297,44 @@ void Interpreter::bind_targets(const std::vector<std::string>& targets, const Va
 }
 
 Interpreter::Flow Interpreter::exec_for(const Stmt& s, const std::shared_ptr<Scope>& scope, std::string& out) {
-  std::vector<Value> items = iterate_value(*this, eval(*s.expr, scope));
-  auto loop_scope = std::make_shared<Scope>();
-  loop_scope->parent = scope;
+  const Value iterable = eval(*s.expr, scope);
+  // Lists are iterated in place; anything else is unpacked into items first.
+  std::shared_ptr<const std::vector<Value>> items =
+      iterable.is_list() ? iterable.shared_list_items()
+                         : std::make_shared<const std::vector<Value>>(iterate_value(*this, iterable));
+  // Each iteration starts from a fresh scope: in Jinja, a {% set %} in the
+  // body is not seen by the next iteration (nor after the loop). The previous
+  // one is recycled unless a macro defined in it still refers to it.
+  std::shared_ptr<Scope> spare;
+  auto fresh_scope = [&] {
+    if (spare && !spare->captured && spare.use_count() == 1) {
+      spare->vars.clear();
+      return spare;
+    }
+    spare = std::make_shared<Scope>();
+    spare->parent = scope;
+    return spare;
+  };
   if (s.filter) {
     std::vector<Value> kept;
-    for (auto& item : items) {
+    for (const auto& item : *items) {
       step();
-      bind_targets(s.targets, item, *loop_scope);
-      if (eval(*s.filter, loop_scope).truthy()) kept.push_back(std::move(item));
+      auto filter_scope = fresh_scope();
+      bind_targets(s.targets, item, *filter_scope);
+      if (eval(*s.filter, filter_scope).truthy()) kept.push_back(item);
     }
-    items = std::move(kept);
+    items = std::make_shared<const std::vector<Value>>(std::move(kept));
   }
-  for (size_t i = 0; i < items.size(); ++i) {
+  for (size_t i = 0; i < items->size(); ++i) {
     if (++loop_iterations_ > limits_.max_loop_iterations)
       limit_error("loops ran more than " + std::to_string(limits_.max_loop_iterations) + " iterations");
-    bind_targets(s.targets, items[i], *loop_scope);
-    if (s.uses_loop) loop_scope->set("loop", make_loop_object(items, i));
+    step();
+    auto loop_scope = fresh_scope();
+    bind_targets(s.targets, (*items)[i], *loop_scope);
+    if (s.uses_loop) loop_scope->set("loop", Value::loop(std::make_shared<const LoopData>(LoopData{items, i})));
     if (exec_body(s.body, loop_scope, out) == Flow::kBreak) break;
   }
-  if (items.empty()) return exec_body(s.else_body, scope, out);
+  if (items->empty()) return exec_body(s.else_body, scope, out);
   return Flow::kNormal;
 }
 
@@ -325,23 +348,17 @@ void Interpreter::exec_set(const Stmt& s, const std::shared_ptr<Scope>& scope) {
   if (!target.is_namespace())
     throw_render_error("cannot assign attribute '" + s.attribute + "' on '" + s.targets[0] +
                        "': only namespace() objects can be changed");
-  auto& entries = target.as_namespace().attrs.entries;
-  for (auto& [k, existing] : entries) {
-    if (k.is_string() && k.as_string() == s.attribute) {
-      existing = std::move(v);
-      return;
-    }
-  }
-  entries.emplace_back(Value::string(s.attribute), std::move(v));
+  target.as_namespace().attrs.insert_or_assign(Value::string(s.attribute), std::move(v));
 }
 
 void Interpreter::exec_call_block(const Stmt& s, const std::shared_ptr<Scope>& scope, std::string& out) {
   const Expr& call = *s.expr;
   Value fn = eval(*call.children[0], scope);
   CallArgs args = eval_args(call, scope, 1);
+  scope->captured = true;
   args.keyword.emplace_back("caller", Value::callable(std::make_shared<MacroFunction>(s, scope)));
   const Value result = this->call(fn, args, call.pos);
-  append_output(out, to_python_str(result));
+  append_output(out, to_str(result));
 }
 
 // --- expressions -------------------------------------------------------------
@@ -388,11 +405,12 @@ Value Interpreter::eval_inner(const Expr& e, const std::shared_ptr<Scope>& scope
     }
     case ExprKind::kAttribute: {
       const Value obj = eval(*e.children[0], scope);
-      if (obj.is_undefined()) throw_render_error("cannot read attribute '" + e.name + "' of an undefined value");
+      if (obj.is_undefined()) undefined_error(*e.children[0], "reading attribute '" + e.name + "'");
       return get_attribute(*this, obj, e.name);
     }
     case ExprKind::kSubscript: {
       const Value obj = eval(*e.children[0], scope);
+      if (obj.is_undefined()) undefined_error(*e.children[0], "subscripting it");
       const Value key = eval(*e.children[1], scope);
       return get_item(*this, obj, key);
     }
@@ -440,6 +458,7 @@ Value Interpreter::eval_inner(const Expr& e, const std::shared_ptr<Scope>& scope
 
 Value Interpreter::eval_call(const Expr& e, const std::shared_ptr<Scope>& scope) {
   const Value fn = eval(*e.children[0], scope);
+  if (fn.is_undefined()) undefined_error(*e.children[0], "calling it");
   CallArgs args = eval_args(e, scope, 1);
   return call(fn, args, e.pos);
 }
@@ -473,7 +492,8 @@ Value Interpreter::eval_compare(const Expr& e, const std::shared_ptr<Scope>& sco
   Value lhs = eval(*e.children[0], scope);
   for (size_t i = 0; i < e.ops.size(); ++i) {
     Value rhs = eval(*e.children[i + 1], scope);
-    if (!compare_op(e.ops[i], lhs, rhs)) return Value::boolean(false);
+    charge(comparison_cost(lhs) + comparison_cost(rhs));
+    if (!compare_op(e.ops[i], lhs, rhs, &budget_)) return Value::boolean(false);
     lhs = std::move(rhs);
   }
   return Value::boolean(true);

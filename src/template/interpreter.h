@@ -18,6 +18,7 @@ namespace minnow::tmpl {
 struct Scope {
   std::shared_ptr<Scope> parent;
   std::vector<std::pair<std::string, Value>> vars;
+  bool captured = false;  // a macro or call block holds it as its closure
 
   Value* find_local(const std::string& name);
   void set(const std::string& name, Value v);
@@ -44,6 +45,10 @@ class Interpreter {
   // Throws a limit error before a list of `n` items would be built.
   void check_list_size(size_t n);
   Value make_string(std::string s);
+  // str(v), bounded by the output limit.
+  std::string to_str(const Value& v) { return to_python_str(v, limits_.max_output_bytes); }
+  // The step budget, lent to comparisons whose cost grows with value size.
+  WorkBudget& budget() { return budget_; }
   Value call(const Value& fn, CallArgs& args, const SourcePos& pos);
   // Registers a namespace() so its (possibly cyclic) contents are released after rendering.
   Value make_namespace(std::vector<std::pair<Value, Value>> attrs);
@@ -76,7 +81,7 @@ class Interpreter {
 
   TemplateLimits limits_;
   std::tm now_;
-  uint64_t steps_ = 0;
+  WorkBudget budget_;  // steps left
   uint64_t loop_iterations_ = 0;
   int call_depth_ = 0;
   std::shared_ptr<Scope> root_;

@@ -123,6 +123,8 @@ class JsonWriter {
       case ValueKind::kBool: case ValueKind::kInt: case ValueKind::kFloat: return write_number(v);
       case ValueKind::kString: return write_string(v.as_string());
       case ValueKind::kList: {
+        if (v.is_iterator())
+          throw_render_error(std::string("Object of type ") + type_name(v) + " is not JSON serializable");
         const auto& items = v.as_list().items;
         if (items.empty()) return append("[]");
         append("[");

@@ -18,8 +18,9 @@ struct TemplateLimits {
   // Nesting of blocks and parenthesized/sub-expressions in the source.
   int max_nesting = 64;
   // Evaluated expressions and statements; string work is charged at one
-  // step per 64 bytes. 5M steps take well under a second.
-  uint64_t max_steps = 5'000'000;
+  // step per 64 bytes. The conformance templates need a few thousand; 2M
+  // take a few tenths of a second.
+  uint64_t max_steps = 2'000'000;
 };
 
 }  // namespace minnow

@@ -159,17 +159,17 @@ Value dict_get(Interpreter&, CallArgs& a, const Value& self) {
   return a.positional.size() > 1 ? a.positional[1] : Value::none();
 }
 
-Value list_index(Interpreter&, CallArgs& a, const Value& self) {
+Value list_index(Interpreter& interp, CallArgs& a, const Value& self) {
   check_arity(a, "index", 1);
   const auto& items = self.as_list().items;
   for (size_t i = 0; i < items.size(); ++i)
-    if (values_equal(items[i], arg_at(a, 0, ""))) return Value::integer(int64_t(i));
+    if (values_equal(items[i], arg_at(a, 0, ""), &interp.budget())) return Value::integer(int64_t(i));
   throw_render_error("list.index(x): x not in list");
 }
-Value list_count(Interpreter&, CallArgs& a, const Value& self) {
+Value list_count(Interpreter& interp, CallArgs& a, const Value& self) {
   check_arity(a, "count", 1);
   int64_t n = 0;
-  for (const auto& item : self.as_list().items) n += values_equal(item, arg_at(a, 0, "")) ? 1 : 0;
+  for (const auto& item : self.as_list().items) n += values_equal(item, arg_at(a, 0, ""), &interp.budget()) ? 1 : 0;
   return Value::integer(n);
 }
 
@@ -212,6 +212,31 @@ void refuse_mutation(const Value& obj, const std::string& name) {
                          "' object is unsafe (templates cannot modify values)");
 }
 
+// loop.cycle(a, b, ...): self is the iteration's index0.
+Value loop_cycle(Interpreter&, CallArgs& args, const Value& self) {
+  if (args.positional.empty()) throw_render_error("loop.cycle() needs at least one argument");
+  return args.positional[size_t(self.as_int()) % args.positional.size()];
+}
+
+Value loop_attribute(const LoopData& loop, const std::string& name) {
+  const int64_t n = int64_t(loop.items->size());
+  const int64_t i = int64_t(loop.index);
+  if (name == "index") return Value::integer(i + 1);
+  if (name == "index0") return Value::integer(i);
+  if (name == "revindex") return Value::integer(n - i);
+  if (name == "revindex0") return Value::integer(n - i - 1);
+  if (name == "first") return Value::boolean(i == 0);
+  if (name == "last") return Value::boolean(i == n - 1);
+  if (name == "length") return Value::integer(n);
+  if (name == "depth") return Value::integer(1);
+  if (name == "depth0") return Value::integer(0);
+  if (name == "previtem") return i > 0 ? (*loop.items)[size_t(i - 1)] : Value();
+  if (name == "nextitem") return i + 1 < n ? (*loop.items)[size_t(i + 1)] : Value();
+  if (name == "cycle")
+    return Value::callable(std::make_shared<NativeFunction>("loop.cycle", loop_cycle, Value::integer(i)));
+  return Value();
+}
+
 }  // namespace
 
 Value get_attribute(Interpreter& interp, const Value& obj, const std::string& name) {
@@ -237,6 +262,8 @@ Value get_attribute(Interpreter& interp, const Value& obj, const std::string& na
       refuse_mutation(obj, name);
       return Value();
     }
+    case ValueKind::kLoop:
+      return loop_attribute(obj.as_loop(), name);
     default:
       return Value();
   }

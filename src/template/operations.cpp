@@ -1,5 +1,6 @@
 #include "template/operations.h"
 
+#include <cctype>
 #include <cmath>
 #include <algorithm>
 #include <cstdio>
@@ -38,9 +39,13 @@ Value repeat(Interpreter& interp, const Value& seq, int64_t count) {
     const std::string& s = seq.as_string();
     if (!s.empty() && uint64_t(count) > interp.limits().max_output_bytes / s.size())
       interp.check_string_size(interp.limits().max_output_bytes + 1);
+    const size_t total = s.size() * size_t(count);
+    if (total == 0) return Value::string("");
     std::string out;
-    out.reserve(s.size() * size_t(count));
-    for (int64_t i = 0; i < count; ++i) out += s;
+    out.reserve(total);
+    out += s;
+    while (out.size() * 2 <= total) out += out;  // doubling: a few big copies
+    out.append(out, 0, total - out.size());
     return interp.make_string(std::move(out));
   }
   const auto& l = seq.as_list();
@@ -99,16 +104,21 @@ int64_t length_of(const Value& v) {
   switch (v.kind()) {
     case ValueKind::kUndefined: return 0;
     case ValueKind::kString: return int64_t(utf8::count(v.as_string()));
-    case ValueKind::kList: return int64_t(v.as_list().items.size());
+    case ValueKind::kList:
+      if (v.is_iterator()) break;
+      return int64_t(v.as_list().items.size());
     case ValueKind::kDict: return int64_t(v.as_dict().entries.size());
-    default: throw_render_error(std::string("object of type '") + type_name(v) + "' has no len()");
+    default: break;
+  }
+  {
+    throw_render_error(std::string("object of type '") + type_name(v) + "' has no len()");
   }
 }
 
 Value binary_op(Interpreter& interp, const std::string& op, const Value& a, const Value& b) {
   if (op == "~") {
-    std::string s = to_python_str(a);
-    const std::string rhs = to_python_str(b);
+    std::string s = interp.to_str(a);
+    const std::string rhs = interp.to_str(b);
     interp.check_string_size(s.size() + rhs.size());
     s += rhs;
     return interp.make_string(std::move(s));
@@ -126,7 +136,7 @@ Value binary_op(Interpreter& interp, const std::string& op, const Value& a, cons
       interp.check_string_size(a.as_string().size() + b.as_string().size());
       return interp.make_string(a.as_string() + b.as_string());
     }
-    if (a.is_list() && b.is_list() && a.as_list().is_tuple == b.as_list().is_tuple) {
+    if (a.is_sequence() && b.is_sequence() && a.as_list().is_tuple == b.as_list().is_tuple) {
       interp.check_list_size(a.as_list().items.size() + b.as_list().items.size());
       std::vector<Value> items = a.as_list().items;
       items.insert(items.end(), b.as_list().items.begin(), b.as_list().items.end());
@@ -139,8 +149,8 @@ Value binary_op(Interpreter& interp, const std::string& op, const Value& a, cons
       return Value::integer(mul_checked(a.as_int(), b.as_int()));
     }
     if (numbers) return Value::number(a.as_double() * b.as_double());
-    if ((a.is_string() || a.is_list()) && (b.is_int() || b.is_bool())) return repeat(interp, a, b.as_int());
-    if ((b.is_string() || b.is_list()) && (a.is_int() || a.is_bool())) return repeat(interp, b, a.as_int());
+    if ((a.is_string() || a.is_sequence()) && (b.is_int() || b.is_bool())) return repeat(interp, a, b.as_int());
+    if ((b.is_string() || b.is_sequence()) && (a.is_int() || a.is_bool())) return repeat(interp, b, a.as_int());
     type_error(op, a, b);
   }
   if (!numbers) type_error(op, a, b);
@@ -176,18 +186,19 @@ Value binary_op(Interpreter& interp, const std::string& op, const Value& a, cons
   throw_render_error("unknown operator '" + op + "'");
 }
 
-bool less_than(const Value& a, const Value& b) {
+bool less_than(const Value& a, const Value& b, WorkBudget* budget) {
+  if (budget) budget->spend(1);
   if (a.is_number() && b.is_number()) {
     if (a.is_float() || b.is_float()) return a.as_double() < b.as_double();
     return a.as_int() < b.as_int();
   }
   if (a.is_string() && b.is_string()) return a.as_string() < b.as_string();
-  if (a.is_list() && b.is_list()) {
+  if (a.is_sequence() && b.is_sequence()) {
     const auto& x = a.as_list().items;
     const auto& y = b.as_list().items;
     for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
-      if (values_equal(x[i], y[i])) continue;
-      return less_than(x[i], y[i]);
+      if (values_equal(x[i], y[i], budget)) continue;
+      return less_than(x[i], y[i], budget);
     }
     return x.size() < y.size();
   }
@@ -196,7 +207,7 @@ bool less_than(const Value& a, const Value& b) {
                      type_name(b) + "'");
 }
 
-bool contains(const Value& container, const Value& item) {
+bool contains(const Value& container, const Value& item, WorkBudget* budget) {
   switch (container.kind()) {
     case ValueKind::kUndefined: return false;
     case ValueKind::kString:
@@ -205,24 +216,27 @@ bool contains(const Value& container, const Value& item) {
       return container.as_string().find(item.as_string()) != std::string::npos;
     case ValueKind::kList:
       for (const auto& x : container.as_list().items)
-        if (values_equal(x, item)) return true;
+        if (values_equal(x, item, budget)) return true;
       return false;
-    case ValueKind::kDict: return container.as_dict().find(item) != nullptr;
+    case ValueKind::kDict:
+      if (item.is_list() || item.is_dict())
+        throw_render_error(std::string("unhashable type: '") + type_name(item) + "'");
+      return container.as_dict().find(item) != nullptr;
     case ValueKind::kNamespace: return container.as_namespace().attrs.find(item) != nullptr;
     default:
       throw_render_error(std::string("argument of type '") + type_name(container) + "' is not iterable");
   }
 }
 
-bool compare_op(const std::string& op, const Value& a, const Value& b) {
-  if (op == "==") return values_equal(a, b);
-  if (op == "!=") return !values_equal(a, b);
-  if (op == "<") return less_than(a, b);
-  if (op == ">") return less_than(b, a);
-  if (op == "<=") return less_than(a, b) || values_equal(a, b);
-  if (op == ">=") return less_than(b, a) || values_equal(a, b);
-  if (op == "in") return contains(b, a);
-  if (op == "not in") return !contains(b, a);
+bool compare_op(const std::string& op, const Value& a, const Value& b, WorkBudget* budget) {
+  if (op == "==") return values_equal(a, b, budget);
+  if (op == "!=") return !values_equal(a, b, budget);
+  if (op == "<") return less_than(a, b, budget);
+  if (op == ">") return less_than(b, a, budget);
+  if (op == "<=") return less_than(a, b, budget) || values_equal(a, b, budget);
+  if (op == ">=") return less_than(b, a, budget) || values_equal(a, b, budget);
+  if (op == "in") return contains(b, a, budget);
+  if (op == "not in") return !contains(b, a, budget);
   throw_render_error("unknown comparison '" + op + "'");
 }
 
@@ -238,6 +252,7 @@ Value get_item(Interpreter& interp, const Value& obj, const Value& key) {
       break;
     case ValueKind::kList:
     case ValueKind::kString:
+      if (obj.is_iterator()) return Value();  // generators are not subscriptable
       if (key.is_int() || key.is_bool()) {
         int64_t i = key.as_int();
         if (obj.is_list()) {
@@ -273,7 +288,7 @@ Value get_item(Interpreter& interp, const Value& obj, const Value& key) {
 
 Value slice_value(Interpreter& interp, const Value& obj, const Value& start, const Value& stop, const Value& step) {
   if (obj.is_undefined()) throw_render_error("cannot slice an undefined value");
-  if (obj.is_list()) {
+  if (obj.is_sequence()) {
     const auto& items = obj.as_list().items;
     const auto idx = slice_indices(int64_t(items.size()), start, stop, step);
     interp.charge(idx.size() * 8);
@@ -295,7 +310,8 @@ Value slice_value(Interpreter& interp, const Value& obj, const Value& start, con
     }
     return interp.make_string(std::move(out));
   }
-  throw_render_error(std::string("'") + type_name(obj) + "' object is not subscriptable");
+  if (obj.is_dict()) throw_render_error("unhashable type: 'slice'");
+  return Value();  // Jinja turns the TypeError of slicing a non-sequence into Undefined
 }
 
 std::string percent_format(Interpreter& interp, const std::string& fmt, const Value& args) {
@@ -309,26 +325,47 @@ std::string percent_format(Interpreter& interp, const std::string& fmt, const Va
       out += fmt[i];
       continue;
     }
-    if (++i >= fmt.size()) throw_render_error("incomplete format");
-    const char c = fmt[i];
+    // %[flags][width][.precision]conversion, as printf spells it.
+    size_t j = i + 1;
+    if (j < fmt.size() && fmt[j] == '(')
+      throw TemplateError(TemplateErrorKind::kUnsupported, "'%(name)s' formatting is not supported");
+    while (j < fmt.size() && std::string_view("-+ 0#").find(fmt[j]) != std::string_view::npos) ++j;
+    size_t digits = 0;
+    while (j < fmt.size() && std::isdigit(static_cast<unsigned char>(fmt[j])) && digits++ < 3) ++j;
+    if (j < fmt.size() && fmt[j] == '.') {
+      ++j;
+      digits = 0;
+      while (j < fmt.size() && std::isdigit(static_cast<unsigned char>(fmt[j])) && digits++ < 3) ++j;
+    }
+    if (j >= fmt.size()) throw_render_error("incomplete format");
+    const char c = fmt[j];
+    const std::string spec = fmt.substr(i, j - i);  // "%-5.2", without the conversion
+    i = j;
     if (c == '%') {
       out += '%';
       continue;
     }
-    if (c == '(' ) throw TemplateError(TemplateErrorKind::kUnsupported, "'%(name)s' formatting is not supported");
     if (next >= values.size()) throw_render_error("not enough arguments for format string");
     const Value& v = values[next++];
-    if (c == 's') {
-      out += to_python_str(v);
-    } else if (c == 'r') {
-      out += to_python_repr(v);
-    } else if (c == 'd' || c == 'i') {
-      if (!v.is_number()) throw_render_error(std::string("%d format: a number is required, not ") + type_name(v));
-      out += std::to_string(v.is_float() ? int64_t(v.as_double()) : v.as_int());
-    } else if (c == 'f') {
-      if (!v.is_number()) throw_render_error(std::string("%f format: a number is required, not ") + type_name(v));
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%f", v.as_double());
+    char buf[2048];  // widths and precisions are at most 3 digits
+    if (c == 's' || c == 'r') {
+      const std::string text = c == 's' ? interp.to_str(v) : to_python_repr(v, interp.limits().max_output_bytes);
+      if (spec == "%") {
+        out += text;
+      } else {
+        std::snprintf(buf, sizeof buf, (spec + "s").c_str(), text.c_str());
+        out += (text.size() < 256) ? std::string(buf) : text;
+      }
+    } else if (c == 'd' || c == 'i' || c == 'x' || c == 'X' || c == 'o') {
+      if (!v.is_number())
+        throw_render_error(std::string("%") + c + " format: a number is required, not " + type_name(v));
+      const long long n = v.is_float() ? (long long)v.as_double() : (long long)v.as_int();
+      std::snprintf(buf, sizeof buf, (spec + "ll" + c).c_str(), n);
+      out += buf;
+    } else if (c == 'f' || c == 'F' || c == 'e' || c == 'E' || c == 'g' || c == 'G') {
+      if (!v.is_number())
+        throw_render_error(std::string("%") + c + " format: a number is required, not " + type_name(v));
+      std::snprintf(buf, sizeof buf, (spec + c).c_str(), v.as_double());
       out += buf;
     } else {
       throw TemplateError(TemplateErrorKind::kUnsupported, std::string("'%") + c + "' formatting is not supported");

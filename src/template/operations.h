@@ -13,10 +13,10 @@ namespace minnow::tmpl {
 // op is one of + - * / // % ** ~
 Value binary_op(Interpreter& interp, const std::string& op, const Value& a, const Value& b);
 // op is one of == != < > <= >= in "not in"
-bool compare_op(const std::string& op, const Value& a, const Value& b);
+bool compare_op(const std::string& op, const Value& a, const Value& b, WorkBudget* budget);
 // Python `a < b` for numbers, strings and sequences.
-bool less_than(const Value& a, const Value& b);
-bool contains(const Value& container, const Value& item);
+bool less_than(const Value& a, const Value& b, WorkBudget* budget);
+bool contains(const Value& container, const Value& item, WorkBudget* budget);
 // obj[key]; missing keys and out-of-range indexes give Undefined, as in Jinja.
 Value get_item(Interpreter& interp, const Value& obj, const Value& key);
 // obj[start:stop:step]; absent parts are Undefined.

@@ -130,8 +130,11 @@ class Parser {
     while (true) {
       const Token& t = cur();
       if (t.kind == TokenKind::kEof) {
-        if (end_tags.size() != 0)
-          fail("unexpected end of template, expected '{% " + std::string(*end_tags.begin()) + " %}'", t.pos);
+        if (end_tags.size() != 0) {
+          std::string expected;
+          for (auto tag : end_tags) expected += (expected.empty() ? "'{% " : " or '{% ") + std::string(tag) + " %}'";
+          fail("unexpected end of template, expected " + expected, t.pos);
+        }
         return body;
       }
       if (t.kind == TokenKind::kText) {
@@ -175,6 +178,7 @@ class Parser {
     if (n == "macro") return parse_macro();
     if (n == "call") return parse_call_block();
     if (n == "filter") return parse_filter_block();
+    if (n == "generation") return parse_generation_block();
     if (n == "break" || n == "continue") {
       if (loop_depth_ == 0) fail("'" + n + "' outside of a loop", tag.pos);
       advance();
@@ -335,6 +339,18 @@ class Parser {
     s->body = parse_body({"endfilter"});
     advance();
     expect_block_end("endfilter");
+    return s;
+  }
+
+  // transformers' AssistantTracker extension: {% generation %} only marks the
+  // assistant's tokens for training masks; rendering shows the body as is.
+  StmtPtr parse_generation_block() {
+    auto s = make_stmt(StmtKind::kIf, cur().pos);
+    advance();  // "generation"
+    expect_block_end("generation");
+    s->branches.emplace_back(literal(Value::boolean(true), s->pos), parse_body({"endgeneration"}));
+    advance();
+    expect_block_end("endgeneration");
     return s;
   }
 

@@ -94,6 +94,7 @@ std::string py_replace(Interpreter& interp, std::string_view s, std::string_view
     const size_t n_slots = offsets.size();
     const size_t n = count < 0 ? n_slots : std::min<size_t>(n_slots, size_t(count));
     interp.check_string_size(s.size() + n * repl.size());
+    interp.charge(n * 64);
     std::string out;
     for (size_t k = 0; k + 1 < offsets.size(); ++k) {
       if (k < n) out += repl;
@@ -107,6 +108,7 @@ std::string py_replace(Interpreter& interp, std::string_view s, std::string_view
        at = s.find(old, at + old.size()))
     ++matches;
   if (repl.size() > old.size()) interp.check_string_size(s.size() + matches * (repl.size() - old.size()));
+  interp.charge(s.size() + matches * 64);  // each match costs about a step
   std::string out;
   size_t start = 0;
   for (size_t k = 0; k < matches; ++k) {
@@ -155,7 +157,7 @@ std::string py_format(Interpreter& interp, std::string_view fmt, const CallArgs&
         if (k == field) v = &val;
       if (!v) throw_render_error("format: no argument named '" + field + "'");
     }
-    out += to_python_str(*v);
+    out += interp.to_str(*v);
     interp.check_string_size(out.size());
     i = close;
   }

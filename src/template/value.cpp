@@ -21,9 +21,22 @@ uint32_t checked_depth(uint32_t child_depth) {
 }  // namespace
 
 const Value* DictData::find(const Value& key) const {
+  if (key.is_string()) {
+    const auto it = string_index_.find(key.as_string());
+    return it == string_index_.end() ? nullptr : &entries[it->second].second;
+  }
   for (const auto& [k, v] : entries)
-    if (values_equal(k, key)) return &v;
+    if (!k.is_string() && values_equal(k, key)) return &v;
   return nullptr;
+}
+
+void DictData::insert_or_assign(Value key, Value value) {
+  if (const Value* existing = find(key)) {
+    *const_cast<Value*>(existing) = std::move(value);
+    return;
+  }
+  if (key.is_string()) string_index_.emplace(key.as_string(), entries.size());
+  entries.emplace_back(std::move(key), std::move(value));
 }
 
 Value Value::string(std::string s) {
@@ -40,21 +53,19 @@ Value Value::list(std::vector<Value> items, bool is_tuple) {
   return Value(Storage(std::in_place_index<6>, std::shared_ptr<const ListData>(std::move(data))));
 }
 
+Value Value::iterator(std::vector<Value> items, const char* python_type_name) {
+  Value v = list(std::move(items));
+  std::const_pointer_cast<ListData>(std::get<6>(v.v_))->iterator_name = python_type_name;
+  return v;
+}
+
 Value Value::dict(std::vector<std::pair<Value, Value>> entries) {
   auto data = std::make_shared<DictData>();
   uint32_t deepest = 0;
   data->entries.reserve(entries.size());
   for (auto& [k, v] : entries) {
     deepest = std::max({deepest, k.depth(), v.depth()});
-    bool replaced = false;
-    for (auto& existing : data->entries) {
-      if (values_equal(existing.first, k)) {
-        existing.second = std::move(v);
-        replaced = true;
-        break;
-      }
-    }
-    if (!replaced) data->entries.emplace_back(std::move(k), std::move(v));
+    data->insert_or_assign(std::move(k), std::move(v));
   }
   data->depth = checked_depth(deepest);
   return Value(Storage(std::in_place_index<7>, std::shared_ptr<const DictData>(std::move(data))));
@@ -66,6 +77,15 @@ Value Value::namespace_object(std::shared_ptr<NamespaceData> ns) {
 
 Value Value::callable(std::shared_ptr<const Callable> fn) {
   return Value(Storage(std::in_place_index<9>, std::move(fn)));
+}
+
+Value Value::loop(std::shared_ptr<const LoopData> loop) {
+  return Value(Storage(std::in_place_index<10>, std::move(loop)));
+}
+
+std::shared_ptr<const std::vector<Value>> Value::shared_list_items() const {
+  const auto& list = std::get<6>(v_);
+  return std::shared_ptr<const std::vector<Value>>(list, &list->items);
 }
 
 double Value::as_double() const {
@@ -88,13 +108,22 @@ bool Value::truthy() const {
     case ValueKind::kInt: return as_int() != 0;
     case ValueKind::kFloat: return as_double() != 0.0;
     case ValueKind::kString: return !as_string().empty();
-    case ValueKind::kList: return !as_list().items.empty();
+    case ValueKind::kList: return as_list().iterator_name != nullptr || !as_list().items.empty();
     case ValueKind::kDict: return !as_dict().entries.empty();
     default: return true;
   }
 }
 
-bool values_equal(const Value& a, const Value& b) {
+void WorkBudget::spend(uint64_t units) {
+  if (units > left) {
+    left = 0;
+    throw TemplateError(TemplateErrorKind::kLimit, "template exceeded its work budget (step limit)");
+  }
+  left -= units;
+}
+
+bool values_equal(const Value& a, const Value& b, WorkBudget* budget) {
+  if (budget) budget->spend(1);
   if (a.is_number() && b.is_number()) {
     if (a.is_float() || b.is_float()) return a.as_double() == b.as_double();
     return a.as_int() == b.as_int();
@@ -106,23 +135,27 @@ bool values_equal(const Value& a, const Value& b) {
     case ValueKind::kList: {
       const auto& x = a.as_list();
       const auto& y = b.as_list();
+      if (&x == &y) return true;  // Python compares identical objects as equal too
+      if (x.iterator_name || y.iterator_name) return false;  // iterators compare by identity
       if (x.is_tuple != y.is_tuple || x.items.size() != y.items.size()) return false;
       for (size_t i = 0; i < x.items.size(); ++i)
-        if (!values_equal(x.items[i], y.items[i])) return false;
+        if (!values_equal(x.items[i], y.items[i], budget)) return false;
       return true;
     }
     case ValueKind::kDict: {
       const auto& x = a.as_dict();
       const auto& y = b.as_dict();
+      if (&x == &y) return true;
       if (x.entries.size() != y.entries.size()) return false;
       for (const auto& [k, v] : x.entries) {
         const Value* other = y.find(k);
-        if (!other || !values_equal(v, *other)) return false;
+        if (!other || !values_equal(v, *other, budget)) return false;
       }
       return true;
     }
     case ValueKind::kNamespace: return &a.as_namespace() == &b.as_namespace();
     case ValueKind::kCallable: return &a.as_callable() == &b.as_callable();
+    case ValueKind::kLoop: return &a.as_loop() == &b.as_loop();
     default: return false;
   }
 }
@@ -135,10 +168,13 @@ const char* type_name(const Value& v) {
     case ValueKind::kInt: return "int";
     case ValueKind::kFloat: return "float";
     case ValueKind::kString: return "str";
-    case ValueKind::kList: return v.as_list().is_tuple ? "tuple" : "list";
+    case ValueKind::kList:
+      if (v.as_list().iterator_name) return v.as_list().iterator_name;
+      return v.as_list().is_tuple ? "tuple" : "list";
     case ValueKind::kDict: return "dict";
     case ValueKind::kNamespace: return "Namespace";
     case ValueKind::kCallable: return "function";
+    case ValueKind::kLoop: return "LoopContext";
   }
   return "object";
 }
@@ -216,9 +252,10 @@ void append_string_repr(std::string& out, const std::string& s) {
   out += quote;
 }
 
-void append_repr(std::string& out, const Value& v, bool top_level_str);
-
-void append_repr(std::string& out, const Value& v, bool top_level_str) {
+void append_repr(std::string& out, const Value& v, bool top_level_str, size_t max_bytes) {
+  if (out.size() > max_bytes)
+    throw TemplateError(TemplateErrorKind::kLimit,
+                        "printing a value takes more than " + std::to_string(max_bytes) + " bytes");
   switch (v.kind()) {
     case ValueKind::kUndefined: break;  // str(Undefined) is ""
     case ValueKind::kNone: out += "None"; break;
@@ -231,10 +268,14 @@ void append_repr(std::string& out, const Value& v, bool top_level_str) {
       break;
     case ValueKind::kList: {
       const auto& l = v.as_list();
+      if (l.iterator_name) {  // Python adds an address here; templates cannot rely on it
+        out += std::string("<") + l.iterator_name + " object>";
+        break;
+      }
       out += l.is_tuple ? '(' : '[';
       for (size_t i = 0; i < l.items.size(); ++i) {
         if (i) out += ", ";
-        append_repr(out, l.items[i], false);
+        append_repr(out, l.items[i], false, max_bytes);
       }
       if (l.is_tuple && l.items.size() == 1) out += ',';
       out += l.is_tuple ? ')' : ']';
@@ -246,30 +287,36 @@ void append_repr(std::string& out, const Value& v, bool top_level_str) {
       for (const auto& [k, val] : v.as_dict().entries) {
         if (!first) out += ", ";
         first = false;
-        append_repr(out, k, false);
+        append_repr(out, k, false, max_bytes);
         out += ": ";
-        append_repr(out, val, false);
+        append_repr(out, val, false, max_bytes);
       }
       out += '}';
       break;
     }
     case ValueKind::kNamespace: out += "<Namespace>"; break;
     case ValueKind::kCallable: out += v.as_callable().describe(); break;
+    case ValueKind::kLoop:
+      out += "<LoopContext " + std::to_string(v.as_loop().index + 1) + "/" +
+             std::to_string(v.as_loop().items->size()) + ">";
+      break;
   }
 }
 
 }  // namespace
 
-std::string to_python_str(const Value& v) {
+std::string to_python_str(const Value& v, size_t max_bytes) {
   if (v.is_string()) return v.as_string();
   std::string out;
-  append_repr(out, v, true);
+  append_repr(out, v, true, max_bytes);
+  if (out.size() > max_bytes) append_repr(out, v, true, max_bytes);  // throws
   return out;
 }
 
-std::string to_python_repr(const Value& v) {
+std::string to_python_repr(const Value& v, size_t max_bytes) {
   std::string out;
-  append_repr(out, v, false);
+  append_repr(out, v, false, max_bytes);
+  if (out.size() > max_bytes) append_repr(out, v, false, max_bytes);  // throws
   return out;
 }
 
