@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/mapped_file.h"
 #include "cli/commands.h"
 #include "gguf/gguf_file.h"
 #include "tokenizer/tokenizer.h"
@@ -36,14 +37,6 @@ Expected<Tokenizer> load(const TokenizeOptions& o) {
   return load_tokenizer_json(o.tokenizer_json);
 }
 
-Expected<std::string> read_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error("cannot open").with_file(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return io_error("read failed").with_file(path);
-  return ss.str();
-}
 
 // Pieces are printed as stored in the vocabulary ("Ġthe", "▁the", "<0x0A>").
 json ids_json(const Tokenizer& t, const std::vector<int32_t>& ids, bool pieces) {
@@ -72,7 +65,7 @@ void print_ids(const Tokenizer& t, const std::vector<int32_t>& ids, const Tokeni
 // Each input line {"text": ...} gives one output line {"ids": [...]}; the
 // whole input is validated before anything is printed.
 int run_jsonl(const Tokenizer& t, const TokenizeOptions& o, EncodeOptions enc) {
-  auto bytes = read_bytes(o.jsonl);
+  auto bytes = read_file(o.jsonl);
   if (!bytes.ok()) return report_error(bytes.error());
   std::istringstream in(*bytes);
   std::string line;
@@ -107,7 +100,7 @@ int run_tokenize(const TokenizeOptions& o) {
   if (!o.jsonl.empty()) return run_jsonl(*tok, o, enc);
   std::string text = o.text;
   if (!o.file.empty()) {
-    auto bytes = read_bytes(o.file);
+    auto bytes = read_file(o.file);
     if (!bytes.ok()) return report_error(bytes.error());
     text = std::move(bytes).value();
   }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/mapped_file.h"
 #include "tokenizer/pretokenizer.h"
 #include "tokenizer/special_token_guess.h"
 #include "tokenizer/tokenizer.h"
@@ -222,14 +223,6 @@ Expected<Vocab> vocab_from_json(const json& j, const json& config, const std::st
   return v;
 }
 
-Expected<std::string> read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return io_error("cannot open").with_file(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return io_error("read failed").with_file(path);
-  return ss.str();
-}
 
 }  // namespace
 
@@ -249,7 +242,7 @@ Expected<Tokenizer> parse_tokenizer_json(std::string_view json_text, std::string
 }
 
 Expected<Tokenizer> load_tokenizer_json(const std::string& json_path, const std::string& config_path) {
-  MINNOW_ASSIGN_OR_RETURN(std::string text, read_text_file(json_path));
+  MINNOW_ASSIGN_OR_RETURN(std::string text, read_file(json_path));
   std::string config;
   std::string cfg_path = config_path;
   if (cfg_path.empty()) {
@@ -258,7 +251,7 @@ Expected<Tokenizer> load_tokenizer_json(const std::string& json_path, const std:
     if (std::filesystem::exists(beside, ec)) cfg_path = beside.string();
   }
   if (!cfg_path.empty()) {
-    MINNOW_ASSIGN_OR_RETURN(config, read_text_file(cfg_path));
+    MINNOW_ASSIGN_OR_RETURN(config, read_file(cfg_path));
   }
   return parse_tokenizer_json(text, config, json_path);
 }
