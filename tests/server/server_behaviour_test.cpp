@@ -287,3 +287,37 @@ TEST(ServerLifecycle, ShutdownFinishesRunningStreamsThenStops) {
 
 }  // namespace
 }  // namespace minnow
+
+namespace minnow {
+namespace {
+
+TEST(ServerModels, LoadOnUseEvictBeyondMaxAndUnloadWhenIdle) {
+  test::TempDir dir;
+  ASSERT_TRUE(make_tiny_model({}).write(dir.file("b.gguf")).ok());
+  ServerOptions o;
+  o.models_max = 1;
+  o.keep_alive_s = 1;
+  o.models.push_back({dir.file("b.gguf"), "other"});
+  test::ServerFixture fx(o);  // adds "tiny" second
+  auto cli = fx.client();
+  EXPECT_TRUE(json::parse(cli.Get("/health")->body)["loaded"].empty());  // nothing loads before use
+  auto ask = [&](const std::string& model) {
+    json req = {{"model", model}, {"prompt", "x"}, {"max_tokens", 2}};
+    return cli.Post("/v1/completions", req.dump(), "application/json")->status;
+  };
+  EXPECT_EQ(ask("tiny"), 200);
+  EXPECT_EQ(ask("other"), 200);  // evicts "tiny": one model at a time
+  json loaded = json::parse(cli.Get("/health")->body)["loaded"];
+  ASSERT_EQ(loaded.size(), 1u);
+  EXPECT_EQ(loaded[0]["model"], "other");
+  bool unloaded = false;
+  for (int i = 0; i < 60 && !unloaded; ++i) {  // keep-alive 1 s, checked every 200 ms
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    unloaded = json::parse(cli.Get("/health")->body)["loaded"].empty();
+  }
+  EXPECT_TRUE(unloaded);
+  EXPECT_EQ(ask("tiny"), 200);  // and loads again on the next use
+}
+
+}  // namespace
+}  // namespace minnow
