@@ -24,7 +24,7 @@ float dot_f32(const uint8_t* w, const uint8_t* x, size_t n) {
     acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
   }
   float sum = hsum(_mm256_add_ps(acc0, acc1));
-  for (; i < n; ++i) sum += a[i] * b[i];
+  for (; i < n; ++i) sum += float_at(w + 4 * i) * float_at(x + 4 * i);  // rows may be misaligned
   return sum;
 }
 
@@ -39,7 +39,7 @@ float dot_f16(const uint8_t* w, const uint8_t* x, size_t n) {
     acc1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(b + i + 8), acc1);
   }
   float sum = hsum(_mm256_add_ps(acc0, acc1));
-  for (; i < n; ++i) sum += half_at(w + 2 * i) * b[i];
+  for (; i < n; ++i) sum += half_at(w + 2 * i) * float_at(x + 4 * i);
   return sum;
 }
 
