@@ -87,14 +87,14 @@ template <class U, int kTokens>
 void dot_rows(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* out) {
   constexpr size_t kWB = U::kBytes;
   const size_t nb = n / kQK;
-  const __m512i offset = _mm512_set1_epi8(int8_t(U::kOffset));
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  auto sums = [&](__m512i u, __m512i y) {
-    return _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), u, y),
-                            _mm512_dpbusd_epi32(_mm512_setzero_si512(), offset, y));
-  };
-  __m512 acc[kTokens];
-  for (int t = 0; t < kTokens; ++t) acc[t] = _mm512_setzero_ps();
+  // sum (u - c) y = sum u y - c sum y: the activation side's d_x * sum y per
+  // block comes with the activations, so only c * d_w * that is added here.
+  // (Floats at any byte offset: vector loads or memcpy only.)
+  auto block_sums = [&](int t) { return x + t * x_stride + nb * kQ8; };
+  __m512 acc[kTokens], off[kTokens];
+  float off_tail[kTokens];
+  for (int t = 0; t < kTokens; ++t) acc[t] = off[t] = _mm512_setzero_ps(), off_tail[t] = 0.0f;
   size_t i = 0;
   for (; i + 16 <= nb; i += 16) {
     const uint8_t* a = w + i * kWB;
@@ -103,12 +103,16 @@ void dot_rows(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, flo
       _mm_prefetch(reinterpret_cast<const char*>(a + 2048 + line), _MM_HINT_T0);
     const __m512 dw = scales16(a, kWB);
     __m512 d[kTokens];
-    for (int t = 0; t < kTokens; ++t) d[t] = _mm512_mul_ps(dw, scales16(x + t * x_stride + i * kQ8, kQ8));
+    for (int t = 0; t < kTokens; ++t) {
+      d[t] = _mm512_mul_ps(dw, scales16(x + t * x_stride + i * kQ8, kQ8));
+      off[t] = _mm512_fmadd_ps(dw, _mm512_loadu_ps(block_sums(t) + 4 * i), off[t]);
+    }
     for (int k = 0; k < 8; ++k) {
       const __m512i u = U::pair(a + 2 * k * kWB);
       const __m512i pick = _mm512_srli_epi32(_mm512_add_epi32(lane, _mm512_set1_epi32(16 * k)), 3);
       for (int t = 0; t < kTokens; ++t) {
-        const __m512i s = sums(u, act_64(x + t * x_stride + (i + 2 * k) * kQ8));
+        const __m512i s =
+            _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, act_64(x + t * x_stride + (i + 2 * k) * kQ8));
         acc[t] = _mm512_fmadd_ps(_mm512_permutexvar_ps(pick, d[t]), _mm512_cvtepi32_ps(s), acc[t]);
       }
     }
@@ -116,16 +120,19 @@ void dot_rows(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, flo
   for (; i + 2 <= nb; i += 2) {
     const uint8_t* a = w + i * kWB;
     const __m512i u = U::pair(a);
+    const float dw0 = half_at(a), dw1 = half_at(a + kWB);
     for (int t = 0; t < kTokens; ++t) {
       const uint8_t* b = x + t * x_stride + i * kQ8;
-      const __m256 d0 = _mm256_set1_ps(half_at(a) * half_at(b));
-      const __m256 d1 = _mm256_set1_ps(half_at(a + kWB) * half_at(b + kQ8));
+      const __m256 d0 = _mm256_set1_ps(dw0 * half_at(b));
+      const __m256 d1 = _mm256_set1_ps(dw1 * half_at(b + kQ8));
       const __m512 d = _mm512_insertf32x8(_mm512_castps256_ps512(d0), d1, 1);
-      acc[t] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(sums(u, act_64(b))), acc[t]);
+      const __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, act_64(b));
+      acc[t] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc[t]);
+      off_tail[t] += dw0 * simd::float_at(block_sums(t) + 4 * i) + dw1 * simd::float_at(block_sums(t) + 4 * i + 4);
     }
   }
   for (int t = 0; t < kTokens; ++t) {
-    out[t] = hsum512(acc[t]);
+    out[t] = hsum512(acc[t]) - float(U::kOffset) * (hsum512(off[t]) + off_tail[t]);
     if (i < nb) out[t] += U::kTail(w + i * kWB, x + t * x_stride + i * kQ8, kQK);
   }
 }
