@@ -100,17 +100,23 @@ Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& 
     for (auto& id : t) id = int32_t(rng() % n_vocab);
     return t;
   };
+  // Encoders (BERT) have no generation: their pp row times encode().
+  const bool encoder = ctx.model().traits().encoder;
+  auto process = [&](const std::vector<int32_t>& tokens) -> Status {
+    ctx.reset();
+    auto out = encoder ? ctx.encode(tokens) : ctx.decode(tokens);
+    if (!out) return std::move(out).error();
+    return Status::success();
+  };
   if (o.n_prompt > 0) {
     const auto prompt = random_tokens(size_t(o.n_prompt));
-    ctx.reset();
-    MINNOW_TRY(ctx.decode(prompt));  // warm-up: page in the weights, size the buffers
+    MINNOW_TRY(process(prompt));  // warm-up: page in the weights, size the buffers
     std::vector<double> ts;
     double wall = 0;
     const double cpu0 = process_cpu_seconds();
     for (int64_t r = 0; r < o.reps; ++r) {
-      ctx.reset();
       const auto t0 = std::chrono::steady_clock::now();
-      MINNOW_TRY(ctx.decode(prompt));
+      MINNOW_TRY(process(prompt));
       const double s = seconds_since(t0);
       wall += s;
       ts.push_back(double(o.n_prompt) / s);
@@ -120,9 +126,8 @@ Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& 
     row.cpu_share = (process_cpu_seconds() - cpu0) / (wall * threads);
     rows.push_back(row);
   }
-  if (o.n_gen > 0) {
-    ctx.reset();
-    MINNOW_TRY(ctx.decode(random_tokens(1)));  // warm-up
+  if (o.n_gen > 0 && !encoder) {
+    MINNOW_TRY(process(random_tokens(1)));  // warm-up
     std::vector<double> ts;
     double wall = 0;
     const double cpu0 = process_cpu_seconds();

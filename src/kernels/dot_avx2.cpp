@@ -24,7 +24,7 @@ float dot_f32(const uint8_t* w, const uint8_t* x, size_t n) {
     acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
   }
   float sum = hsum(_mm256_add_ps(acc0, acc1));
-  for (; i < n; ++i) sum += a[i] * b[i];
+  for (; i < n; ++i) sum += float_at(w + 4 * i) * float_at(x + 4 * i);  // rows may be misaligned
   return sum;
 }
 
@@ -39,7 +39,7 @@ float dot_f16(const uint8_t* w, const uint8_t* x, size_t n) {
     acc1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(b + i + 8), acc1);
   }
   float sum = hsum(_mm256_add_ps(acc0, acc1));
-  for (; i < n; ++i) sum += half_at(w + 2 * i) * b[i];
+  for (; i < n; ++i) sum += half_at(w + 2 * i) * float_at(x + 4 * i);
   return sum;
 }
 
@@ -191,6 +191,62 @@ float dot_q5_k(const uint8_t* w, const uint8_t* x, size_t n) { return dot_q45_k<
 
 // Q6_K values are 0..63 with an offset of 32: the int8 products use the
 // unsigned values and the offset comes back as 32 * sum(scale * group sum).
+namespace {
+
+template <int kTokens>
+void q6_k_rows(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* out) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f), two = _mm256_set1_epi8(3);
+  __m256 acc[kTokens], offset_acc[kTokens];
+  for (int t = 0; t < kTokens; ++t) acc[t] = offset_acc[t] = _mm256_setzero_ps();
+  for (size_t i = 0; i < n / kQK_K; ++i) {
+    const uint8_t* a = w + i * sizeof(quant::BlockQ6_K);
+    const float da = half_at(a + 208);
+    const __m128i sc = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 192));
+    const __m256i sc16 = _mm256_cvtepi8_epi16(sc);
+    int8_t s[16];
+    std::memcpy(s, a + 192, 16);
+    __m256i q[2][4], scale[2][4];
+    for (int half = 0; half < 2; ++half) {
+      const uint8_t* ql = a + 64 * half;
+      const __m256i h = load256(a + 128 + 32 * half);
+      const __m256i l0 = load256(ql), l1 = load256(ql + 32);
+      q[half][0] = _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_slli_epi16(_mm256_and_si256(h, two), 4));
+      q[half][1] = _mm256_or_si256(_mm256_and_si256(l1, low4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), two), 4));
+      q[half][2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), two), 4));
+      q[half][3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4),
+                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), two), 4));
+      // 16 products per 128-bit lane: each lane is one 16-group with its own scale.
+      for (int k = 0; k < 4; ++k)
+        scale[half][k] = _mm256_set_m128i(_mm_set1_epi16(s[8 * half + 2 * k + 1]), _mm_set1_epi16(s[8 * half + 2 * k]));
+    }
+    for (int t = 0; t < kTokens; ++t) {
+      const uint8_t* b = x + t * x_stride + i * sizeof(quant::BlockQ8_K);
+      float bd;
+      std::memcpy(&bd, b, 4);
+      const float d = bd * da;
+      // sum_g scale[g] * bsums[g], 8 int32 lanes; times 32 below.
+      const __m256i bias = _mm256_madd_epi16(sc16, load256(b + kQ8KBsums));
+      offset_acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(32.0f * d), _mm256_cvtepi32_ps(bias), offset_acc[t]);
+      __m256i sumi = _mm256_setzero_si256();
+      for (int half = 0; half < 2; ++half)
+        for (int k = 0; k < 4; ++k) {
+          const __m256i p = _mm256_maddubs_epi16(q[half][k], load256(b + kQ8KQs + 128 * half + 32 * k));
+          sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale[half][k]));
+        }
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc[t]);
+    }
+  }
+  for (int t = 0; t < kTokens; ++t) out[t] = hsum(_mm256_sub_ps(acc[t], offset_acc[t]));
+}
+
+}  // namespace
+
+// Single token: kept apart from q6_k_rows, whose hoisted decode would spill
+// AVX2's 16 registers for one token.
+// Q6_K values are 0..63 with an offset of 32: the int8 products use the
+// unsigned values and the offset comes back as 32 * sum(scale * group sum).
 float dot_q6_k(const uint8_t* w, const uint8_t* x, size_t n) {
   const __m256i low4 = _mm256_set1_epi8(0x0f), two = _mm256_set1_epi8(3);
   __m256 acc = _mm256_setzero_ps(), offset_acc = _mm256_setzero_ps();
@@ -234,6 +290,10 @@ float dot_q6_k(const uint8_t* w, const uint8_t* x, size_t n) {
   return hsum(_mm256_sub_ps(acc, offset_acc));
 }
 
+void dot4_q6_k(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* out) {
+  q6_k_rows<4>(w, x, x_stride, n, out);
+}
+
 }  // namespace minnow::kernels::avx2
 
 namespace minnow::kernels {
@@ -247,7 +307,7 @@ void fill_avx2_kernels(KernelTable& t) {
   t.dot[uint32_t(GgmlType::Q5_0)] = {ActFormat::kQ8_0, avx2::dot_q5_0, avx2::dot4_q5_0};
   set(GgmlType::Q4_K, ActFormat::kQ8_K, avx2::dot_q4_k);
   set(GgmlType::Q5_K, ActFormat::kQ8_K, avx2::dot_q5_k);
-  set(GgmlType::Q6_K, ActFormat::kQ8_K, avx2::dot_q6_k);
+  t.dot[uint32_t(GgmlType::Q6_K)] = {ActFormat::kQ8_K, avx2::dot_q6_k, avx2::dot4_q6_k};
 }
 
 }  // namespace minnow::kernels

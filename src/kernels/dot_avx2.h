@@ -18,5 +18,6 @@ void dot4_q5_0(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, fl
 float dot_q4_k(const uint8_t* w, const uint8_t* x, size_t n);
 float dot_q5_k(const uint8_t* w, const uint8_t* x, size_t n);
 float dot_q6_k(const uint8_t* w, const uint8_t* x, size_t n);
+void dot4_q6_k(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* out);
 
 }  // namespace minnow::kernels::avx2

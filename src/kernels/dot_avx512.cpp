@@ -87,14 +87,14 @@ template <class U, int kTokens>
 void dot_rows(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* out) {
   constexpr size_t kWB = U::kBytes;
   const size_t nb = n / kQK;
-  const __m512i offset = _mm512_set1_epi8(int8_t(U::kOffset));
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  auto sums = [&](__m512i u, __m512i y) {
-    return _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), u, y),
-                            _mm512_dpbusd_epi32(_mm512_setzero_si512(), offset, y));
-  };
-  __m512 acc[kTokens];
-  for (int t = 0; t < kTokens; ++t) acc[t] = _mm512_setzero_ps();
+  // sum (u - c) y = sum u y - c sum y: the activation side's d_x * sum y per
+  // block comes with the activations, so only c * d_w * that is added here.
+  // (Floats at any byte offset: vector loads or memcpy only.)
+  auto block_sums = [&](int t) { return x + t * x_stride + nb * kQ8; };
+  __m512 acc[kTokens], off[kTokens];
+  float off_tail[kTokens];
+  for (int t = 0; t < kTokens; ++t) acc[t] = off[t] = _mm512_setzero_ps(), off_tail[t] = 0.0f;
   size_t i = 0;
   for (; i + 16 <= nb; i += 16) {
     const uint8_t* a = w + i * kWB;
@@ -103,12 +103,16 @@ void dot_rows(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, flo
       _mm_prefetch(reinterpret_cast<const char*>(a + 2048 + line), _MM_HINT_T0);
     const __m512 dw = scales16(a, kWB);
     __m512 d[kTokens];
-    for (int t = 0; t < kTokens; ++t) d[t] = _mm512_mul_ps(dw, scales16(x + t * x_stride + i * kQ8, kQ8));
+    for (int t = 0; t < kTokens; ++t) {
+      d[t] = _mm512_mul_ps(dw, scales16(x + t * x_stride + i * kQ8, kQ8));
+      off[t] = _mm512_fmadd_ps(dw, _mm512_loadu_ps(block_sums(t) + 4 * i), off[t]);
+    }
     for (int k = 0; k < 8; ++k) {
       const __m512i u = U::pair(a + 2 * k * kWB);
       const __m512i pick = _mm512_srli_epi32(_mm512_add_epi32(lane, _mm512_set1_epi32(16 * k)), 3);
       for (int t = 0; t < kTokens; ++t) {
-        const __m512i s = sums(u, act_64(x + t * x_stride + (i + 2 * k) * kQ8));
+        const __m512i s =
+            _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, act_64(x + t * x_stride + (i + 2 * k) * kQ8));
         acc[t] = _mm512_fmadd_ps(_mm512_permutexvar_ps(pick, d[t]), _mm512_cvtepi32_ps(s), acc[t]);
       }
     }
@@ -116,16 +120,19 @@ void dot_rows(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, flo
   for (; i + 2 <= nb; i += 2) {
     const uint8_t* a = w + i * kWB;
     const __m512i u = U::pair(a);
+    const float dw0 = half_at(a), dw1 = half_at(a + kWB);
     for (int t = 0; t < kTokens; ++t) {
       const uint8_t* b = x + t * x_stride + i * kQ8;
-      const __m256 d0 = _mm256_set1_ps(half_at(a) * half_at(b));
-      const __m256 d1 = _mm256_set1_ps(half_at(a + kWB) * half_at(b + kQ8));
+      const __m256 d0 = _mm256_set1_ps(dw0 * half_at(b));
+      const __m256 d1 = _mm256_set1_ps(dw1 * half_at(b + kQ8));
       const __m512 d = _mm512_insertf32x8(_mm512_castps256_ps512(d0), d1, 1);
-      acc[t] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(sums(u, act_64(b))), acc[t]);
+      const __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), u, act_64(b));
+      acc[t] = _mm512_fmadd_ps(d, _mm512_cvtepi32_ps(s), acc[t]);
+      off_tail[t] += dw0 * simd::float_at(block_sums(t) + 4 * i) + dw1 * simd::float_at(block_sums(t) + 4 * i + 4);
     }
   }
   for (int t = 0; t < kTokens; ++t) {
-    out[t] = hsum512(acc[t]);
+    out[t] = hsum512(acc[t]) - float(U::kOffset) * (hsum512(off[t]) + off_tail[t]);
     if (i < nb) out[t] += U::kTail(w + i * kWB, x + t * x_stride + i * kQ8, kQK);
   }
 }
@@ -147,7 +154,8 @@ void dot4(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* 
 // vpmaddwd applies each sub-block's 6-bit scale (cheaper here than
 // vpdpbusd + vpmulld). Mins go through the
 // activation's 16-group sums as in the AVX2 kernel.
-float dot_q4_k(const uint8_t* w, const uint8_t* x, size_t n) {
+template <int kTokens>
+void q4_k_rows(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* out) {
   constexpr size_t kBytes = sizeof(quant::BlockQ4_K), kQ8K = sizeof(quant::BlockQ8_K);
   const __m512i low4 = _mm512_set1_epi8(0x0f);
   // [chunk c of Y0 (lanes 0-3) | chunk of Y1]: the low or high 32 bytes of two 64-byte loads.
@@ -158,37 +166,56 @@ float dot_q4_k(const uint8_t* w, const uint8_t* x, size_t n) {
                             _mm512_setr_epi32(4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6)};
   const __m512i sc_hi[2] = {_mm512_setr_epi32(1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3),
                             _mm512_setr_epi32(5, 5, 5, 5, 5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7)};
-  __m512 acc = _mm512_setzero_ps();
-  __m256 mins_acc = _mm256_setzero_ps();
+  __m512 acc[kTokens];
+  __m256 mins_acc[kTokens];
+  for (int t = 0; t < kTokens; ++t) acc[t] = _mm512_setzero_ps(), mins_acc[t] = _mm256_setzero_ps();
   for (size_t i = 0; i < n / quant::kQK_K; ++i) {
     const uint8_t* a = w + i * kBytes;
-    const uint8_t* b = x + i * kQ8K;
-    float bd;
-    std::memcpy(&bd, b, 4);
     uint64_t sc_bytes, mins_packed;
     simd::unpack_k_scales(a + 4, sc_bytes, mins_packed);
-    mins_acc = _mm256_fmadd_ps(_mm256_set1_ps(bd * half_at(a + 2)),
-                               _mm256_cvtepi32_ps(simd::k_min_products(mins_packed, b + 4 + quant::kQK_K)), mins_acc);
-
+    const float d = half_at(a), dmin = half_at(a + 2);
     const __m512i scales32 = _mm512_castsi256_si512(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(int64_t(sc_bytes))));
     // Each int32 lane holds its scale in both 16-bit halves, for vpmaddwd.
     const __m512i scales = _mm512_or_si512(scales32, _mm512_slli_epi32(scales32, 16));
-    __m512i sumi = _mm512_setzero_si512();
+    __m512i lo[2], hi[2], slo[2], shi[2];
     for (int h = 0; h < 2; ++h) {  // 128 weights (two 32-byte chunks) per step
       const __m512i q = _mm512_loadu_si512(a + 16 + 64 * h);
-      const __m512i lo = _mm512_and_si512(q, low4);
-      const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), low4);
-      const __m512i y0 = _mm512_loadu_si512(b + 4 + 128 * h), y1 = _mm512_loadu_si512(b + 4 + 128 * h + 64);
-      const __m512i ylo = _mm512_permutex2var_epi64(y0, take_low, y1);
-      const __m512i yhi = _mm512_permutex2var_epi64(y0, take_high, y1);
-      // 4-bit x int8 pairs fit int16 (<= 2 * 15 * 127); then x scale summed into int32.
-      const __m512i plo = _mm512_maddubs_epi16(lo, ylo), phi = _mm512_maddubs_epi16(hi, yhi);
-      sumi = _mm512_add_epi32(sumi, _mm512_madd_epi16(plo, _mm512_permutexvar_epi32(sc_lo[h], scales)));
-      sumi = _mm512_add_epi32(sumi, _mm512_madd_epi16(phi, _mm512_permutexvar_epi32(sc_hi[h], scales)));
+      lo[h] = _mm512_and_si512(q, low4);
+      hi[h] = _mm512_and_si512(_mm512_srli_epi16(q, 4), low4);
+      slo[h] = _mm512_permutexvar_epi32(sc_lo[h], scales);
+      shi[h] = _mm512_permutexvar_epi32(sc_hi[h], scales);
     }
-    acc = _mm512_fmadd_ps(_mm512_set1_ps(bd * half_at(a)), _mm512_cvtepi32_ps(sumi), acc);
+    for (int t = 0; t < kTokens; ++t) {
+      const uint8_t* b = x + t * x_stride + i * kQ8K;
+      float bd;
+      std::memcpy(&bd, b, 4);
+      mins_acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(bd * dmin),
+                                    _mm256_cvtepi32_ps(simd::k_min_products(mins_packed, b + 4 + quant::kQK_K)),
+                                    mins_acc[t]);
+      __m512i sumi = _mm512_setzero_si512();
+      for (int h = 0; h < 2; ++h) {
+        const __m512i y0 = _mm512_loadu_si512(b + 4 + 128 * h), y1 = _mm512_loadu_si512(b + 4 + 128 * h + 64);
+        const __m512i ylo = _mm512_permutex2var_epi64(y0, take_low, y1);
+        const __m512i yhi = _mm512_permutex2var_epi64(y0, take_high, y1);
+        // 4-bit x int8 pairs fit int16 (<= 2 * 15 * 127); then x scale summed into int32.
+        const __m512i plo = _mm512_maddubs_epi16(lo[h], ylo), phi = _mm512_maddubs_epi16(hi[h], yhi);
+        sumi = _mm512_add_epi32(sumi, _mm512_madd_epi16(plo, slo[h]));
+        sumi = _mm512_add_epi32(sumi, _mm512_madd_epi16(phi, shi[h]));
+      }
+      acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(bd * d), _mm512_cvtepi32_ps(sumi), acc[t]);
+    }
   }
-  return hsum512(acc) - simd::hsum(mins_acc);
+  for (int t = 0; t < kTokens; ++t) out[t] = hsum512(acc[t]) - simd::hsum(mins_acc[t]);
+}
+
+float dot_q4_k(const uint8_t* w, const uint8_t* x, size_t n) {
+  float out;
+  q4_k_rows<1>(w, x, 0, n, &out);
+  return out;
+}
+
+void dot4_q4_k(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* out) {
+  q4_k_rows<4>(w, x, x_stride, n, out);
 }
 
 float dot_f32(const uint8_t* w, const uint8_t* x, size_t n) {
@@ -234,7 +261,7 @@ void fill_avx512_kernels(KernelTable& t) {
   auto set = [&](GgmlType type, ActFormat act, DotFn fn) { t.dot[uint32_t(type)] = {act, fn}; };
   set(GgmlType::F32, ActFormat::kF32, avx512::dot_f32);
   set(GgmlType::F16, ActFormat::kF32, avx512::dot_f16);
-  set(GgmlType::Q4_K, ActFormat::kQ8_K, avx512::dot_q4_k);
+  t.dot[uint32_t(GgmlType::Q4_K)] = {ActFormat::kQ8_K, avx512::dot_q4_k, avx512::dot4_q4_k};
   auto set4 = [&](GgmlType type, DotFn fn, Dot4Fn fn4) { t.dot[uint32_t(type)] = {ActFormat::kQ8_0, fn, fn4}; };
   set4(GgmlType::Q8_0, avx512::dot1<avx512::Q8_0Unpack>, avx512::dot4<avx512::Q8_0Unpack>);
   set4(GgmlType::Q4_0, avx512::dot1<avx512::Q4_0Unpack>, avx512::dot4<avx512::Q4_0Unpack>);

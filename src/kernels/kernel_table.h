@@ -13,6 +13,9 @@
 
 namespace minnow::kernels {
 
+// kQ8_0 is n/32 BlockQ8_0 followed by n/32 floats d * sum(q), one per block:
+// kernels whose weights are stored with an offset (value = u - c) subtract
+// c * d_w * that instead of recomputing the activation sums per weight row.
 enum class ActFormat : uint8_t { kF32, kQ8_0, kQ8_K };
 
 // Bytes n activations take in `format` (n a multiple of its block size).

@@ -5,7 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gguf/tiny_model.h"
 #include "support/run_command.h"
+#include "support/test_paths.h"
 
 namespace minnow {
 namespace {
@@ -45,6 +47,20 @@ TEST(BenchCli, MarkdownTableHasLlamaBenchColumns) {
       << r.out;
   EXPECT_NE(r.out.find("| pp4 |"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("| tg2 |"), std::string::npos) << r.out;
+}
+
+TEST(BenchCli, ModelFileIsBenchmarked) {
+  test::TempDir dir;
+  const std::string path = dir.file("tiny.gguf");
+  ASSERT_TRUE(make_tiny_model(TinyModelSpec{}).write(path).ok());
+  auto r = test::run_minnow({"bench", "-m", path, "-p", "6", "-n", "3", "-r", "1", "-t", "1", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_array() && j.size() == 2) << r.out;
+  EXPECT_EQ(j[0]["n_prompt"], 6);
+  EXPECT_EQ(j[1]["n_gen"], 3);
+  EXPECT_EQ(j[1]["n_threads"], 1);
+  EXPECT_NE(j[0]["model_type"].get<std::string>().find("llama"), std::string::npos);
 }
 
 TEST(BenchCli, BadPresetQuantAndSizesAreErrors) {
