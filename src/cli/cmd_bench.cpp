@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <malloc.h>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sys/resource.h>
@@ -151,11 +150,6 @@ Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& 
 
 int run_bench(const BenchOptions& o) {
   if (o.membw) return run_membw(o);
-  // The forward pass allocates its activation buffers per call; above glibc's
-  // mmap threshold each would be fresh pages, faulted in and zeroed by the
-  // kernel every layer (a third of pp512's time). Keep freed memory instead.
-  mallopt(M_MMAP_THRESHOLD, 512 << 20);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   if (o.model.empty() == o.synthetic.empty())
     return report_error(invalid_argument("give exactly one of -m FILE and --synthetic NAME"));
   if (o.n_prompt < 0 || o.n_gen < 0 || o.n_prompt + o.n_gen > 8192)
