@@ -118,7 +118,9 @@ TEST(BadRequests, EveryCaseIs4xxWithOpenAiErrorAndServerKeepsServing) {
     EXPECT_TRUE(j["error"]["message"].is_string()) << c.name;
     EXPECT_TRUE(j["error"]["type"].is_string()) << c.name;
     EXPECT_TRUE(j["error"].contains("param") && j["error"].contains("code")) << c.name;
-    if (c.param) EXPECT_EQ(j["error"]["param"], c.param) << c.name << ": " << res->body;
+    if (c.param) {
+      EXPECT_EQ(j["error"]["param"], c.param) << c.name << ": " << res->body;
+    }
   }
   auto ok = cli.Post("/v1/chat/completions", chat(R"(,"max_tokens":3)"), "application/json");
   ASSERT_TRUE(ok);

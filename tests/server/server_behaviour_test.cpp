@@ -232,7 +232,11 @@ TEST(ServerSoak, ConcurrentStreamsSurviveClientsLeaving) {
   const long rss_after_first = rss_kib();
   round();
   // A second identical round must not keep memory: no leak per request.
+  // (AddressSanitizer quarantines freed memory, so RSS means nothing there;
+  // its leak checker covers that build instead.)
+#if !defined(__SANITIZE_ADDRESS__)
   EXPECT_LT(rss_kib() - rss_after_first, 16 * 1024);
+#endif
   EXPECT_GT(survivors, 40);
   auto cli = fx.client();
   json health;
