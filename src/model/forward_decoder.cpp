@@ -47,8 +47,11 @@ Status decode_batch(std::span<DecodeItem> items) {
     for (auto& v : x) v *= std::sqrt(float(E));
 
   const float* freq_factors = nullptr;
-  if (const auto& f = m.global(Role::kRopeFreqs)) freq_factors = f.f32();
-  if (const auto& f = m.global(Role::kRopeFactorsShort)) freq_factors = f.f32();  // short: ctx within training
+  if (const auto& f = m.global(Role::kRopeFreqs)) freq_factors = f.f32();  // Llama 3 scaling
+  if (const float* lr = ops::longrope_factors(m.global(Role::kRopeFactorsShort).f32(),
+                                              m.global(Role::kRopeFactorsLong).f32(), h.rope_original_ctx,
+                                              items[0].ctx->n_ctx()))
+    freq_factors = lr;
   const ops::RopeStyle rope_style = arch.rope == RopeKind::kNorm ? ops::RopeStyle::kNorm : ops::RopeStyle::kNeox;
 
   AttentionParams ap;
@@ -83,9 +86,9 @@ Status decode_batch(std::span<DecodeItem> items) {
     for (uint32_t t = 0; t < n; ++t) {
       if (arch.rope != RopeKind::kNone) {
         ops::rope(&q[size_t(t) * QD], h.n_head, h.head_dim, h.rope_dim, pos[t], h.rope_freq_base, h.rope_freq_scale,
-                  freq_factors, rope_style);
+                  freq_factors, rope_style, h.rope_attn_factor);
         ops::rope(&k[size_t(t) * KD], h.n_head_kv, h.head_dim, h.rope_dim, pos[t], h.rope_freq_base,
-                  h.rope_freq_scale, freq_factors, rope_style);
+                  h.rope_freq_scale, freq_factors, rope_style, h.rope_attn_factor);
       }
       items[owner[t]].ctx->kv_.store(il, pos[t], &k[size_t(t) * KD], &v[size_t(t) * KD]);
     }

@@ -70,6 +70,9 @@ Expected<ModelHparams> read_hparams(const GgufFile& f) {
   if (!(s = r.f32("rope.freq_base", h.rope_freq_base)).ok()) return fail(std::move(s));
   if (!(s = r.f32("attn_logit_softcapping", h.attn_softcap)).ok()) return fail(std::move(s));
   if (!(s = r.f32("final_logit_softcapping", h.final_softcap)).ok()) return fail(std::move(s));
+  if (!(s = r.f32("rope.scaling.attn_factor", h.rope_attn_factor)).ok()) return fail(std::move(s));
+  if (!(s = r.u32("rope.scaling.original_context_length", h.rope_original_ctx, false, 1 << 24)).ok())
+    return fail(std::move(s));
   float scaling_factor = 0.0f;
   if (!(s = r.f32("rope.scaling.factor", scaling_factor)).ok()) return fail(std::move(s));
   if (f.get_string(h.arch + ".rope.scaling.type").value_or("") == "linear" && scaling_factor > 0.0f)

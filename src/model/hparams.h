@@ -22,6 +22,8 @@ struct ModelHparams {
   uint32_t rope_dim = 0;   // rotated dims per head
   float rope_freq_base = 10000.0f;
   float rope_freq_scale = 1.0f;  // 1 / linear scaling factor
+  float rope_attn_factor = 1.0f; // LongRoPE magnitude scaling
+  uint32_t rope_original_ctx = 0;  // LongRoPE: context the short factors cover
   float norm_eps = 1e-5f;
   uint32_t sliding_window = 0;   // 0: none
   float attn_softcap = 0.0f;     // 0: none

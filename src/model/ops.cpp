@@ -55,12 +55,12 @@ void softcap(float* x, size_t n, float cap) {
 }
 
 void rope(float* x, uint32_t n_heads, uint32_t head_dim, uint32_t rope_dim, int64_t pos, float freq_base,
-          float freq_scale, const float* freq_factors, RopeStyle style) {
+          float freq_scale, const float* freq_factors, RopeStyle style, float mscale) {
   const uint32_t half = rope_dim / 2;
   for (uint32_t i = 0; i < half; ++i) {
     double theta = double(pos) * freq_scale * std::pow(double(freq_base), -2.0 * i / double(rope_dim));
     if (freq_factors) theta /= freq_factors[i];
-    const float c = float(std::cos(theta)), s = float(std::sin(theta));
+    const float c = float(std::cos(theta)) * mscale, s = float(std::sin(theta)) * mscale;
     // NORM rotates adjacent pairs; NEOX pairs dim i with dim i + rope_dim/2.
     const uint32_t a = style == RopeStyle::kNorm ? 2 * i : i;
     const uint32_t b = style == RopeStyle::kNorm ? 2 * i + 1 : i + half;
@@ -71,6 +71,12 @@ void rope(float* x, uint32_t n_heads, uint32_t head_dim, uint32_t rope_dim, int6
       v[b] = x0 * s + x1 * c;
     }
   }
+}
+
+const float* longrope_factors(const float* short_factors, const float* long_factors, uint32_t original_ctx,
+                              uint32_t n_ctx) {
+  if (long_factors && original_ctx > 0 && n_ctx > original_ctx) return long_factors;
+  return short_factors ? short_factors : long_factors;
 }
 
 }  // namespace minnow::ops

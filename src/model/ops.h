@@ -17,8 +17,14 @@ void softcap(float* x, size_t n, float cap);                    // cap * tanh(x 
 
 enum class RopeStyle { kNorm, kNeox };
 // Rotates the first rope_dim dims of each of n_heads heads at position pos.
-// freq_factors (rope_dim/2 values) divide the frequencies when not null.
+// freq_factors (rope_dim/2 values) divide the frequencies when not null;
+// mscale multiplies the rotation (LongRoPE's attention factor).
 void rope(float* x, uint32_t n_heads, uint32_t head_dim, uint32_t rope_dim, int64_t pos, float freq_base,
-          float freq_scale, const float* freq_factors, RopeStyle style);
+          float freq_scale, const float* freq_factors, RopeStyle style, float mscale = 1.0f);
+
+// LongRoPE (Phi-3): the long factors once the context outgrows the one the
+// model was trained with, else the short ones; null when the model has none.
+const float* longrope_factors(const float* short_factors, const float* long_factors, uint32_t original_ctx,
+                              uint32_t n_ctx);
 
 }  // namespace minnow::ops

@@ -164,3 +164,26 @@ TEST(LogitsCli, WritesAllRowsAndPrintsGreedyIds) {
 
 }  // namespace
 }  // namespace minnow
+
+#include "model/ops.h"
+
+namespace minnow {
+namespace {
+
+TEST(Rope, LongRopePicksFactorsByContextAndScalesMagnitude) {
+  const float short_f[1] = {1.0f}, long_f[1] = {4.0f};
+  EXPECT_EQ(ops::longrope_factors(short_f, long_f, 4096, 4096), short_f);
+  EXPECT_EQ(ops::longrope_factors(short_f, long_f, 4096, 8192), long_f);
+  EXPECT_EQ(ops::longrope_factors(nullptr, nullptr, 4096, 8192), nullptr);
+  EXPECT_EQ(ops::longrope_factors(short_f, nullptr, 4096, 8192), short_f);
+
+  // One head of two dims at position 1: a rotation by theta = 1 (or 1/4 with
+  // the long factor), its length multiplied by mscale.
+  float v[2] = {1.0f, 0.0f};
+  ops::rope(v, 1, 2, 2, 1, 10000.0f, 1.0f, long_f, ops::RopeStyle::kNorm, 2.0f);
+  EXPECT_NEAR(v[0], 2.0f * std::cos(0.25f), 1e-6);
+  EXPECT_NEAR(v[1], 2.0f * std::sin(0.25f), 1e-6);
+}
+
+}  // namespace
+}  // namespace minnow
