@@ -1,6 +1,8 @@
 // `minnow run -m MODEL [-p PROMPT] [-n N] [--system S] [--raw] [sampling flags]`
 // With -p: one answer, streamed. Without: an interactive chat using the
 // model's chat template; Ctrl-C stops the answer, /exit or Ctrl-D leaves.
+// --grammar-file (GBNF) or --json-schema (a JSON Schema file) constrains
+// every answer to that grammar.
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
@@ -11,9 +13,11 @@
 
 #include "cli/commands.h"
 #include "cli/model_options.h"
+#include "base/mapped_file.h"
 #include "cli/sampling_options.h"
 #include "engine/generate.h"
 #include "engine/text_model.h"
+#include "sampling/json_schema_grammar.h"
 
 namespace minnow::cli {
 namespace {
@@ -28,7 +32,31 @@ struct RunOptions {
   bool raw = false;
   bool verbose = false;
   bool ignore_eos = false;
+  std::string grammar_file;
+  std::string json_schema_file;
 };
+
+// The grammar of --grammar-file / --json-schema, or null.
+Expected<std::shared_ptr<const Grammar>> load_grammar(const RunOptions& o) {
+  if (!o.grammar_file.empty() && !o.json_schema_file.empty())
+    return invalid_argument("give --grammar-file or --json-schema, not both");
+  std::string gbnf;
+  if (!o.grammar_file.empty()) {
+    MINNOW_ASSIGN_OR_RETURN(gbnf, read_file(o.grammar_file));
+  } else if (!o.json_schema_file.empty()) {
+    MINNOW_ASSIGN_OR_RETURN(std::string text, read_file(o.json_schema_file));
+    auto schema = nlohmann::ordered_json::parse(text, nullptr, false);
+    if (schema.is_discarded()) return invalid_argument("not valid JSON").with_file(o.json_schema_file);
+    auto converted = json_schema_to_gbnf(schema);
+    if (!converted.ok()) return std::move(converted).error().with_file(o.json_schema_file);
+    gbnf = std::move(*converted);
+  } else {
+    return std::shared_ptr<const Grammar>();
+  }
+  auto g = Grammar::parse(gbnf);
+  if (!g.ok()) return std::move(g).error().with_file(o.grammar_file.empty() ? o.json_schema_file : o.grammar_file);
+  return std::move(*g);
+}
 
 std::atomic<bool> g_interrupt{false};
 extern "C" void on_sigint(int) { g_interrupt.store(true); }
@@ -43,6 +71,7 @@ void install_sigint() {
 
 struct Chat {
   std::shared_ptr<const TextModel> tm;
+  std::shared_ptr<GrammarAutomaton> grammar;
   std::unique_ptr<InferenceContext> ctx;
   std::vector<int32_t> cached;
   nlohmann::ordered_json messages = nlohmann::ordered_json::array();
@@ -65,6 +94,7 @@ Status answer(Chat& chat, const RunOptions& o, bool raw_prompt, const std::strin
   g.max_tokens = uint32_t(o.n_predict);
   if (!o.ignore_eos) g.stop_tokens = chat.tm->stop_tokens();
   g.interrupt = &g_interrupt;
+  g.grammar = chat.grammar;
   std::string reply;
   auto stats = generate(*chat.ctx, chat.cached, ids, chat.tm->tokenizer(), g, [&](const std::string& piece) {
     reply += piece;
@@ -93,6 +123,9 @@ int run_chat(const RunOptions& o) {
   auto tm = TextModel::load(o.model.model);
   if (!tm.ok()) return report_error(tm.error());
   chat.tm = *tm;
+  auto grammar = load_grammar(o);
+  if (!grammar.ok()) return report_error(grammar.error());
+  if (*grammar) chat.grammar = std::make_shared<GrammarAutomaton>(*grammar, chat.tm->token_table());
   if (chat.tm->template_is_fallback() && !o.raw)
     std::fprintf(stderr, "minnow: warning: the model has no chat template; using ChatML\n");
   auto lm_ctx = InferenceContext::create(chat.tm->model_ptr(), {uint32_t(o.model.n_ctx),
@@ -145,6 +178,8 @@ void add_run_command(CLI::App& app, RunFn& run) {
   sub->add_flag("--raw", o->raw, "with -p: complete the text as is, without the chat template");
   sub->add_flag("-v,--verbose", o->verbose, "print timings after each answer");
   sub->add_flag("--ignore-eos", o->ignore_eos, "keep generating past end-of-turn tokens (until -n)");
+  sub->add_option("--grammar-file", o->grammar_file, "constrain answers to this GBNF grammar");
+  sub->add_option("--json-schema", o->json_schema_file, "constrain answers to JSON valid under this schema file");
   sub->callback([&run, o, p] {
     o->has_prompt = p->count() > 0;
     run = [o] { return run_chat(*o); };

@@ -41,7 +41,8 @@ Expected<GenerateStats> generate(InferenceContext& ctx, std::vector<int32_t>& ca
   const auto t1 = Clock::now();
   stats.prompt_seconds = std::chrono::duration<double>(t1 - t0).count();
 
-  Sampler sampler(options.sampling);
+  Sampler sampler(options.sampling,
+                  options.grammar ? std::make_unique<GrammarMatcher>(options.grammar) : nullptr);
   Utf8StreamBuffer utf8;
   stats.reason = FinishReason::kLength;
   while (stats.n_generated < options.max_tokens) {
@@ -50,13 +51,18 @@ Expected<GenerateStats> generate(InferenceContext& ctx, std::vector<int32_t>& ca
       break;
     }
     const int32_t token = sampler.sample(logits);
-    sampler.accept(token);
+    if (token == Sampler::kNoToken) return invalid_argument("grammar: no token of the vocabulary can continue the output");
+    MINNOW_TRY(sampler.accept(token));
     ++stats.n_generated;
     if (std::find(options.stop_tokens.begin(), options.stop_tokens.end(), token) != options.stop_tokens.end()) {
       stats.reason = FinishReason::kStop;
       break;
     }
     on_text(utf8.push(tokenizer.token_to_piece(token)));
+    if (sampler.grammar_complete()) {
+      stats.reason = FinishReason::kStop;
+      break;
+    }
     if (stats.n_generated >= options.max_tokens) break;
     if (ctx.n_past() + 1 >= ctx.n_ctx()) break;  // context full: stop with "length"
     MINNOW_ASSIGN_OR_RETURN(logits, ctx.decode(std::vector<int32_t>{token}));

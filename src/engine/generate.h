@@ -10,6 +10,7 @@
 #include "base/status.h"
 #include "engine/scheduler.h"
 #include "model/context.h"
+#include "sampling/grammar_matcher.h"
 #include "sampling/sampling_params.h"
 #include "tokenizer/tokenizer.h"
 
@@ -19,6 +20,7 @@ struct GenerateOptions {
   SamplingParams sampling;
   uint32_t max_tokens = 256;
   std::vector<int32_t> stop_tokens;
+  std::shared_ptr<GrammarAutomaton> grammar;  // constrained decoding when set
   const std::atomic<bool>* interrupt = nullptr;  // set from a signal handler
 };
 

@@ -203,7 +203,9 @@ void Scheduler::admit() {
     best->prompt_pos = reuse;
     best->generated = 0;
     best->next_token = -1;
-    best->sampler = std::make_unique<Sampler>(best->req->req.sampling);
+    const auto& grammar = best->req->req.grammar;
+    best->sampler = std::make_unique<Sampler>(best->req->req.sampling,
+                                              grammar ? std::make_unique<GrammarMatcher>(grammar) : nullptr);
     stats_.prompt_tokens += prompt.size();
     stats_.cached_prompt_tokens += reuse;
   }
@@ -309,7 +311,14 @@ bool Scheduler::step() {
     }
     const std::vector<float> raw = s->logits;  // the model's own distribution, for logprobs
     const int32_t token = s->sampler->sample(s->logits);
-    s->sampler->accept(token);
+    if (token == Sampler::kNoToken) {
+      finish(*s, FinishReason::kError, "grammar: no token of the vocabulary can continue the output");
+      continue;
+    }
+    if (Status accepted = s->sampler->accept(token); !accepted.ok()) {
+      finish(*s, FinishReason::kError, accepted.error().to_string());
+      continue;
+    }
     if (s->generated++ == 0) p.first_token = Clock::now();
     const auto& stops = p.req.stop_tokens;
     if (std::find(stops.begin(), stops.end(), token) != stops.end()) {
@@ -317,6 +326,10 @@ bool Scheduler::step() {
       continue;
     }
     if (p.req.on_token && !p.req.on_token(token, raw)) {
+      finish(*s, FinishReason::kStop);
+      continue;
+    }
+    if (s->sampler->grammar_complete()) {  // the constrained output is whole
       finish(*s, FinishReason::kStop);
       continue;
     }

@@ -20,6 +20,7 @@
 
 #include "base/status.h"
 #include "model/context.h"
+#include "sampling/grammar_matcher.h"
 #include "sampling/sampler.h"
 
 namespace minnow {
@@ -43,6 +44,7 @@ struct GenerationRequest {
   SamplingParams sampling;
   uint32_t max_tokens = 256;
   std::vector<int32_t> stop_tokens;  // end of generation (EOS, EOT, <|im_end|>...)
+  std::shared_ptr<GrammarAutomaton> grammar;  // constrained decoding when set
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   // On the scheduler thread, per generated token with its raw logits. Return
   // false to end the request (stop string seen, client gone).

@@ -147,3 +147,19 @@ std::string Utf8StreamBuffer::flush() {
 }
 
 }  // namespace minnow
+
+namespace minnow {
+
+std::shared_ptr<const GrammarVocab> TextModel::token_table() const {
+  std::call_once(token_table_once_, [&] {
+    // The model's vocabulary may be larger than the tokenizer's (padding
+    // rows): those ids have no text, so a grammar never allows them.
+    const size_t n = std::max<size_t>(size_t(tokenizer_.n_vocab()), model_->hparams().n_vocab);
+    std::vector<std::string> pieces(n);
+    for (size_t id = 0; id < size_t(tokenizer_.n_vocab()); ++id) pieces[id] = tokenizer_.token_to_piece(int32_t(id));
+    token_table_ = std::make_shared<GrammarVocab>(std::move(pieces), stop_tokens_);
+  });
+  return token_table_;
+}
+
+}  // namespace minnow

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 
 #include "base/status.h"
 #include "model/model.h"
+#include "sampling/grammar_matcher.h"
 #include "tokenizer/tokenizer.h"
 
 namespace minnow {
@@ -28,6 +30,8 @@ class TextModel {
   bool template_is_fallback() const { return template_is_fallback_; }
   // Tokens that end generation: EOS, EOT and the end-of-turn control tokens.
   const std::vector<int32_t>& stop_tokens() const { return stop_tokens_; }
+  // The vocabulary as bytes for grammar-constrained decoding (built on first use).
+  std::shared_ptr<const GrammarVocab> token_table() const;
 
   // Renders messages (and tools) with the chat template into prompt text.
   Expected<std::string> render_chat(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools,
@@ -47,6 +51,8 @@ class TextModel {
   std::string chat_template_;
   bool template_is_fallback_ = false;
   std::vector<int32_t> stop_tokens_;
+  mutable std::once_flag token_table_once_;
+  mutable std::shared_ptr<const GrammarVocab> token_table_;
   TextModel(std::shared_ptr<const Model> m, Tokenizer t) : model_(std::move(m)), tokenizer_(std::move(t)) {}
 };
 

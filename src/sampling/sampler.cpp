@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <vector>
 
@@ -40,16 +41,21 @@ void keep_mass(std::vector<Candidate>& c, float mass) {
 
 }  // namespace
 
-Sampler::Sampler(SamplingParams params) : p_(std::move(params)), rng_(p_.seed) {}
+Sampler::Sampler(SamplingParams params, std::unique_ptr<GrammarMatcher> grammar)
+    : p_(std::move(params)), grammar_(std::move(grammar)), rng_(p_.seed) {}
 
-void Sampler::accept(int32_t token) {
-  if (p_.penalty_last_n <= 0) return;
+Sampler::~Sampler() = default;
+
+Status Sampler::accept(int32_t token) {
+  if (grammar_) MINNOW_TRY(grammar_->accept(token));
+  if (p_.penalty_last_n <= 0) return Status::success();
   recent_.push_back(token);
   ++counts_[token];
   if (recent_.size() > size_t(p_.penalty_last_n)) {
     if (--counts_[recent_.front()] == 0) counts_.erase(recent_.front());
     recent_.pop_front();
   }
+  return Status::success();
 }
 
 void Sampler::apply_bias_and_penalties(std::span<float> logits) const {
@@ -65,10 +71,23 @@ void Sampler::apply_bias_and_penalties(std::span<float> logits) const {
 
 int32_t Sampler::sample(std::span<float> logits) {
   apply_bias_and_penalties(logits);
-  if (p_.temperature <= 0.0f) return int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  const auto argmax = [&] { return int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin()); };
+  if (grammar_) {
+    if (p_.temperature <= 0.0f) {
+      const int32_t best = argmax();
+      if (grammar_->allows(best)) return best;
+    }
+    grammar_->mask(logits);
+    if (std::none_of(logits.begin(), logits.end(), [](float l) { return std::isfinite(l); })) return kNoToken;
+  }
+  if (p_.temperature <= 0.0f) return argmax();
 
-  std::vector<Candidate> c(logits.size());
-  for (size_t i = 0; i < logits.size(); ++i) c[i] = {int32_t(i), logits[i], 0.0f};
+  // Masked (-inf) tokens never enter the chain.
+  std::vector<Candidate> c;
+  c.reserve(logits.size());
+  for (size_t i = 0; i < logits.size(); ++i)
+    if (logits[i] != -std::numeric_limits<float>::infinity()) c.push_back({int32_t(i), logits[i], 0.0f});
+  if (c.empty()) return argmax();
   const auto by_logit = [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; };
   if (p_.top_k > 0 && size_t(p_.top_k) < c.size()) {
     std::partial_sort(c.begin(), c.begin() + p_.top_k, c.end(), by_logit);

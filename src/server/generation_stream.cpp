@@ -67,7 +67,7 @@ nlohmann::json GenerationStream::token_logprob(int32_t token, std::span<const fl
 
 bool GenerationStream::on_token(uint32_t index, int32_t token, std::span<const float> logits) {
   if (abandoned_) return false;
-  const std::string text = utf8_[index].push(model_->tokenizer().token_to_piece(token));
+  const std::string text = utf8_[index].push(model_->tokenizer().token_to_piece(token, render_special_));
   StopMatcher::Result r = stops_[index].feed(text);
   Delta d;
   d.choice = index;

@@ -50,6 +50,9 @@ class GenerationStream : public std::enable_shared_from_this<GenerationStream> {
   bool wait(std::chrono::milliseconds timeout, std::vector<Delta>& out);
   const ChoiceResult& result(uint32_t index) const { return results_[index]; }
   std::vector<uint64_t> request_ids() const;
+  // Control tokens appear in the text (tool-call markers such as
+  // [TOOL_CALLS] are control tokens). Set before submitting.
+  void render_special_tokens(bool on) { render_special_ = on; }
   // The client went away: the scheduler stops these at its next step.
   void mark_abandoned() { abandoned_ = true; }
 
@@ -62,6 +65,7 @@ class GenerationStream : public std::enable_shared_from_this<GenerationStream> {
   std::vector<std::string> stop_;
   uint32_t top_logprobs_;
   bool want_logprobs_;
+  bool render_special_ = false;
   std::atomic<bool> abandoned_{false};
 
   mutable std::mutex mu_;

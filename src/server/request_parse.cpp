@@ -153,15 +153,9 @@ Status read_generation(const Json& j, GenerationSpec& g, uint32_t max_n, bool ch
       s.logit_bias.emplace_back(int32_t(id), value.get<float>());
     }
   }
-  // Features of the structured-output work: refuse rather than ignore.
-  if (auto it = j.find("response_format"); it != j.end() && !it->is_null()) {
-    if (!it->is_object() || it->value("type", "") != "text")
-      return unsupported("'response_format' other than text is not supported yet").with_field("response_format");
-  }
-  if (auto it = j.find("tools"); it != j.end() && !it->is_null() && !(it->is_array() && it->empty()))
-    return unsupported("'tools' are not supported yet").with_field("tools");
-  if (auto it = j.find("grammar"); it != j.end() && !it->is_null())
-    return unsupported("'grammar' is not supported yet").with_field("grammar");
+  MINNOW_ASSIGN_OR_RETURN(g.grammar, read_output_constraint(j));
+  if (!chat && j.contains("tools") && !j["tools"].is_null())
+    return bad("tools", "'tools' belong to /v1/chat/completions");
   return validate(s, UINT32_MAX);
 }
 
@@ -180,12 +174,50 @@ Expected<std::string> content_text(const Json& content, size_t index) {
   return out;
 }
 
+void collect_strings(const Json& v, std::vector<std::string>& out) {
+  if (v.is_string()) out.push_back(v.get<std::string>());
+  else if (v.is_structured())
+    for (const auto& x : v) collect_strings(x, out);
+}
+
+// An assistant message's tool_calls as chat templates expect them: the
+// arguments as an object (OpenAI sends a JSON string), so templates that
+// write `arguments | tojson` reproduce what the model generated.
+Expected<Json> template_tool_calls(const Json& calls, const std::string& param, std::vector<std::string>& untrusted) {
+  if (!calls.is_array()) return bad(param, "'tool_calls' must be a list");
+  Json out = Json::array();
+  for (const auto& c : calls) {
+    if (!c.is_object() || !c.contains("function") || !c["function"].is_object() || !c["function"].contains("name") ||
+        !c["function"]["name"].is_string())
+      return bad(param, "each tool call needs function.name");
+    Json copy = c;
+    copy["type"] = "function";
+    Json& f = copy["function"];
+    if (f.contains("arguments") && f["arguments"].is_string()) {
+      const std::string text = f["arguments"].get<std::string>();
+      untrusted.push_back(text);
+      Json parsed = Json::parse(text, nullptr, false);
+      if (parsed.is_discarded() || !parsed.is_object()) return bad(param, "function.arguments must be a JSON object text");
+      f["arguments"] = std::move(parsed);
+    } else if (f.contains("arguments") && !f["arguments"].is_object()) {
+      return bad(param, "function.arguments must be a JSON object text");
+    }
+    untrusted.push_back(f["name"].get<std::string>());
+    out.push_back(std::move(copy));
+  }
+  return out;
+}
+
 }  // namespace
 
 Expected<ChatSpec> parse_chat_request(const std::string& body, uint32_t max_n) {
   MINNOW_ASSIGN_OR_RETURN(Json j, parse_object(body));
   ChatSpec spec;
   MINNOW_TRY(read_generation(j, spec, max_n, true));
+  MINNOW_ASSIGN_OR_RETURN(spec.tools, read_tools(j));
+  collect_strings(spec.tools.tools, spec.untrusted);  // tool descriptions are client text too
+  if (spec.tools.forced() && spec.grammar)
+    return bad("tool_choice", "a forced tool call cannot be combined with 'response_format' or 'grammar'");
   auto it = j.find("messages");
   if (it == j.end() || !it->is_array()) return bad("messages", "'messages' must be a list");
   if (it->empty()) return bad("messages", "'messages' must not be empty");
@@ -205,6 +237,12 @@ Expected<ChatSpec> parse_chat_request(const std::string& body, uint32_t max_n) {
     copy["role"] = role == "developer" ? "system" : role;  // OpenAI's newer name for system
     copy["content"] = text;
     spec.untrusted.push_back(text);
+    if (auto calls = m.find("tool_calls"); calls != m.end() && !calls->is_null()) {
+      if (role != "assistant") return bad(param + ".tool_calls", "only assistant messages carry tool_calls");
+      MINNOW_ASSIGN_OR_RETURN(copy["tool_calls"], template_tool_calls(*calls, param + ".tool_calls", spec.untrusted));
+    }
+    if (auto id = m.find("tool_call_id"); id != m.end() && !id->is_null() && !id->is_string())
+      return bad(param + ".tool_call_id", "'tool_call_id' must be a string");
     spec.messages.push_back(std::move(copy));
   }
   return spec;

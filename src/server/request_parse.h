@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "base/status.h"
+#include "sampling/grammar.h"
 #include "sampling/sampling_params.h"
+#include "server/structured_output.h"
 
 namespace minnow {
 
@@ -23,11 +25,13 @@ struct GenerationSpec {
   bool logprobs = false;
   uint32_t top_logprobs = 0;
   bool ignore_eos = false;  // extension (llama.cpp's name): generate max_tokens regardless
+  std::shared_ptr<const Grammar> grammar;  // response_format / grammar: constrained decoding
 };
 
 struct ChatSpec : GenerationSpec {
   nlohmann::ordered_json messages;        // content normalized to strings
   std::vector<std::string> untrusted;     // every message text, for tokenize_chat
+  ToolsRequest tools;
 };
 
 struct CompletionSpec : GenerationSpec {

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 
+#include "sampling/grammar_matcher.h"
 #include "server/generation_stream.h"
 #include "server/request_parse.h"
 #include "server/server_state.h"
@@ -40,6 +41,11 @@ struct Job {
   bool include_usage = false;
   bool logprobs = false;
   std::vector<std::string> echo;        // completions with echo: the prompt texts
+  // Chat with tools: replies are parsed into tool_calls in this format.
+  bool tools = false;
+  ToolCallFormat tool_format = ToolCallFormat::kNone;
+  std::vector<ToolCallStreamParser> parsers;  // streaming: one per choice
+  std::vector<uint32_t> calls_streamed;       // streaming: tool calls sent per choice
   Clock::time_point arrived;
   ServerState* st = nullptr;
 
@@ -93,17 +99,45 @@ struct Job {
   }
 };
 
+uint64_t call_id_seed(const Job& job, uint32_t choice) {
+  return std::hash<std::string>{}(job.id) + choice;
+}
+
+nlohmann::json tool_calls_json(const std::vector<ToolCall>& calls, uint32_t first_index, bool with_index) {
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t k = 0; k < calls.size(); ++k) {
+    nlohmann::json c = {{"id", calls[k].id}, {"type", "function"},
+                        {"function", {{"name", calls[k].name}, {"arguments", calls[k].arguments}}}};
+    if (with_index) c["index"] = first_index + k;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+// The assistant message of a whole reply, with tool calls parsed out.
+nlohmann::json assistant_message(const Job& job, uint32_t choice, const std::string& text, std::string& finish) {
+  if (!job.tools) return {{"role", "assistant"}, {"content", text}};
+  ParsedAssistantMessage parsed = parse_tool_calls(job.tool_format, text, call_id_seed(job, choice));
+  if (parsed.tool_calls.empty()) return {{"role", "assistant"}, {"content", parsed.content}};
+  finish = "tool_calls";
+  return {{"role", "assistant"},
+          {"content", parsed.content.empty() ? nlohmann::json() : nlohmann::json(parsed.content)},
+          {"tool_calls", tool_calls_json(parsed.tool_calls, 0, false)}};
+}
+
 nlohmann::json whole_response(const Job& job) {
   nlohmann::json out = job.envelope(false);
   nlohmann::json choices = nlohmann::json::array();
   for (uint32_t i = 0; i < job.prompt_tokens.size() * job.n; ++i) {
     const ChoiceResult& r = job.stream->result(i);
-    nlohmann::json c = {{"index", i}, {"logprobs", job.logprobs_json(r.logprobs)}, {"finish_reason", r.finish_reason}};
+    std::string finish = r.finish_reason;
+    nlohmann::json c = {{"index", i}, {"logprobs", job.logprobs_json(r.logprobs)}};
     if (job.api == Api::kChat) {
-      c["message"] = {{"role", "assistant"}, {"content", r.text}};
+      c["message"] = assistant_message(job, i, r.text, finish);
     } else {
       c["text"] = (job.echo.empty() ? "" : job.echo[i / job.n]) + r.text;
     }
+    c["finish_reason"] = finish;
     choices.push_back(std::move(c));
   }
   out["choices"] = std::move(choices);
@@ -121,6 +155,19 @@ nlohmann::json chunk_for(const Job& job, uint32_t index, const nlohmann::json& d
   else c["text"] = delta_or_text;
   out["choices"] = nlohmann::json::array({c});
   if (job.include_usage) out["usage"] = nullptr;
+  return out;
+}
+
+// SSE events for what a choice's tool-call parser released: content, then
+// each finished call whole (name and arguments in one delta, as vLLM does).
+std::string tool_deltas(Job& job, uint32_t choice, const ToolCallStreamParser::Delta& d, const nlohmann::json& lp) {
+  std::string out;
+  if (!d.content.empty() || !lp.is_null()) out += sse(chunk_for(job, choice, {{"content", d.content}}, lp, nullptr));
+  if (!d.calls.empty()) {
+    out += sse(chunk_for(job, choice, {{"tool_calls", tool_calls_json(d.calls, job.calls_streamed[choice], true)}},
+                         nullptr, nullptr));
+    job.calls_streamed[choice] += uint32_t(d.calls.size());
+  }
   return out;
 }
 
@@ -146,6 +193,11 @@ void respond_streaming(httplib::Response& res, std::shared_ptr<Job> job) {
         const bool done = job->stream->wait(std::chrono::milliseconds(500), deltas);
         for (const Delta& d : deltas) {
           nlohmann::json lp = d.logprob.is_null() ? nlohmann::json() : job->logprobs_json(nlohmann::json::array({d.logprob}));
+          if (job->tools) {
+            const std::string s = tool_deltas(*job, d.choice, job->parsers[d.choice].feed(d.text), lp);
+            if (!s.empty() && !sink.write(s.data(), s.size())) return false;
+            continue;
+          }
           nlohmann::json body = job->api == Api::kChat ? nlohmann::json{{"content", d.text}} : nlohmann::json(d.text);
           const std::string s = sse(chunk_for(*job, d.choice, body, lp, nullptr));
           if (!sink.write(s.data(), s.size())) return false;
@@ -163,8 +215,13 @@ void respond_streaming(httplib::Response& res, std::shared_ptr<Job> job) {
                                     {"code", nullptr}}}});
             continue;
           }
+          std::string finish = r.finish_reason;
+          if (job->tools) {
+            tail += tool_deltas(*job, i, job->parsers[i].finish(), nullptr);
+            if (job->calls_streamed[i] > 0) finish = "tool_calls";
+          }
           tail += sse(chunk_for(*job, i, job->api == Api::kChat ? nlohmann::json::object() : nlohmann::json(""), nullptr,
-                                r.finish_reason));
+                                finish));
         }
         if (job->include_usage) {
           nlohmann::json u = job->envelope(true);
@@ -184,8 +241,16 @@ void respond_streaming(httplib::Response& res, std::shared_ptr<Job> job) {
       });
 }
 
+// Tool use of a chat request: the reply format, and the grammar that forces
+// a call when tool_choice asks for one.
+struct ToolUse {
+  bool active = false;
+  ToolCallFormat format = ToolCallFormat::kNone;
+};
+
 void generate(ServerState& st, Api api, GenerationSpec& spec, std::vector<std::vector<int32_t>> prompts,
-              std::shared_ptr<LoadedModel> lm, std::vector<std::string> echo, httplib::Response& res) {
+              std::shared_ptr<LoadedModel> lm, std::vector<std::string> echo, httplib::Response& res,
+              ToolUse tools = {}) {
   auto job = std::make_shared<Job>();
   job->api = api;
   job->id = new_id(api);
@@ -200,6 +265,16 @@ void generate(ServerState& st, Api api, GenerationSpec& spec, std::vector<std::v
   job->st = &st;
   const uint32_t n_choices = uint32_t(prompts.size() * spec.n);
   job->stream = std::make_shared<GenerationStream>(lm->text, n_choices, spec.stop, spec.top_logprobs, spec.logprobs);
+  if (tools.active) {
+    job->tools = true;
+    job->tool_format = tools.format;
+    job->stream->render_special_tokens(true);  // markers like [TOOL_CALLS] are control tokens
+    for (uint32_t i = 0; i < n_choices; ++i) job->parsers.emplace_back(tools.format, call_id_seed(*job, i));
+    job->calls_streamed.assign(n_choices, 0);
+  }
+  // One automaton for every choice: they share its cache of token masks.
+  std::shared_ptr<GrammarAutomaton> automaton;
+  if (spec.grammar) automaton = std::make_shared<GrammarAutomaton>(spec.grammar, lm->text->token_table());
   const uint32_t n_ctx = lm->scheduler->n_ctx();
   const auto deadline = Clock::now() + std::chrono::milliseconds(int64_t(st.options.request_timeout_s * 1000));
   for (const auto& p : prompts) {
@@ -216,7 +291,9 @@ void generate(ServerState& st, Api api, GenerationSpec& spec, std::vector<std::v
     const auto& prompt = prompts[i / spec.n];
     const uint32_t room = n_ctx - uint32_t(prompt.size());
     const uint32_t max_tokens = spec.max_tokens ? std::min(spec.max_tokens, room) : room;
-    auto id = lm->scheduler->submit(job->stream->make_request(i, prompt, spec.sampling, max_tokens, deadline, spec.ignore_eos));
+    GenerationRequest request = job->stream->make_request(i, prompt, spec.sampling, max_tokens, deadline, spec.ignore_eos);
+    request.grammar = automaton;
+    auto id = lm->scheduler->submit(std::move(request));
     if (!id.ok()) {
       job->cancel_all();
       // Wait for the ones already queued to report, so the stream outlives them.
@@ -259,11 +336,23 @@ void register_generation_routes(httplib::Server& svr, ServerState& st) {
     if (!spec.ok()) return send_error(res, spec.error());
     auto lm = text_model(st, spec->model);
     if (!lm.ok()) return send_error(res, lm.error());
-    auto rendered = (*lm)->text->render_chat(spec->messages, nullptr, true);
+    ToolUse tools;
+    tools.active = spec->tools.active();
+    // Templates without tool support still get the tools (most ignore them);
+    // their replies are read in the most common format, Hermes'.
+    const ToolCallFormat detected = detect_tool_call_format((*lm)->text->chat_template());
+    tools.format = detected == ToolCallFormat::kNone ? ToolCallFormat::kHermes : detected;
+    if (spec->tools.forced()) {
+      auto g = tool_call_grammar(tools.format, spec->tools);
+      if (!g.ok()) return send_error(res, g.error());
+      spec->grammar = std::move(*g);
+    }
+    const nlohmann::ordered_json no_tools;
+    auto rendered = (*lm)->text->render_chat(spec->messages, tools.active ? spec->tools.tools : no_tools, true);
     if (!rendered.ok()) return send_error(res, 400, rendered.error().message(), "invalid_request_error", "messages");
     auto ids = (*lm)->text->tokenize_chat(*rendered, spec->untrusted);
     if (!ids.ok()) return send_error(res, ids.error());
-    generate(st, Api::kChat, *spec, {std::move(*ids)}, *lm, {}, res);
+    generate(st, Api::kChat, *spec, {std::move(*ids)}, *lm, {}, res, tools);
   });
   svr.Post("/v1/completions", [&st](const httplib::Request& req, httplib::Response& res) {
     auto spec = parse_completion_request(req.body, st.options.max_n);

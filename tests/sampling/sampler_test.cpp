@@ -85,7 +85,7 @@ TEST(Sampler, PenaltiesAndBiasSteerGreedy) {
   SamplingParams p = SamplingParams::greedy();
   p.presence_penalty = 1.5f;
   Sampler s(p);
-  s.accept(0);
+  ASSERT_TRUE(s.accept(0).ok());
   auto l = logits_of({2.0f, 1.0f});
   EXPECT_EQ(s.sample(l), 1);  // 2 - 1.5 < 1
 
@@ -99,8 +99,8 @@ TEST(Sampler, PenaltiesAndBiasSteerGreedy) {
   r.repeat_penalty = 3.0f;
   r.penalty_last_n = 1;
   Sampler sr(r);
-  sr.accept(0);
-  sr.accept(1);  // window of 1: only token 1 is penalized now
+  ASSERT_TRUE(sr.accept(0).ok());
+  ASSERT_TRUE(sr.accept(1).ok());  // window of 1: only token 1 is penalized now
   auto l3 = logits_of({2.0f, 2.5f});
   EXPECT_EQ(sr.sample(l3), 0);
 }
