@@ -85,7 +85,7 @@ class GrammarParser {
         ++col;
       }
     }
-    return invalid_argument("grammar: line " + std::to_string(line) + ", column " + std::to_string(col) + ": " + what)
+    return invalid_argument("line " + std::to_string(line) + ", column " + std::to_string(col) + ": " + what)
         .with_field("grammar");
   }
   Error fail_at(size_t at, const std::string& what) const { return error_at(at, what); }
@@ -451,7 +451,7 @@ class GrammarParser {
         if (next < left[r].size()) {
           const uint32_t s = left[r][next++];
           if (colour[s] == 1) {
-            return invalid_argument("grammar: rule '" + display_name(s) + "' is left-recursive (it can reach itself "
+            return invalid_argument("rule '" + display_name(s) + "' is left-recursive (it can reach itself "
                                     "without matching a character)").with_field("grammar");
           }
           if (colour[s] == 0) {

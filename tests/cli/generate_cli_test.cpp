@@ -49,6 +49,33 @@ TEST_F(GenerateCli, RunRejectsBadInput) {
   EXPECT_NE(r.err.find("architecture 'rwkv6' is not supported"), std::string::npos) << r.err;
 }
 
+TEST_F(GenerateCli, RunFollowsAGrammarOrAJsonSchema) {
+  {
+    std::ofstream(dir_.file("yn.gbnf")) << "root ::= (\"yes\" | \"no\") \"!\"\n";
+    std::ofstream(dir_.file("s.json")) << R"({"type":"object","properties":{"n":{"type":"integer","minimum":1,"maximum":9}},"required":["n"]})";
+    std::ofstream(dir_.file("bad.json")) << R"({"type":"string","pattern":"a+"})";
+  }
+  for (const char* seed : {"1", "2", "3"}) {
+    auto r = test::run_minnow({"run", "-m", model_, "-p", "Hi", "--temp", "1", "--seed", seed, "--grammar-file", dir_.file("yn.gbnf")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(r.out == "yes!\n" || r.out == "no!\n") << r.out;
+    r = test::run_minnow({"run", "-m", model_, "-p", "Hi", "--temp", "1", "--seed", seed, "--json-schema", dir_.file("s.json")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << r.out;
+    EXPECT_GE(j["n"].get<int>(), 1);
+    EXPECT_LE(j["n"].get<int>(), 9);
+  }
+  auto r = test::run_minnow({"run", "-m", model_, "-p", "Hi", "--json-schema", dir_.file("bad.json")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("pattern"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("bad.json"), std::string::npos) << r.err;
+  std::ofstream(dir_.file("broken.gbnf")) << "root ::= (\"a\"\n";
+  r = test::run_minnow({"run", "-m", model_, "-p", "Hi", "--grammar-file", dir_.file("broken.gbnf")});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("grammar: line 2, column 1: expected ')'"), std::string::npos) << r.err;
+}
+
 TEST_F(GenerateCli, InteractiveChatReadsTurnsUntilExit) {
   // stdin is /dev/null in run_minnow: end of input ends the chat cleanly.
   auto r = test::run_minnow({"run", "-m", model_, "-n", "4"});
