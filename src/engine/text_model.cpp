@@ -158,8 +158,14 @@ std::shared_ptr<const GrammarVocab> TextModel::token_table() const {
     std::vector<std::string> pieces(n);
     for (size_t id = 0; id < size_t(tokenizer_.n_vocab()); ++id) pieces[id] = tokenizer_.token_to_piece(int32_t(id));
     token_table_ = std::make_shared<GrammarVocab>(std::move(pieces), stop_tokens_);
+    automatons_ = std::make_unique<GrammarAutomatonCache>(token_table_);
   });
   return token_table_;
+}
+
+std::shared_ptr<GrammarAutomaton> TextModel::automaton_for(const std::shared_ptr<const Grammar>& grammar) const {
+  (void)token_table();
+  return automatons_->get(grammar);
 }
 
 }  // namespace minnow

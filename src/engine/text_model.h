@@ -32,6 +32,9 @@ class TextModel {
   const std::vector<int32_t>& stop_tokens() const { return stop_tokens_; }
   // The vocabulary as bytes for grammar-constrained decoding (built on first use).
   std::shared_ptr<const GrammarVocab> token_table() const;
+  // A compiled automaton for `grammar`, shared with earlier requests that
+  // used the same grammar (their token masks are reused).
+  std::shared_ptr<GrammarAutomaton> automaton_for(const std::shared_ptr<const Grammar>& grammar) const;
 
   // Renders messages (and tools) with the chat template into prompt text.
   Expected<std::string> render_chat(const nlohmann::ordered_json& messages, const nlohmann::ordered_json& tools,
@@ -53,6 +56,7 @@ class TextModel {
   std::vector<int32_t> stop_tokens_;
   mutable std::once_flag token_table_once_;
   mutable std::shared_ptr<const GrammarVocab> token_table_;
+  mutable std::unique_ptr<GrammarAutomatonCache> automatons_;  // made with token_table_
   TextModel(std::shared_ptr<const Model> m, Tokenizer t) : model_(std::move(m)), tokenizer_(std::move(t)) {}
 };
 

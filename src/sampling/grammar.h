@@ -61,9 +61,13 @@ class Grammar {
   uint32_t root() const { return root_; }
   // Index of a rule by name, or -1.
   int32_t find_rule(std::string_view name) const;
+  // The GBNF text and start rule it was parsed from: equal sources give
+  // equal grammars, so callers can share compiled automatons by it.
+  const std::string& source() const { return source_; }
 
  private:
   std::vector<GrammarRule> rules_;
+  std::string source_;
   uint32_t root_ = 0;
   friend class GrammarParser;
 };

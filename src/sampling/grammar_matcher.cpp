@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <unordered_set>
 
 namespace minnow {
 
@@ -41,10 +40,18 @@ GrammarVocab::GrammarVocab(std::vector<std::string> pieces, std::vector<int32_t>
     }
     tmp[n].toks.push_back(id);
   }
+  // Pre-order layout: the mask walk is depth-first, so it then reads the
+  // node and edge arrays front to back.
   std::vector<uint32_t> new_index(tmp.size());
-  std::vector<uint32_t> bfs{0};
-  for (size_t i = 0; i < bfs.size(); ++i)
-    for (const auto& [b, c] : tmp[bfs[i]].kids) bfs.push_back(c);
+  std::vector<uint32_t> bfs;  // visiting order
+  bfs.reserve(tmp.size());
+  std::vector<uint32_t> todo{0};
+  while (!todo.empty()) {
+    const uint32_t n = todo.back();
+    todo.pop_back();
+    bfs.push_back(n);
+    for (auto it = tmp[n].kids.rbegin(); it != tmp[n].kids.rend(); ++it) todo.push_back(it->second);
+  }
   for (size_t i = 0; i < bfs.size(); ++i) new_index[bfs[i]] = uint32_t(i);
   nodes_.resize(tmp.size());
   for (size_t i = 0; i < bfs.size(); ++i) {
@@ -203,9 +210,17 @@ struct GrammarAutomaton::Impl {
   // adding every result to `out`. No left recursion, so this terminates; the
   // work cap stops pathological ambiguity.
   // `budget` is shared by all the expansions of one step.
-  void expand(Stack start, std::unordered_set<Stack, StackHash>& out, size_t& budget) {
+  // Sets of stacks are small (a handful for real grammars): flat vectors with
+  // linear de-duplication beat hashing, which dominated cold mask walks.
+  static bool insert_unique(std::vector<Stack>& set, const Stack& s) {
+    if (std::find(set.begin(), set.end(), s) != set.end()) return false;
+    set.push_back(s);
+    return true;
+  }
+
+  void expand(Stack start, std::vector<Stack>& out, size_t& budget) {
     std::vector<Stack> work{std::move(start)};
-    std::unordered_set<Stack, StackHash> seen;
+    std::vector<Stack> seen;
     while (!work.empty()) {
       Stack s = std::move(work.back());
       work.pop_back();
@@ -215,7 +230,7 @@ struct GrammarAutomaton::Impl {
           break;
         }
         if (s.empty()) {
-          out.insert(s);
+          insert_unique(out, s);
           break;
         }
         --budget;
@@ -226,7 +241,7 @@ struct GrammarAutomaton::Impl {
           continue;
         }
         if (e.kind == Elem::kChars) {
-          out.insert(s);
+          insert_unique(out, s);
           break;
         }
         // A rule: continue the parent after it (dropped when nothing follows,
@@ -236,7 +251,7 @@ struct GrammarAutomaton::Impl {
         for (uint32_t a : rule_starts[e.index]) {
           Stack next = s;
           next.push_back(a);
-          if (seen.insert(next).second) work.push_back(std::move(next));
+          if (insert_unique(seen, next)) work.push_back(std::move(next));
         }
         break;
       }
@@ -260,8 +275,8 @@ struct GrammarAutomaton::Impl {
     return id;
   }
 
-  StackSet canonical(std::unordered_set<Stack, StackHash>& set) {
-    StackSet v(std::make_move_iterator(set.begin()), std::make_move_iterator(set.end()));
+  static StackSet canonical(std::vector<Stack>& set) {
+    StackSet v = std::move(set);
     std::sort(v.begin(), v.end());
     return v;
   }
@@ -283,7 +298,7 @@ struct GrammarAutomaton::Impl {
   }
 
   int32_t initial_state() {
-    std::unordered_set<Stack, StackHash> out;
+    std::vector<Stack> out;
     size_t budget = limits.max_expansion_steps;
     for (uint32_t a : rule_starts[grammar->root()]) expand(Stack{a}, out, budget);
     if (out.empty()) return kDead;
@@ -292,7 +307,7 @@ struct GrammarAutomaton::Impl {
 
   // Configurations after one whole code point.
   int32_t advance_code_point(uint32_t stackset, uint32_t cp) {
-    std::unordered_set<Stack, StackHash> out;
+    std::vector<Stack> out;
     size_t budget = limits.max_expansion_steps;
     for (const Stack& s : stacksets[stackset]) {
       if (s.empty() || !chars[elems[s.back()].index].matches(cp)) continue;
@@ -371,7 +386,7 @@ struct GrammarAutomaton::Impl {
           const int32_t t = toks[n.first_token + i];
           bits[size_t(t) >> 6] |= 1ull << (t & 63);
         }
-      for (uint32_t i = 0; i < n.n_children; ++i) {
+      for (uint32_t i = n.n_children; i-- > 0;) {  // reversed: the first child is walked first
         const auto& e = edges[n.first_child + i];
         const int32_t to = transition(st, e.byte);
         if (to >= 0) work.push_back({e.child, to});
@@ -400,6 +415,21 @@ GrammarAutomaton::GrammarAutomaton(std::shared_ptr<const Grammar> grammar, std::
 }
 
 GrammarAutomaton::~GrammarAutomaton() = default;
+
+std::shared_ptr<GrammarAutomaton> GrammarAutomatonCache::get(const std::shared_ptr<const Grammar>& grammar) {
+  std::lock_guard lock(mu_);
+  for (auto it = recent_.begin(); it != recent_.end(); ++it) {
+    if ((*it)->grammar().source() != grammar->source()) continue;
+    auto hit = *it;
+    recent_.erase(it);
+    recent_.push_back(hit);
+    return hit;
+  }
+  auto fresh = std::make_shared<GrammarAutomaton>(grammar, vocab_);
+  recent_.push_back(fresh);
+  if (recent_.size() > capacity_) recent_.erase(recent_.begin());
+  return fresh;
+}
 
 // ---- the matcher --------------------------------------------------------------
 
@@ -465,8 +495,18 @@ void GrammarMatcher::mask(std::span<float> logits) {
   }
   const auto& bits = a.mask_of(id);
   const size_t n = std::min(logits.size(), a.tokens->size());
-  for (size_t i = 0; i < n; ++i)
-    if (!((bits[i >> 6] >> (i & 63)) & 1)) logits[i] = -std::numeric_limits<float>::infinity();
+  constexpr float kOff = -std::numeric_limits<float>::infinity();
+  for (size_t w = 0; w * 64 < n; ++w) {
+    const uint64_t word = bits[w];
+    if (word == ~0ull) continue;  // inside strings nearly every token is allowed
+    const size_t end = std::min(n, w * 64 + 64);
+    if (word == 0) {
+      std::fill(logits.begin() + long(w * 64), logits.begin() + long(end), kOff);
+      continue;
+    }
+    for (size_t i = w * 64; i < end; ++i)
+      if (!((word >> (i & 63)) & 1)) logits[i] = kOff;
+  }
   for (size_t i = n; i < logits.size(); ++i) logits[i] = -std::numeric_limits<float>::infinity();
 }
 

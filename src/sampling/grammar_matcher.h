@@ -63,7 +63,7 @@ struct GrammarRuntimeLimits {
   size_t max_stack_depth = 1024;   // nesting
   size_t max_expansion_steps = 20000;  // rule expansions per code point
   size_t max_states = 20000;       // DFA states kept before the cache is rebuilt
-  size_t max_cached_masks = 512;
+  size_t max_cached_masks = 256;  // 19 KB each at a 150k vocabulary
 };
 
 // A grammar compiled against one token table. Thread-safe; share it between
@@ -85,6 +85,22 @@ class GrammarAutomaton {
   std::shared_ptr<const Grammar> grammar_;
   std::shared_ptr<const GrammarVocab> tokens_;
   std::unique_ptr<Impl> impl_;
+};
+
+// Compiled automatons by grammar source, so requests that repeat a schema
+// (the common case in serving) find its token masks already computed.
+// Least recently used ones are dropped beyond `capacity`. Thread-safe.
+class GrammarAutomatonCache {
+ public:
+  explicit GrammarAutomatonCache(std::shared_ptr<const GrammarVocab> vocab, size_t capacity = 16)
+      : vocab_(std::move(vocab)), capacity_(capacity) {}
+  std::shared_ptr<GrammarAutomaton> get(const std::shared_ptr<const Grammar>& grammar);
+
+ private:
+  std::shared_ptr<const GrammarVocab> vocab_;
+  size_t capacity_;
+  std::mutex mu_;
+  std::vector<std::shared_ptr<GrammarAutomaton>> recent_;  // most recent last
 };
 
 // One request's position in the grammar.

@@ -69,6 +69,7 @@ class GrammarParser {
     const int32_t root = g_->find_rule(root_name);
     if (root < 0) return fail_at(0, "grammar has no '" + std::string(root_name) + "' rule");
     g_->root_ = uint32_t(root);
+    g_->source_ = std::string(root_name) + "\n" + std::string(src_);
     if (auto st = check_left_recursion(); !st.ok()) return st.error();
     return std::shared_ptr<const Grammar>(std::move(g_));
   }

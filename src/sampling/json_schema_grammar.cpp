@@ -38,8 +38,8 @@ std::string hex(uint32_t v, int digits) {
   return s;
 }
 
-// A GBNF string literal for UTF-8 text. Non-ASCII is written as \u/\U
-// escapes so the grammar source stays ASCII whatever the input.
+}  // namespace
+
 std::string gbnf_literal(std::string_view s) {
   std::string out = "\"";
   for (size_t i = 0; i < s.size();) {
@@ -73,6 +73,8 @@ std::string gbnf_literal(std::string_view s) {
   }
   return out + "\"";
 }
+
+namespace {
 
 // Space-separated sequence, skipping empty parts (compact mode drops `ws`).
 std::string seq(std::initializer_list<std::string_view> parts) {

@@ -78,4 +78,8 @@ std::string json_object_gbnf();
 Expected<std::string> append_json_schema_rules(const nlohmann::ordered_json& schema, std::string_view prefix,
                                                std::string& gbnf_out, const JsonGrammarOptions& options = {});
 
+// `s` as a GBNF string literal, quotes included. Non-ASCII is written as
+// \u/\U escapes so grammar source stays ASCII whatever the input.
+std::string gbnf_literal(std::string_view s);
+
 }  // namespace minnow

@@ -272,9 +272,10 @@ void generate(ServerState& st, Api api, GenerationSpec& spec, std::vector<std::v
     for (uint32_t i = 0; i < n_choices; ++i) job->parsers.emplace_back(tools.format, call_id_seed(*job, i));
     job->calls_streamed.assign(n_choices, 0);
   }
-  // One automaton for every choice: they share its cache of token masks.
+  // One automaton for every choice (and every request with this grammar):
+  // they share its cache of token masks.
   std::shared_ptr<GrammarAutomaton> automaton;
-  if (spec.grammar) automaton = std::make_shared<GrammarAutomaton>(spec.grammar, lm->text->token_table());
+  if (spec.grammar) automaton = lm->text->automaton_for(spec.grammar);
   const uint32_t n_ctx = lm->scheduler->n_ctx();
   const auto deadline = Clock::now() + std::chrono::milliseconds(int64_t(st.options.request_timeout_s * 1000));
   for (const auto& p : prompts) {

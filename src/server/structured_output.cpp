@@ -1,7 +1,5 @@
 #include "server/structured_output.h"
 
-#include <cstdio>
-
 #include "sampling/json_schema_grammar.h"
 
 namespace minnow {
@@ -38,28 +36,6 @@ bool valid_function_name(const std::string& name) {
 }
 
 }  // namespace
-
-std::string gbnf_literal(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02X", c);
-          out += buf;
-        } else {
-          out += char(c);  // UTF-8 passes through: the parser reads code points
-        }
-    }
-  }
-  return out + "\"";
-}
 
 Expected<std::shared_ptr<const Grammar>> read_output_constraint(const Json& body) {
   std::shared_ptr<const Grammar> grammar;

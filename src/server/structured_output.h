@@ -38,7 +38,4 @@ Expected<ToolsRequest> read_tools(const nlohmann::ordered_json& body);
 // `format`'s models write them. For tool_choice "required" or a named one.
 Expected<std::shared_ptr<const Grammar>> tool_call_grammar(ToolCallFormat format, const ToolsRequest& tools);
 
-// `s` as a GBNF string literal, quotes included.
-std::string gbnf_literal(std::string_view s);
-
 }  // namespace minnow

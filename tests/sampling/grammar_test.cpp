@@ -196,3 +196,26 @@ ws ::= [ ]{0,2})");
 
 }  // namespace
 }  // namespace minnow
+
+namespace minnow {
+namespace {
+
+TEST(GrammarAutomatonCache, SharesBySourceAndEvictsTheLeastRecent) {
+  auto vocab = std::make_shared<GrammarVocab>(std::vector<std::string>{"a", "b"}, std::vector<int32_t>{});
+  GrammarAutomatonCache cache(vocab, 2);
+  auto a1 = cache.get(*Grammar::parse("root ::= \"a\""));
+  auto a2 = cache.get(*Grammar::parse("root ::= \"a\""));  // parsed again: same source
+  EXPECT_EQ(a1, a2);
+  auto b = cache.get(*Grammar::parse("root ::= \"b\""));
+  EXPECT_NE(a1, b);
+  EXPECT_NE(cache.get(*Grammar::parse("root ::= \"a\"", "root")), nullptr);
+  auto c = cache.get(*Grammar::parse("root ::= \"a\" | \"b\""));  // evicts "b", the least recent
+  EXPECT_EQ(cache.get(*Grammar::parse("root ::= \"a\"")), a1);
+  EXPECT_NE(cache.get(*Grammar::parse("root ::= \"b\"")), b);
+  // Same text, other start rule: another grammar.
+  EXPECT_NE(Grammar::parse("root ::= x\nx ::= \"a\"", "root").value()->source(),
+            Grammar::parse("root ::= x\nx ::= \"a\"", "x").value()->source());
+}
+
+}  // namespace
+}  // namespace minnow

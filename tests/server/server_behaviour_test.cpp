@@ -129,7 +129,14 @@ TEST(ServerApi, MetricsExposeTheServersWork) {
   test::ServerFixture fx;
   auto cli = fx.client();
   ASSERT_EQ(cli.Post("/v1/chat/completions", chat_body("hi", 4, false), "application/json")->status, 200);
-  const std::string m = cli.Get("/metrics")->body;
+  // A request is counted once its response has been written, which can be
+  // just after the client has read it: wait (bounded) for the count.
+  std::string m;
+  for (int i = 0; i < 100; ++i) {
+    m = cli.Get("/metrics")->body;
+    if (m.find("minnow_requests_total{route=\"/v1/chat/completions\"") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   for (const char* name : {"minnow_requests_total{route=\"/v1/chat/completions\",status=\"200\"} 1",
                            "minnow_time_to_first_token_seconds_bucket", "minnow_request_duration_seconds_count 1",
                            "minnow_queue_depth 0", "minnow_busy_slots 0", "minnow_prefix_cache_hit_ratio",

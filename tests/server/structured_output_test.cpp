@@ -18,6 +18,20 @@ json post(test::ServerFixture& f, const json& body, int expect_status = 200) {
   return body.value("stream", false) ? json(res->body) : json::parse(res->body);
 }
 
+// The data payloads of an SSE body, and how many were the [DONE] terminator.
+std::vector<json> sse_payloads(const std::string& body, int& done) {
+  std::vector<json> out;
+  done = 0;
+  for (size_t pos = 0; (pos = body.find("data: ", pos)) != std::string::npos;) {
+    const size_t end = body.find("\n\n", pos);
+    const std::string e = body.substr(pos + 6, end - pos - 6);
+    pos = end;
+    if (e == "[DONE]") ++done;
+    else out.push_back(json::parse(e));
+  }
+  return out;
+}
+
 json chat(const std::string& user) {
   return {{"model", "tiny"}, {"messages", json::array({{{"role", "user"}, {"content", user}}})}, {"max_tokens", 300}};
 }
@@ -73,16 +87,8 @@ TEST(StructuredOutput, JsonObjectStreamsValidJson) {
   const std::string sse = post(f, body).get<std::string>();
   std::string text;
   int done = 0;
-  for (size_t pos = 0; (pos = sse.find("data: ", pos)) != std::string::npos;) {
-    const size_t end = sse.find("\n\n", pos);
-    const std::string e = sse.substr(pos + 6, end - pos - 6);
-    pos = end;
-    if (e == "[DONE]") {
-      ++done;
-      continue;
-    }
-    const json j = json::parse(e);
-    ASSERT_FALSE(j.contains("error")) << e;
+  for (const json& j : sse_payloads(sse, done)) {
+    ASSERT_FALSE(j.contains("error")) << j.dump();
     const auto& d = j["choices"][0]["delta"];
     if (d.contains("content")) text += d["content"].get<std::string>();
   }
@@ -149,15 +155,7 @@ TEST(StructuredOutput, NamedToolChoiceStreamsToolCallDeltas) {
   json calls = json::array();
   std::string finish;
   int done = 0;
-  for (size_t pos = 0; (pos = sse.find("data: ", pos)) != std::string::npos;) {
-    const size_t end = sse.find("\n\n", pos);
-    const std::string e = sse.substr(pos + 6, end - pos - 6);
-    pos = end;
-    if (e == "[DONE]") {
-      ++done;
-      continue;
-    }
-    const json j = json::parse(e);
+  for (const json& j : sse_payloads(sse, done)) {
     const json& c = j["choices"][0];
     if (c["delta"].contains("tool_calls"))
       for (const auto& tc : c["delta"]["tool_calls"]) calls.push_back(tc);
