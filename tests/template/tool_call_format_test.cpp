@@ -72,6 +72,15 @@ ParsedAssistantMessage parse_checked(ToolCallFormat format, std::string_view tex
   return whole;
 }
 
+// Each text parses to no calls, with the text itself as content.
+void expect_plain_content(ToolCallFormat format, std::initializer_list<std::string> texts) {
+  for (const std::string& text : texts) {
+    const auto m = parse_checked(format, text);
+    EXPECT_TRUE(m.tool_calls.empty()) << text;
+    EXPECT_EQ(m.content, text);
+  }
+}
+
 // Argument JSON compared as values, so "{"a": 1}" and "{"a":1}" agree.
 Json args_value(const Json& arguments) {
   return arguments.is_string() ? Json::parse(arguments.get<std::string>()) : arguments;
@@ -432,7 +441,7 @@ TEST(ToolCallLlama3, BuiltinToolCall) {
 }
 
 TEST(ToolCallLlama3, AnythingElseIsContent) {
-  for (const std::string text : {
+  expect_plain_content(ToolCallFormat::kLlama3, {
            "The answer is {\"name\": \"f\", \"parameters\": {}}",           // text before
            "{\"name\": \"f\", \"parameters\": {}} and then some",           // text after
            "{\"name\": \"Ada\", \"age\": 36}",                              // a JSON answer, not a call
@@ -444,11 +453,7 @@ TEST(ToolCallLlama3, AnythingElseIsContent) {
            "<|python",
            "  \n",
            "",
-       }) {
-    const auto m = parse_checked(ToolCallFormat::kLlama3, text);
-    EXPECT_TRUE(m.tool_calls.empty()) << text;
-    EXPECT_EQ(m.content, text);
-  }
+                                         });
 }
 
 TEST(ToolCallLlama3, PlainRepliesStreamWithoutDelay) {
@@ -484,7 +489,7 @@ TEST(ToolCallMistral, ContentBeforeAndAfter) {
 }
 
 TEST(ToolCallMistral, MalformedStaysContent) {
-  for (const std::string text : {
+  expect_plain_content(ToolCallFormat::kMistral, {
            "[TOOL_CALLS] I changed my mind.",
            "[TOOL_CALLS][{\"name\": \"f\", \"arguments\": {\"q\": }}]",
            "[TOOL_CALLS][{\"name\": \"f\"}, {\"arguments\": {}}]",  // one bad element spoils the block
@@ -492,11 +497,7 @@ TEST(ToolCallMistral, MalformedStaysContent) {
            "[TOOL_CALLS][{\"name\": \"f\"",
            "[TOOL_CALLS]",
            "[TOOL_CALL",
-       }) {
-    const auto m = parse_checked(ToolCallFormat::kMistral, text);
-    EXPECT_TRUE(m.tool_calls.empty()) << text;
-    EXPECT_EQ(m.content, text);
-  }
+                                         });
 }
 
 TEST(ToolCallMistral, DeepNestingIsRefusedNotCrashed) {
