@@ -2,7 +2,9 @@
 // only constrained decoding can make its output well-formed).
 #include <gtest/gtest.h>
 
+#include "sampling/grammar.h"
 #include "server/server_fixture.h"
+#include "server/structured_output.h"
 
 namespace minnow {
 namespace {
@@ -47,6 +49,51 @@ const json kWeatherTool = {
         {"required", {"city"}}}}}}};
 const json kTimeTool = {{"type", "function"},
                         {"function", {{"name", "get_time"}, {"parameters", {{"type", "object"}, {"properties", json::object()}}}}}};
+
+// The three pieces agree for every family: what the family's models write
+// (render_tool_calls) is a sentence of the forcing grammar, and parses back.
+TEST(ToolCallGrammar, AcceptsWhatEachFamilyWritesAndNothingElse) {
+  for (ToolCallFormat format : {ToolCallFormat::kHermes, ToolCallFormat::kLlama3, ToolCallFormat::kMistral,
+                                ToolCallFormat::kFunctionary, ToolCallFormat::kDeepSeekR1}) {
+    SCOPED_TRACE(tool_call_format_name(format));
+    ToolsRequest tools;
+    tools.tools = nlohmann::ordered_json::array({kWeatherTool, kTimeTool});
+    tools.choice = ToolChoice::kRequired;
+    auto g = tool_call_grammar(format, tools);
+    ASSERT_TRUE(g.ok()) << g.error().to_string();
+    const std::vector<ToolCall> one = {{"", "get_weather", R"({"city":"Oslo","days":3})"}};
+    auto text = render_tool_calls(format, one);
+    ASSERT_TRUE(text.ok()) << text.error().to_string();
+    EXPECT_TRUE(grammar_accepts(**g, *text)) << *text;
+    const auto parsed = parse_tool_calls(format, *text);
+    ASSERT_EQ(parsed.tool_calls.size(), 1u) << *text;
+    EXPECT_EQ(parsed.tool_calls[0].name, "get_weather");
+    EXPECT_EQ(parsed.tool_calls[0].arguments, R"({"city":"Oslo","days":3})");
+    // Arguments outside the schema, and unknown functions, are not sentences.
+    auto bad_args = render_tool_calls(format, {{"", "get_weather", R"({"city":"Oslo","days":9})"}});
+    ASSERT_TRUE(bad_args.ok());
+    EXPECT_FALSE(grammar_accepts(**g, *bad_args)) << *bad_args;
+    auto unknown = render_tool_calls(format, {{"", "delete_all", R"({})"}});
+    ASSERT_TRUE(unknown.ok());
+    EXPECT_FALSE(grammar_accepts(**g, *unknown)) << *unknown;
+    // A named choice admits that function only.
+    tools.choice = ToolChoice::kNamed;
+    tools.named = "get_time";
+    auto named = tool_call_grammar(format, tools);
+    ASSERT_TRUE(named.ok());
+    EXPECT_FALSE(grammar_accepts(**named, *text));
+    EXPECT_TRUE(grammar_accepts(**named, *render_tool_calls(format, {{"", "get_time", "{}"}})));
+    // Parallel calls where the family writes them.
+    if (tool_call_syntax(format).parallel) {
+      tools.choice = ToolChoice::kRequired;
+      auto two = render_tool_calls(format, {one[0], {"", "get_time", "{}"}});
+      ASSERT_TRUE(two.ok());
+      EXPECT_TRUE(grammar_accepts(**tool_call_grammar(format, tools), *two)) << *two;
+      tools.parallel = false;
+      EXPECT_FALSE(grammar_accepts(**tool_call_grammar(format, tools), *two)) << *two;
+    }
+  }
+}
 
 TEST(StructuredOutput, JsonSchemaRepliesParseAndHaveTheRequiredShape) {
   test::ServerFixture f;
