@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <unordered_set>
 
 namespace minnow {
 
@@ -174,6 +175,11 @@ struct GrammarAutomaton::Impl {
   std::unordered_map<uint64_t, int32_t> state_ids;
   std::vector<std::vector<uint64_t>> masks;
   bool overflowed = false;  // a limit cut a configuration short since the last check
+  // Expansion steps left to the mask walk in progress: a hostile grammar
+  // would otherwise spend the per-character budget on every trie edge. What
+  // the cut makes unreachable is cached as dead, so masks and accept() stay
+  // consistent (the grammar only gets narrower, never wrong).
+  size_t walk_budget = SIZE_MAX;
 
   void compile() {
     const auto& rules = grammar->rules();
@@ -218,14 +224,29 @@ struct GrammarAutomaton::Impl {
     return true;
   }
 
+  // Stacks already queued in one expansion: few for real grammars, but an
+  // ambiguous one can queue thousands, where a linear search would be quadratic.
+  struct SeenStacks {
+    std::vector<Stack> few;
+    std::unordered_set<Stack, StackHash> many;
+    bool insert(const Stack& s) {
+      if (many.empty()) {
+        if (few.size() < 64) return insert_unique(few, s);
+        if (std::find(few.begin(), few.end(), s) != few.end()) return false;
+        many.insert(few.begin(), few.end());
+      }
+      return many.insert(s).second;
+    }
+  };
+
   void expand(Stack start, std::vector<Stack>& out, size_t& budget) {
     std::vector<Stack> work{std::move(start)};
-    std::vector<Stack> seen;
+    SeenStacks seen;
     while (!work.empty()) {
       Stack s = std::move(work.back());
       work.pop_back();
       for (;;) {
-        if (budget == 0 || s.size() > limits.max_stack_depth) {
+        if (budget == 0 || walk_budget == 0 || s.size() > limits.max_stack_depth) {
           overflowed = true;
           break;
         }
@@ -234,6 +255,7 @@ struct GrammarAutomaton::Impl {
           break;
         }
         --budget;
+        --walk_budget;
         const uint32_t p = s.back();
         const Elem e = elems[p];
         if (e.kind == Elem::kEnd) {
@@ -251,7 +273,7 @@ struct GrammarAutomaton::Impl {
         for (uint32_t a : rule_starts[e.index]) {
           Stack next = s;
           next.push_back(a);
-          if (insert_unique(seen, next)) work.push_back(std::move(next));
+          if (seen.insert(next)) work.push_back(std::move(next));
         }
         break;
       }
@@ -307,6 +329,10 @@ struct GrammarAutomaton::Impl {
 
   // Configurations after one whole code point.
   int32_t advance_code_point(uint32_t stackset, uint32_t cp) {
+    if (walk_budget == 0) {  // the mask walk in progress is out of work
+      overflowed = true;
+      return kDead;
+    }
     std::vector<Stack> out;
     size_t budget = limits.max_expansion_steps;
     for (const Stack& s : stacksets[stackset]) {
@@ -377,6 +403,7 @@ struct GrammarAutomaton::Impl {
     const auto& edges = tokens->edges();
     const auto& toks = tokens->node_tokens();
     std::vector<std::pair<uint32_t, int32_t>> work{{0u, state}};
+    walk_budget = limits.max_mask_walk_steps;
     while (!work.empty()) {
       const auto [node, st] = work.back();
       work.pop_back();
@@ -392,6 +419,7 @@ struct GrammarAutomaton::Impl {
         if (to >= 0) work.push_back({e.child, to});
       }
     }
+    walk_budget = SIZE_MAX;
     if (states[size_t(state)].accepting)
       for (int32_t t : tokens->end_tokens())
         if (t >= 0 && size_t(t) < tokens->size()) bits[size_t(t) >> 6] |= 1ull << (t & 63);

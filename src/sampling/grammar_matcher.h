@@ -62,6 +62,7 @@ struct GrammarRuntimeLimits {
   size_t max_stacks = 1024;        // per configuration: an ambiguous grammar stops here
   size_t max_stack_depth = 1024;   // nesting
   size_t max_expansion_steps = 20000;  // rule expansions per code point
+  size_t max_mask_walk_steps = 4000000;  // rule expansions per token-mask walk
   size_t max_states = 20000;       // DFA states kept before the cache is rebuilt
   size_t max_cached_masks = 256;  // 19 KB each at a 150k vocabulary
 };
