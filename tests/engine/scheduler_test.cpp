@@ -120,12 +120,16 @@ TEST_F(SchedulerTest, CancelAndStopFreeTheSlotWithoutDisturbingOthers) {
   opt.n_ctx = 128;
   auto s = std::move(*Scheduler::create(model_, opt));
   uint64_t victim_id = 0;
-  std::promise<void> started;
+  std::promise<void> started, cancelled;
+  std::shared_future<void> cancel_issued = cancelled.get_future().share();
   bool signalled = false;
-  auto victim = submit(*s, {1, 7, 7}, 100, [&](size_t n) {
+  // The victim's second token waits (on the scheduler thread) until cancel()
+  // has been called: otherwise a fast machine finishes all 100 tokens first.
+  auto victim = submit(*s, {1, 7, 7}, 100, [&, cancel_issued](size_t n) {
     if (n == 2 && !signalled) {
       signalled = true;
       started.set_value();
+      cancel_issued.wait();
     }
     return true;
   }, &victim_id);
@@ -133,6 +137,7 @@ TEST_F(SchedulerTest, CancelAndStopFreeTheSlotWithoutDisturbingOthers) {
   auto survivor = submit(*s, {1, 9, 9}, 10);
   started.get_future().wait();
   s->cancel(victim_id);
+  cancelled.set_value();
   StreamRun v = victim.get();
   EXPECT_EQ(v.outcome.reason, FinishReason::kCancelled);
   EXPECT_LT(v.tokens.size(), 100u);
