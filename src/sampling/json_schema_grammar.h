@@ -55,6 +55,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/status.h"
+#include "sampling/gbnf_writer.h"  // gbnf_literal, for grammars that embed schemas
 
 namespace minnow {
 
@@ -77,9 +78,5 @@ std::string json_object_gbnf();
 // used by a rule in gbnf_out), and returns the name of its root rule.
 Expected<std::string> append_json_schema_rules(const nlohmann::ordered_json& schema, std::string_view prefix,
                                                std::string& gbnf_out, const JsonGrammarOptions& options = {});
-
-// `s` as a GBNF string literal, quotes included. Non-ASCII is written as
-// \u/\U escapes so grammar source stays ASCII whatever the input.
-std::string gbnf_literal(std::string_view s);
 
 }  // namespace minnow
