@@ -125,7 +125,7 @@ int run_chat(const RunOptions& o) {
   chat.tm = *tm;
   auto grammar = load_grammar(o);
   if (!grammar.ok()) return report_error(grammar.error());
-  if (*grammar) chat.grammar = std::make_shared<GrammarAutomaton>(*grammar, chat.tm->token_table());
+  if (*grammar) chat.grammar = chat.tm->automaton_for(*grammar);
   if (chat.tm->template_is_fallback() && !o.raw)
     std::fprintf(stderr, "minnow: warning: the model has no chat template; using ChatML\n");
   auto lm_ctx = InferenceContext::create(chat.tm->model_ptr(), {uint32_t(o.model.n_ctx),

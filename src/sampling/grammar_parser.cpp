@@ -56,18 +56,18 @@ class GrammarParser {
 
   Expected<std::shared_ptr<const Grammar>> run(std::string_view root_name) {
     if (src_.size() > limits_.max_source_bytes)
-      return fail_at(0, "grammar is " + std::to_string(src_.size()) + " bytes, more than the limit of " +
+      return error_at(0, "grammar is " + std::to_string(src_.size()) + " bytes, more than the limit of " +
                             std::to_string(limits_.max_source_bytes));
     skip_space(true);
-    if (pos_ >= src_.size()) return fail_at(pos_, "grammar is empty");
+    if (pos_ >= src_.size()) return error_at(pos_, "grammar is empty");
     while (pos_ < src_.size()) {
       if (!parse_rule()) return std::move(*error_);
       skip_space(true);
     }
     for (size_t i = 0; i < g_->rules_.size(); ++i)
-      if (!defined_[i]) return fail_at(first_use_[i], "rule '" + g_->rules_[i].name + "' is used but never defined");
+      if (!defined_[i]) return error_at(first_use_[i], "rule '" + g_->rules_[i].name + "' is used but never defined");
     const int32_t root = g_->find_rule(root_name);
-    if (root < 0) return fail_at(0, "grammar has no '" + std::string(root_name) + "' rule");
+    if (root < 0) return error_at(0, "grammar has no '" + std::string(root_name) + "' rule");
     g_->root_ = uint32_t(root);
     g_->source_ = std::string(root_name) + "\n" + std::string(src_);
     if (auto st = check_left_recursion(); !st.ok()) return st.error();
@@ -89,7 +89,6 @@ class GrammarParser {
     return invalid_argument("line " + std::to_string(line) + ", column " + std::to_string(col) + ": " + what)
         .with_field("grammar");
   }
-  Error fail_at(size_t at, const std::string& what) const { return error_at(at, what); }
   bool fail(const std::string& what) {
     if (!error_) error_.emplace(error_at(pos_, what));
     return false;
