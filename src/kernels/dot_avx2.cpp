@@ -5,6 +5,8 @@
 
 #include "base/half.h"
 #include "kernels/kernel_fill.h"
+#include "kernels/blocks_avx2.h"
+#include "kernels/gemm_avx2.h"
 #include "kernels/simd_avx2.h"
 #include "quant/block_formats.h"
 
@@ -45,78 +47,76 @@ float dot_f16(const uint8_t* w, const uint8_t* x, size_t n) {
 
 namespace {
 
-constexpr size_t kQ8 = sizeof(quant::BlockQ8_0);
-
-// Per-type block decoding. Q4_0/Q5_0 decode to unsigned bytes u with an
-// offset (value = u - c): maddubs(u, y) - maddubs(c, y) stays within int16.
-// Q8_0 bytes are signed already, so their sign moves onto y instead.
-struct Q4_0Block {
-  static constexpr size_t kBytes = sizeof(quant::BlockQ4_0);
-  static __m256i unpack(const uint8_t* a) { return nibbles_32(a + 2); }
-  static __m256i sums(__m256i u, __m256i y) {
-    const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(u, y), _mm256_maddubs_epi16(_mm256_set1_epi8(8), y));
-    return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
-  }
-};
-struct Q5_0Block {
-  static constexpr size_t kBytes = sizeof(quant::BlockQ5_0);
-  static __m256i unpack(const uint8_t* a) {
-    uint32_t qh;
-    std::memcpy(&qh, a + 2, 4);
-    return _mm256_or_si256(nibbles_32(a + 6), _mm256_and_si256(bits_to_bytes(qh), _mm256_set1_epi8(16)));
-  }
-  static __m256i sums(__m256i u, __m256i y) {
-    const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(u, y), _mm256_maddubs_epi16(_mm256_set1_epi8(16), y));
-    return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
-  }
-};
-struct Q8_0Block {
-  static constexpr size_t kBytes = kQ8;
-  static __m256i unpack(const uint8_t* a) { return load256(a + 2); }
-  static __m256i sums(__m256i q, __m256i y) { return dot_s8(q, y); }
-};
-
-// fp16 scales of 8 blocks `stride` bytes apart, as floats.
+// fp16 scales of 8 blocks `stride` bytes apart, as floats. Assembled in
+// general-purpose registers: on Zen 3 those integer pipes are otherwise idle
+// here, and it avoids a vector load of eight narrow stores.
 inline __m256 scales8(const uint8_t* p, size_t stride) {
-  alignas(16) uint16_t h[8];
-  for (int j = 0; j < 8; ++j) std::memcpy(&h[j], p + j * stride, 2);
-  return _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(h)));
+  auto h = [&](int j) {
+    uint16_t v;
+    std::memcpy(&v, p + j * stride, 2);
+    return uint64_t(v);
+  };
+  const uint64_t lo = h(0) | h(1) << 16 | h(2) << 32 | h(3) << 48;
+  const uint64_t hi = h(4) | h(5) << 16 | h(6) << 32 | h(7) << 48;
+  return _mm256_cvtph_ps(_mm_set_epi64x(int64_t(hi), int64_t(lo)));
 }
 
 // One weight row against kTokens activation rows x_stride bytes apart. Each
 // weight block is decoded once for all tokens; eight blocks share one scale
-// conversion and each block picks its scale with a permute.
+// conversion and each block picks its scale with a permute. The activations'
+// scales and d * sum(q) are floats after their blocks (ActFormat::kQ8_0).
 template <class B, int kTokens>
 void dot_rows(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* out) {
   const size_t nb = n / kQK;
-  // Two accumulators per token: one FMA chain would be latency-bound.
-  __m256 acc[kTokens][2];
-  for (int t = 0; t < kTokens; ++t) acc[t][0] = acc[t][1] = _mm256_setzero_ps();
+  auto sums_of = [&](int t) { return x + t * x_stride + nb * kQ8; };
+  auto scales_of = [&](int t) { return x + t * x_stride + nb * (kQ8 + 4); };
+  // One token alone needs two accumulators (one FMA chain would be
+  // latency-bound); four tokens interleave four chains, and a second set of
+  // accumulators would spill AVX2's 16 registers.
+  constexpr int kAcc = kTokens >= 4 ? 1 : 2;
+  __m256 acc[kTokens][kAcc];
+  for (int t = 0; t < kTokens; ++t)
+    for (int j = 0; j < kAcc; ++j) acc[t][j] = _mm256_setzero_ps();
   size_t i = 0;
   for (; i + 8 <= nb; i += 8) {
     const uint8_t* a = w + i * B::kBytes;
     const __m256 dw = scales8(a, B::kBytes);
     __m256 d[kTokens];
-    for (int t = 0; t < kTokens; ++t) d[t] = _mm256_mul_ps(dw, scales8(x + t * x_stride + i * kQ8, kQ8));
+    for (int t = 0; t < kTokens; ++t) {
+      d[t] = _mm256_mul_ps(dw, _mm256_loadu_ps(reinterpret_cast<const float*>(scales_of(t) + 4 * i)));
+      if constexpr (B::kOffset != 0.0f)
+        acc[t][kAcc - 1] =
+            _mm256_fnmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(B::kOffset)),
+                             _mm256_loadu_ps(reinterpret_cast<const float*>(sums_of(t) + 4 * i)), acc[t][kAcc - 1]);
+    }
+    // Unrolled so that acc[t][k & 1] are registers, not stack slots.
+#pragma GCC unroll 8
     for (int k = 0; k < 8; ++k) {
       const __m256i u = B::unpack(a + k * B::kBytes);
       const __m256i pick = _mm256_set1_epi32(k);
+#pragma GCC unroll 4
       for (int t = 0; t < kTokens; ++t) {
         const __m256i s = B::sums(u, load256(x + t * x_stride + (i + k) * kQ8 + 2));
-        acc[t][k & 1] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(d[t], pick), _mm256_cvtepi32_ps(s), acc[t][k & 1]);
+        acc[t][k % kAcc] =
+            _mm256_fmadd_ps(_mm256_permutevar8x32_ps(d[t], pick), _mm256_cvtepi32_ps(s), acc[t][k % kAcc]);
       }
     }
   }
+  float tail[kTokens] = {};
   for (; i < nb; ++i) {
     const uint8_t* a = w + i * B::kBytes;
     const __m256i u = B::unpack(a);
+    const float dw = half_at(a);
     for (int t = 0; t < kTokens; ++t) {
       const uint8_t* b = x + t * x_stride + i * kQ8;
       const __m256i s = B::sums(u, load256(b + 2));
-      acc[t][0] = _mm256_fmadd_ps(_mm256_set1_ps(half_at(a) * half_at(b)), _mm256_cvtepi32_ps(s), acc[t][0]);
+      acc[t][0] = _mm256_fmadd_ps(_mm256_set1_ps(dw * float_at(scales_of(t) + 4 * i)), _mm256_cvtepi32_ps(s),
+                                  acc[t][0]);
+      tail[t] += dw * float_at(sums_of(t) + 4 * i);
     }
   }
-  for (int t = 0; t < kTokens; ++t) out[t] = hsum(_mm256_add_ps(acc[t][0], acc[t][1]));
+  for (int t = 0; t < kTokens; ++t)
+    out[t] = hsum(kAcc == 1 ? acc[t][0] : _mm256_add_ps(acc[t][0], acc[t][kAcc - 1])) - B::kOffset * tail[t];
 }
 
 template <class B>
@@ -302,9 +302,9 @@ void fill_avx2_kernels(KernelTable& t) {
   auto set = [&](GgmlType type, ActFormat act, DotFn fn) { t.dot[uint32_t(type)] = {act, fn}; };
   set(GgmlType::F32, ActFormat::kF32, avx2::dot_f32);
   set(GgmlType::F16, ActFormat::kF32, avx2::dot_f16);
-  t.dot[uint32_t(GgmlType::Q8_0)] = {ActFormat::kQ8_0, avx2::dot_q8_0, avx2::dot4_q8_0};
-  t.dot[uint32_t(GgmlType::Q4_0)] = {ActFormat::kQ8_0, avx2::dot_q4_0, avx2::dot4_q4_0};
-  t.dot[uint32_t(GgmlType::Q5_0)] = {ActFormat::kQ8_0, avx2::dot_q5_0, avx2::dot4_q5_0};
+  t.dot[uint32_t(GgmlType::Q8_0)] = {ActFormat::kQ8_0, avx2::dot_q8_0, avx2::dot4_q8_0, avx2::panel_kernel_q8_0()};
+  t.dot[uint32_t(GgmlType::Q4_0)] = {ActFormat::kQ8_0, avx2::dot_q4_0, avx2::dot4_q4_0, avx2::panel_kernel_q4_0()};
+  t.dot[uint32_t(GgmlType::Q5_0)] = {ActFormat::kQ8_0, avx2::dot_q5_0, avx2::dot4_q5_0, avx2::panel_kernel_q5_0()};
   set(GgmlType::Q4_K, ActFormat::kQ8_K, avx2::dot_q4_k);
   set(GgmlType::Q5_K, ActFormat::kQ8_K, avx2::dot_q5_k);
   t.dot[uint32_t(GgmlType::Q6_K)] = {ActFormat::kQ8_K, avx2::dot_q6_k, avx2::dot4_q6_k};

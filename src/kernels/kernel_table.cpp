@@ -17,7 +17,7 @@ namespace minnow::kernels {
 size_t act_row_bytes(ActFormat format, size_t n) {
   switch (format) {
     case ActFormat::kF32: return n * sizeof(float);
-    case ActFormat::kQ8_0: return n / quant::kQK * (sizeof(quant::BlockQ8_0) + sizeof(float));
+    case ActFormat::kQ8_0: return n / quant::kQK * (sizeof(quant::BlockQ8_0) + 2 * sizeof(float));
     case ActFormat::kQ8_K: return n / quant::kQK_K * sizeof(quant::BlockQ8_K);
   }
   return 0;
@@ -32,6 +32,7 @@ namespace {
 void quantize_q8_0_rows(const float* x, uint8_t* dst, size_t n_blocks) {
   const __m256 sign_bit = _mm256_set1_ps(-0.0f), half = _mm256_set1_ps(0.5f);
   uint8_t* block_sums = dst + n_blocks * sizeof(quant::BlockQ8_0);
+  uint8_t* block_scales = block_sums + n_blocks * sizeof(float);
   for (size_t i = 0; i < n_blocks; ++i, x += quant::kQK, dst += sizeof(quant::BlockQ8_0)) {
     __m256 v[4], amax = _mm256_setzero_ps();
     for (int k = 0; k < 4; ++k) {
@@ -62,8 +63,10 @@ void quantize_q8_0_rows(const float* x, uint8_t* dst, size_t n_blocks) {
     __m128i t = _mm_add_epi32(_mm256_castsi256_si128(q32s), _mm256_extracti128_si256(q32s, 1));
     t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(1, 0, 3, 2)));
     t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(2, 3, 0, 1)));
-    const float sum = fp16_to_float(dh) * float(_mm_cvtsi128_si32(t));
+    const float d_stored = fp16_to_float(dh);
+    const float sum = d_stored * float(_mm_cvtsi128_si32(t));
     std::memcpy(block_sums + 4 * i, &sum, 4);
+    std::memcpy(block_scales + 4 * i, &d_stored, 4);
   }
 }
 

@@ -13,9 +13,11 @@
 
 namespace minnow::kernels {
 
-// kQ8_0 is n/32 BlockQ8_0 followed by n/32 floats d * sum(q), one per block:
-// kernels whose weights are stored with an offset (value = u - c) subtract
-// c * d_w * that instead of recomputing the activation sums per weight row.
+// kQ8_0 is n/32 BlockQ8_0, then n/32 floats d * sum(q), then n/32 floats d
+// (one per block each): kernels whose weights are stored with an offset
+// (value = u - c) subtract c * d_w * d * sum(q) instead of recomputing the
+// activation sums per weight row, and the scales are read eight at a time
+// without converting fp16 per weight row.
 enum class ActFormat : uint8_t { kF32, kQ8_0, kQ8_K };
 
 // Bytes n activations take in `format` (n a multiple of its block size).
@@ -33,10 +35,32 @@ using DotFn = float (*)(const uint8_t* w, const uint8_t* x, size_t n);
 // Prefill uses it so that each weight block is unpacked once per 4 tokens.
 using Dot4Fn = void (*)(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* out);
 
+// Prefill and batched decode: kPanelRows weight rows are packed once into a
+// panel (decoded to bytes and interleaved, so one register holds the same
+// few elements of every row) that all tokens then meet. That turns the
+// per-block horizontal work of a dot product into one vector of kPanelRows
+// results per block and token.
+inline constexpr size_t kPanelRows = 8;
+// Packs rows w, w + row_bytes, ... (kPanelRows of them, n elements each)
+// into `panel`, which holds panel_bytes(n) bytes.
+using PackPanelFn = void (*)(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel);
+// y[t * y_stride + r] = row r of the panel . activation row t (x + t * x_stride),
+// for r < kPanelRows and t < n_tokens.
+using PanelGemmFn = void (*)(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens,
+                             float* y, size_t y_stride);
+
+struct PanelKernel {
+  PackPanelFn pack = nullptr;  // nullptr: no panel path for this type
+  PanelGemmFn gemm = nullptr;
+  size_t bytes_per_block = 0;  // panel bytes per 32 elements of the rows
+  size_t panel_bytes(size_t n) const { return n / 32 * bytes_per_block; }
+};
+
 struct DotKernel {
   ActFormat act = ActFormat::kF32;
   DotFn dot = nullptr;
   Dot4Fn dot4 = nullptr;  // optional; nullptr: callers loop over dot
+  PanelKernel panel;      // optional
 };
 
 inline constexpr uint32_t kMaxGgmlType = 40;

@@ -12,9 +12,18 @@ namespace {
 // it meets each token of the batch. Token tiles bound the activation working
 // set the same way.
 constexpr size_t kRowTile = 16;
-constexpr uint32_t kTokenTile = 64;
+constexpr uint32_t kTokenTile = 16;
+
+// From this many tokens on, packing panels pays for itself (a panel is
+// packed once per matmul and met by every token).
+constexpr uint32_t kPanelMinTokens = 4;
 
 std::vector<uint8_t>& act_buffer() {
+  thread_local std::vector<uint8_t> buf;
+  return buf;
+}
+
+std::vector<uint8_t>& panel_buffer() {
   thread_local std::vector<uint8_t> buf;
   return buf;
 }
@@ -66,6 +75,21 @@ void matmul(const KernelTable& table, const WeightMatrix& w, const float* x, uin
 
   const DotFn dot = kernel.dot;
   const Dot4Fn dot4 = kernel.dot4;
+  size_t first_row = 0;  // rows below it were done by the panel path
+  if (n_tokens >= kPanelMinTokens && kernel.panel.pack) {
+    const size_t n_panels = w.n_rows / kPanelRows;
+    run([&](size_t b, size_t e) {
+      std::vector<uint8_t>& panel = panel_buffer();
+      panel.resize(kernel.panel.panel_bytes(w.n_cols));
+      for (size_t p = b; p < e; ++p) {
+        const size_t r0 = p * kPanelRows;
+        kernel.panel.pack(w.data + r0 * w.row_bytes, w.row_bytes, w.n_cols, panel.data());
+        kernel.panel.gemm(panel.data(), act, act_bytes, w.n_cols, n_tokens, y + r0, w.n_rows);
+      }
+    }, n_panels, 1);
+    first_row = n_panels * kPanelRows;
+    if (first_row == w.n_rows) return;
+  }
   if (n_tokens == 1) {
     run([&](size_t b, size_t e) {
       for (size_t r = b; r < e; ++r) y[r] = dot(w.data + r * w.row_bytes, act, w.n_cols);
@@ -73,6 +97,7 @@ void matmul(const KernelTable& table, const WeightMatrix& w, const float* x, uin
     return;
   }
   run([&](size_t b, size_t e) {
+    b += first_row, e += first_row;
     for (uint32_t t0 = 0; t0 < n_tokens; t0 += kTokenTile) {
       const uint32_t t1 = std::min(n_tokens, t0 + kTokenTile);
       for (size_t r0 = b; r0 < e; r0 += kRowTile) {
@@ -91,7 +116,7 @@ void matmul(const KernelTable& table, const WeightMatrix& w, const float* x, uin
         }
       }
     }
-  }, w.n_rows, kRowTile);
+  }, w.n_rows - first_row, kRowTile);
 }
 
 }  // namespace minnow::kernels

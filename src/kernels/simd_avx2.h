@@ -42,9 +42,9 @@ inline __m256i dot_s8(__m256i x, __m256i y) {
 // The 16 bytes of a 32-element nibble block as 32 bytes 0..15 in element
 // order: low nibbles are elements 0..15, high nibbles 16..31.
 inline __m256i nibbles_32(const uint8_t* qs) {
-  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(v, 4), v);
-  return _mm256_and_si256(both, _mm256_set1_epi8(0x0f));
+  // A broadcast load (no shuffle uop), then the upper lane shifted by 4.
+  const __m256i v = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+  return _mm256_and_si256(_mm256_srlv_epi64(v, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(0x0f));
 }
 
 // Byte k = 0xff when bit k of `bits` is set, else 0.

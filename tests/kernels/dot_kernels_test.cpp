@@ -195,6 +195,9 @@ TEST(ActivationQuantization, Q8_0MatchesReferenceQuantizerBytes) {
       float got_sum;
       std::memcpy(&got_sum, &got[want.size() + 4 * b], 4);
       EXPECT_EQ(got_sum, fp16_to_float(d) * float(sum)) << "n=" << n << " block " << b;
+      float got_scale;  // and after those, d itself as a float
+      std::memcpy(&got_scale, &got[want.size() + 4 * (n / 32) + 4 * b], 4);
+      EXPECT_EQ(got_scale, fp16_to_float(d)) << "n=" << n << " block " << b;
     }
   }
 }

@@ -48,7 +48,11 @@ TEST(Matmul, ThreadedTiledMatchesSerialScalar) {
   ThreadPool pool(3);
   for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0,
                         GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q4_1, GgmlType::IQ4_NL}) {
-    const uint64_t cols = ggml_type_info(type)->block_elems >= 256 ? 512 : 96, rows = 37;
+  // 37 rows: four 8-row panels and a ragged rest; 928 columns: 29 blocks,
+  // not a multiple of the 8 blocks the dot kernels take at a time.
+  for (uint64_t cols : {uint64_t(96), uint64_t(928)}) {
+    if (ggml_type_info(type)->block_elems >= 256) cols = cols == 96 ? 512 : 1280;
+    const uint64_t rows = 37;
     std::vector<float> wf(cols * rows);
     for (auto& v : wf) v = dist(rng);
     const size_t row_bytes = *quantized_size(type, cols);
@@ -59,14 +63,16 @@ TEST(Matmul, ThreadedTiledMatchesSerialScalar) {
     else
       ASSERT_TRUE(quantize(type, wf, {wdata, row_bytes * rows}).ok());
     const WeightMatrix w{wdata, type, cols, rows, row_bytes};
-    for (uint32_t n_tokens : {1u, 5u, 70u}) {
+    for (uint32_t n_tokens : {1u, 3u, 4u, 5u, 70u}) {
       std::vector<float> x(cols * n_tokens), want(rows * n_tokens), got(rows * n_tokens);
       for (auto& v : x) v = dist(rng);
       matmul(*kernel_table_for(Isa::kScalar), w, x.data(), n_tokens, want.data(), nullptr);
       matmul(kernel_table(), w, x.data(), n_tokens, got.data(), &pool);
       for (size_t i = 0; i < want.size(); ++i)
-        ASSERT_NEAR(got[i], want[i], 1e-3f * (1 + std::fabs(want[i]))) << ggml_type_name(type) << " " << i;
+        ASSERT_NEAR(got[i], want[i], 1e-3f * (1 + std::fabs(want[i])))
+            << ggml_type_name(type) << " cols=" << cols << " tokens=" << n_tokens << " " << i;
     }
+  }
   }
 }
 

@@ -1,0 +1,12 @@
+// Internal: the AVX2 panel GEMM kernels (see gemm_avx2.cpp).
+#pragma once
+
+#include "kernels/kernel_table.h"
+
+namespace minnow::kernels::avx2 {
+
+PanelKernel panel_kernel_q4_0();
+PanelKernel panel_kernel_q5_0();
+PanelKernel panel_kernel_q8_0();
+
+}  // namespace minnow::kernels::avx2
