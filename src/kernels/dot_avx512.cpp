@@ -262,7 +262,13 @@ void fill_avx512_kernels(KernelTable& t) {
   set(GgmlType::F32, ActFormat::kF32, avx512::dot_f32);
   set(GgmlType::F16, ActFormat::kF32, avx512::dot_f16);
   t.dot[uint32_t(GgmlType::Q4_K)] = {ActFormat::kQ8_K, avx512::dot_q4_k, avx512::dot4_q4_k};
-  auto set4 = [&](GgmlType type, DotFn fn, Dot4Fn fn4) { t.dot[uint32_t(type)] = {ActFormat::kQ8_0, fn, fn4}; };
+  // The AVX2 panel GEMM stays for prefill: it does one FMA per block for 8
+  // rows where these dot kernels do one per row. (Not yet measured against
+  // them on an AVX-512 machine; a VNNI panel is the next step there.)
+  auto set4 = [&](GgmlType type, DotFn fn, Dot4Fn fn4) {
+    DotKernel& k = t.dot[uint32_t(type)];
+    k = {ActFormat::kQ8_0, fn, fn4, k.panel};
+  };
   set4(GgmlType::Q8_0, avx512::dot1<avx512::Q8_0Unpack>, avx512::dot4<avx512::Q8_0Unpack>);
   set4(GgmlType::Q4_0, avx512::dot1<avx512::Q4_0Unpack>, avx512::dot4<avx512::Q4_0Unpack>);
   set4(GgmlType::Q5_0, avx512::dot1<avx512::Q5_0Unpack>, avx512::dot4<avx512::Q5_0Unpack>);
