@@ -91,4 +91,12 @@ Status write_file_atomic(const std::string& path, std::span<const uint8_t> bytes
   return Status::success();
 }
 
+void MappedFile::release_pages(std::span<const uint8_t> range) const {
+  if (range.empty() || range.data() < data_ || range.data() + range.size() > data_ + size_) return;
+  const uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = (uintptr_t(range.data()) + page - 1) / page * page;
+  const uintptr_t end = (uintptr_t(range.data()) + range.size()) / page * page;
+  if (end > begin) (void)::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
 }  // namespace minnow

@@ -23,6 +23,10 @@ class MappedFile {
   ~MappedFile();
 
   std::span<const uint8_t> bytes() const { return {data_, size_}; }
+  // Drops the whole pages inside `range` (part of this mapping) from the
+  // process's resident set; they are read from the file again if touched.
+  // For data that was copied elsewhere (repacked weights).
+  void release_pages(std::span<const uint8_t> range) const;
   const std::string& path() const { return path_; }
 
  private:

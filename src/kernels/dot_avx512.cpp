@@ -265,9 +265,12 @@ void fill_avx512_kernels(KernelTable& t) {
   // The AVX2 panel GEMM stays for prefill: it does one FMA per block for 8
   // rows where these dot kernels do one per row. (Not yet measured against
   // them on an AVX-512 machine; a VNNI panel is the next step there.)
+  // Weights stay in the file layout here (the VNNI dots read it for decode).
   auto set4 = [&](GgmlType type, DotFn fn, Dot4Fn fn4) {
     DotKernel& k = t.dot[uint32_t(type)];
-    k = {ActFormat::kQ8_0, fn, fn4, k.panel};
+    PanelKernel panel = k.panel;
+    panel.prepack = false;
+    k = {ActFormat::kQ8_0, fn, fn4, panel};
   };
   set4(GgmlType::Q8_0, avx512::dot1<avx512::Q8_0Unpack>, avx512::dot4<avx512::Q8_0Unpack>);
   set4(GgmlType::Q4_0, avx512::dot1<avx512::Q4_0Unpack>, avx512::dot4<avx512::Q4_0Unpack>);

@@ -1,13 +1,25 @@
 // AVX2 panel GEMM for Q4_0, Q5_0 and Q8_0 weights against Q8_0 activations.
-// A panel holds kPanelRows = 8 rows decoded to bytes, each block stored as
-// eight 32-byte chunks: chunk c is elements 4c..4c+3 of rows 0..7. One
-// maddubs of a chunk with those four activation bytes broadcast gives, per
-// row, two int16 partial sums; chunks add up in int16 as far as the values
-// allow, and one madd + convert + FMA per block and token then finishes all
-// eight rows at once (a dot kernel spends those per row). The scalar twin is
-// the scalar dot of each row: tests compare every element.
+//
+// A panel is kPanelRows = 8 weight rows interleaved so that one 256-bit
+// register holds the same four elements ("chunk" c = elements 4c..4c+3 of a
+// 32-element block) of all eight rows. One maddubs of a chunk with those four
+// activation bytes broadcast gives two int16 partial sums per row; chunks add
+// up in int16 as far as the values allow, and one madd + convert + FMA per
+// block and token then finishes all eight rows (a dot kernel spends those per
+// row). Panels are exactly as large as the rows they hold, so weights can be
+// repacked once at load (decode then reads them from DRAM in this layout) or
+// packed per call into a small buffer.
+//
+// Panel block (one 32-element block of 8 rows):
+//   Q4_0: 8 fp16 scales, then 4 x 32 bytes: byte i of vector j holds chunk j
+//         in its low nibble and chunk j + 4 in its high nibble     (144 B)
+//   Q5_0: as Q4_0, then 32 bytes whose bit c of byte i is the fifth bit of
+//         byte i of chunk c                                        (176 B)
+//   Q8_0: 8 fp16 scales, then the 8 chunks as signed bytes          (272 B)
+// The scalar twin is the scalar dot of each row: tests compare every element.
 #include "kernels/gemm_avx2.h"
 
+#include "base/half.h"
 #include "kernels/blocks_avx2.h"
 
 namespace minnow::kernels::avx2 {
@@ -15,13 +27,6 @@ namespace {
 
 using quant::kQK;
 constexpr int kChunks = 8;  // 4-element chunks per 32-element block
-
-// Bytes per block: 8 float scales, then the chunks; Q8_0 adds the signed
-// chunks (maddubs reads |w| and takes the sign from w).
-template <class B>
-constexpr size_t panel_block_bytes() {
-  return 32 + 32 * kChunks * (B::kSigned ? 2 : 1);
-}
 
 // Rows r[0..7] of 8 int32 each, transposed in place: r[c] becomes element c
 // of every row (row order kept).
@@ -44,33 +49,77 @@ inline void transpose8x8_epi32(__m256i r[8]) {
   }
 }
 
-template <class B>
+// The panel layouts. chunk(p, c) is chunk c of a panel block as the unsigned
+// maddubs operand (|w| for Q8_0); sign_source(p, c) the bytes whose signs
+// move onto the activations (Q8_0 only).
+struct Q4_0Panel {
+  using Block = Q4_0Block;
+  static constexpr size_t kBlockBytes = 16 + 4 * 32;
+  static __m256i nibbles(const uint8_t* p, int c) {
+    const __m256i v = load256(p + 16 + 32 * (c & 3));
+    return _mm256_and_si256(c < 4 ? v : _mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0f));
+  }
+  static __m256i chunk(const uint8_t* p, int c) { return nibbles(p, c); }
+  static void store(const __m256i chunks[8], uint8_t* p) {
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    for (int j = 0; j < 4; ++j) {
+      const __m256i v = _mm256_or_si256(_mm256_and_si256(chunks[j], low4),
+                                        _mm256_slli_epi16(_mm256_and_si256(chunks[j + 4], low4), 4));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + 16 + 32 * j), v);
+    }
+  }
+};
+
+struct Q5_0Panel {
+  using Block = Q5_0Block;
+  static constexpr size_t kBlockBytes = Q4_0Panel::kBlockBytes + 32;
+  static __m256i chunk(const uint8_t* p, int c) {
+    const __m256i high = load256(p + Q4_0Panel::kBlockBytes);
+    // Bit c of each byte to bit 4 (16-bit shifts: bits crossing into the
+    // neighbouring byte never land on bit 4).
+    const __m256i bit = c <= 4 ? _mm256_slli_epi16(high, 4 - c) : _mm256_srli_epi16(high, c - 4);
+    return _mm256_or_si256(Q4_0Panel::nibbles(p, c), _mm256_and_si256(bit, _mm256_set1_epi8(0x10)));
+  }
+  static void store(const __m256i chunks[8], uint8_t* p) {
+    Q4_0Panel::store(chunks, p);
+    __m256i high = _mm256_setzero_si256();
+    for (int c = 0; c < 8; ++c) {
+      const __m256i bit = _mm256_and_si256(_mm256_srli_epi16(chunks[c], 4), _mm256_set1_epi8(1));
+      high = _mm256_or_si256(high, _mm256_slli_epi16(bit, c));  // at most bit 7: stays in its byte
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + Q4_0Panel::kBlockBytes), high);
+  }
+};
+
+struct Q8_0Panel {
+  using Block = Q8_0Block;
+  static constexpr size_t kBlockBytes = 16 + 8 * 32;
+  static __m256i chunk(const uint8_t* p, int c) { return _mm256_abs_epi8(sign_source(p, c)); }
+  static __m256i sign_source(const uint8_t* p, int c) { return load256(p + 16 + 32 * c); }
+  static void store(const __m256i chunks[8], uint8_t* p) {
+    for (int c = 0; c < 8; ++c) _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + 16 + 32 * c), chunks[c]);
+  }
+};
+
+template <class L>
 void pack_panel(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
-  for (size_t b = 0; b < n / kQK; ++b, panel += panel_block_bytes<B>()) {
-    alignas(32) float scales[kPanelRows];
+  using B = typename L::Block;
+  for (size_t b = 0; b < n / kQK; ++b, panel += L::kBlockBytes) {
     __m256i rows[kPanelRows];
     for (size_t j = 0; j < kPanelRows; ++j) {
       const uint8_t* a = w + j * row_bytes + b * B::kBytes;
-      scales[j] = half_at(a);
+      std::memcpy(panel + 2 * j, a, 2);  // the fp16 scale
       rows[j] = B::unpack(a);
     }
     transpose8x8_epi32(rows);
-    _mm256_storeu_ps(reinterpret_cast<float*>(panel), _mm256_load_ps(scales));
-    for (int c = 0; c < kChunks; ++c) {
-      __m256i* chunk = reinterpret_cast<__m256i*>(panel + 32 + 32 * c);
-      if constexpr (B::kSigned) {
-        _mm256_storeu_si256(chunk, _mm256_abs_epi8(rows[c]));
-        _mm256_storeu_si256(chunk + kChunks, rows[c]);
-      } else {
-        _mm256_storeu_si256(chunk, rows[c]);
-      }
-    }
+    L::store(rows, panel);
   }
 }
 
 // kTokens activation rows against one panel.
-template <class B, int kTokens>
+template <class L, int kTokens>
 void panel_tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, float* y, size_t y_stride) {
+  using B = typename L::Block;
   const size_t nb = n / kQK;
   const __m256i ones = _mm256_set1_epi16(1);
   auto row = [&](int t) { return x + t * x_stride; };
@@ -80,16 +129,20 @@ void panel_tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_
   __m256 acc[kTokens];
   for (int t = 0; t < kTokens; ++t) acc[t] = _mm256_setzero_ps();
   for (size_t b = 0; b < nb; ++b) {
-    const uint8_t* p = panel + b * panel_block_bytes<B>();
+    const uint8_t* p = panel + b * L::kBlockBytes;
+    // Decode reads pre-packed panels straight from DRAM: ask ~2 KB ahead.
+    if constexpr (kTokens == 1)
+      for (size_t line = 0; line < L::kBlockBytes; line += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(p + 2048 + line), _MM_HINT_T0);
     __m256i s32[kTokens];
 #pragma GCC unroll 8
     for (int g = 0; g < kChunks; g += B::kSumChunks) {
       __m256i s16[kTokens];
 #pragma GCC unroll 8
       for (int c = g; c < g + B::kSumChunks; ++c) {
-        const __m256i wc = load256(p + 32 + 32 * c);
+        const __m256i wc = L::chunk(p, c);
         __m256i sign;
-        if constexpr (B::kSigned) sign = load256(p + 32 + 32 * (kChunks + c));
+        if constexpr (B::kSigned) sign = L::sign_source(p, c);
 #pragma GCC unroll 4
         for (int t = 0; t < kTokens; ++t) {
           int32_t four;
@@ -106,7 +159,7 @@ void panel_tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_
         s32[t] = g == 0 ? part : _mm256_add_epi32(s32[t], part);
       }
     }
-    const __m256 dw = _mm256_loadu_ps(reinterpret_cast<const float*>(p));
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
 #pragma GCC unroll 4
     for (int t = 0; t < kTokens; ++t) {
       __m256 v = _mm256_cvtepi32_ps(s32[t]);
@@ -120,28 +173,49 @@ void panel_tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_
   for (int t = 0; t < kTokens; ++t) _mm256_storeu_ps(y + t * y_stride, acc[t]);
 }
 
-template <class B>
+template <class L>
 void panel_gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
                 size_t y_stride) {
   size_t t = 0;
-  for (; t + 4 <= n_tokens; t += 4) panel_tokens<B, 4>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride);
+  for (; t + 4 <= n_tokens; t += 4) panel_tokens<L, 4>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride);
   switch (n_tokens - t) {
-    case 3: panel_tokens<B, 3>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride); break;
-    case 2: panel_tokens<B, 2>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride); break;
-    case 1: panel_tokens<B, 1>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride); break;
+    case 3: panel_tokens<L, 3>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride); break;
+    case 2: panel_tokens<L, 2>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride); break;
+    case 1: panel_tokens<L, 1>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride); break;
     default: break;
   }
 }
 
-template <class B>
+// Row `r` of a packed matrix as floats (embedding look-up from a repacked
+// token_embd). Scalar: it runs once per token.
+template <class L>
+void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out) {
+  const size_t nb = n / kQK, i = r % kPanelRows;
+  const uint8_t* p = panels + (r / kPanelRows) * nb * L::kBlockBytes;
+  for (size_t b = 0; b < nb; ++b, p += L::kBlockBytes, out += kQK) {
+    const float d = half_at(p + 2 * i);
+    alignas(32) int8_t chunk[32];
+    for (int c = 0; c < kChunks; ++c) {
+      __m256i v;
+      if constexpr (L::Block::kSigned)
+        v = L::sign_source(p, c);
+      else
+        v = _mm256_sub_epi8(L::chunk(p, c), _mm256_set1_epi8(int8_t(L::Block::kOffset)));
+      _mm256_store_si256(reinterpret_cast<__m256i*>(chunk), v);
+      for (int k = 0; k < 4; ++k) out[4 * c + k] = d * float(chunk[4 * i + k]);
+    }
+  }
+}
+
+template <class L>
 constexpr PanelKernel panel_kernel() {
-  return {pack_panel<B>, panel_gemm<B>, panel_block_bytes<B>()};
+  return {pack_panel<L>, panel_gemm<L>, unpack_row<L>, L::kBlockBytes};
 }
 
 }  // namespace
 
-PanelKernel panel_kernel_q4_0() { return panel_kernel<Q4_0Block>(); }
-PanelKernel panel_kernel_q5_0() { return panel_kernel<Q5_0Block>(); }
-PanelKernel panel_kernel_q8_0() { return panel_kernel<Q8_0Block>(); }
+PanelKernel panel_kernel_q4_0() { return panel_kernel<Q4_0Panel>(); }
+PanelKernel panel_kernel_q5_0() { return panel_kernel<Q5_0Panel>(); }
+PanelKernel panel_kernel_q8_0() { return panel_kernel<Q8_0Panel>(); }
 
 }  // namespace minnow::kernels::avx2

@@ -35,11 +35,12 @@ using DotFn = float (*)(const uint8_t* w, const uint8_t* x, size_t n);
 // Prefill uses it so that each weight block is unpacked once per 4 tokens.
 using Dot4Fn = void (*)(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* out);
 
-// Prefill and batched decode: kPanelRows weight rows are packed once into a
-// panel (decoded to bytes and interleaved, so one register holds the same
-// few elements of every row) that all tokens then meet. That turns the
-// per-block horizontal work of a dot product into one vector of kPanelRows
-// results per block and token.
+// Panels: kPanelRows weight rows interleaved so that one register holds the
+// same few elements of every row (layouts in gemm_avx2.cpp). A panel is as
+// large as the rows it holds. Kernel tables that set `prepack` want weight
+// matrices repacked into panels once at load (matmul then reads them as they
+// are, decode included); otherwise panels are packed per call for several
+// tokens, since every token then meets each packed panel.
 inline constexpr size_t kPanelRows = 8;
 // Packs rows w, w + row_bytes, ... (kPanelRows of them, n elements each)
 // into `panel`, which holds panel_bytes(n) bytes.
@@ -48,11 +49,15 @@ using PackPanelFn = void (*)(const uint8_t* w, size_t row_bytes, size_t n, uint8
 // for r < kPanelRows and t < n_tokens.
 using PanelGemmFn = void (*)(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens,
                              float* y, size_t y_stride);
+// Row r of a matrix stored as consecutive panels, as floats.
+using UnpackRowFn = void (*)(const uint8_t* panels, size_t r, size_t n, float* out);
 
 struct PanelKernel {
   PackPanelFn pack = nullptr;  // nullptr: no panel path for this type
   PanelGemmFn gemm = nullptr;
+  UnpackRowFn unpack_row = nullptr;
   size_t bytes_per_block = 0;  // panel bytes per 32 elements of the rows
+  bool prepack = false;
   size_t panel_bytes(size_t n) const { return n / 32 * bytes_per_block; }
 };
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "quant/dequantize.h"
+#include "quant/quantize.h"
 
 namespace minnow::kernels {
 namespace {
@@ -76,6 +77,14 @@ void matmul(const KernelTable& table, const WeightMatrix& w, const float* x, uin
   const DotFn dot = kernel.dot;
   const Dot4Fn dot4 = kernel.dot4;
   size_t first_row = 0;  // rows below it were done by the panel path
+  if (w.packed) {
+    const size_t panel_bytes = kernel.panel.panel_bytes(w.n_cols);
+    run([&](size_t b, size_t e) {
+      for (size_t p = b; p < e; ++p)
+        kernel.panel.gemm(w.data + p * panel_bytes, act, act_bytes, w.n_cols, n_tokens, y + p * kPanelRows, w.n_rows);
+    }, w.n_rows / kPanelRows, 2);
+    return;
+  }
   if (n_tokens >= kPanelMinTokens && kernel.panel.pack) {
     const size_t n_panels = w.n_rows / kPanelRows;
     run([&](size_t b, size_t e) {
@@ -117,6 +126,31 @@ void matmul(const KernelTable& table, const WeightMatrix& w, const float* x, uin
       }
     }
   }, w.n_rows - first_row, kRowTile);
+}
+
+bool wants_prepack(const KernelTable& table, GgmlType type, uint64_t n_cols, uint64_t n_rows) {
+  const PanelKernel& p = table.for_type(type).panel;
+  // Panels take exactly the bytes of the rows they hold (asserted per type
+  // in the tests); the check keeps a layout that did not from being used.
+  return p.prepack && p.pack && n_rows % kPanelRows == 0 && n_cols % 32 == 0 && n_rows > 0 &&
+         quantized_size(type, n_cols).value_or(0) * kPanelRows == p.panel_bytes(n_cols);
+}
+
+WeightMatrix prepack(const KernelTable& table, const WeightMatrix& w, uint8_t* out) {
+  const PanelKernel& p = table.for_type(w.type).panel;
+  const size_t panel_bytes = p.panel_bytes(w.n_cols);
+  for (size_t i = 0; i < w.n_rows / kPanelRows; ++i)
+    p.pack(w.data + i * kPanelRows * w.row_bytes, w.row_bytes, w.n_cols, out + i * panel_bytes);
+  WeightMatrix packed = w;
+  packed.data = out;
+  packed.packed = true;
+  return packed;
+}
+
+void matrix_row(const KernelTable& table, const WeightMatrix& w, uint64_t r, float* out) {
+  if (w.packed) return table.for_type(w.type).panel.unpack_row(w.data, r, w.n_cols, out);
+  // Types and shapes were validated when the model was loaded.
+  (void)dequantize(w.type, {w.data + r * w.row_bytes, w.row_bytes}, {out, w.n_cols});
 }
 
 }  // namespace minnow::kernels

@@ -17,6 +17,8 @@ struct WeightMatrix {
   uint64_t n_cols = 0;
   uint64_t n_rows = 0;
   uint64_t row_bytes = 0;
+  // Stored as consecutive panels of the table's PanelKernel (see prepack).
+  bool packed = false;
 };
 
 // y[t][r] = sum_c W[r][c] * x[t][c]; x is [n_tokens][n_cols], y is
@@ -25,5 +27,14 @@ struct WeightMatrix {
 // while it sits in L1. pool == nullptr runs on the calling thread.
 void matmul(const KernelTable& table, const WeightMatrix& w, const float* x, uint32_t n_tokens, float* y,
             ThreadPool* pool);
+
+// Whether `table` wants a matrix of this type and shape repacked into panels
+// at load (the rows must fill whole panels).
+bool wants_prepack(const KernelTable& table, GgmlType type, uint64_t n_cols, uint64_t n_rows);
+// Repacks w (GGUF layout) into out, w.row_bytes * w.n_rows bytes; the result
+// is the same matrix with packed = true.
+WeightMatrix prepack(const KernelTable& table, const WeightMatrix& w, uint8_t* out);
+// Row r of a weight matrix as floats (embedding look-up), either layout.
+void matrix_row(const KernelTable& table, const WeightMatrix& w, uint64_t r, float* out);
 
 }  // namespace minnow::kernels

@@ -1,6 +1,10 @@
 #include "model/model.h"
 
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+#include "kernels/matmul.h"
 
 #include "quant/dequantize.h"
 
@@ -97,7 +101,34 @@ Expected<std::shared_ptr<const Model>> Model::from_file(GgufFile file) {
   if (!problems.empty())
     return corrupt("model tensors do not match architecture '" + arch + "':" + problems).with_file(file.name());
   m->file_ = std::move(file);
+  m->prepack_weights();
   return std::shared_ptr<const Model>(std::move(m));
+}
+
+// Matrices whose kernels read a panel layout are repacked once here, so that
+// decode streams them from memory in that layout and prefill does not pack
+// per call. The file's pages of a repacked tensor are released, so resident
+// memory stays about one copy of the weights. MINNOW_PREPACK=0 keeps the
+// file layout (to compare).
+void Model::prepack_weights() {
+  const char* env = std::getenv("MINNOW_PREPACK");
+  if (env && std::string_view(env) == "0") return;
+  const kernels::KernelTable& table = kernels::kernel_table();
+  auto repack = [&](TensorRef& ref) {
+    if (!ref || ref.ne1 <= 1 || ref.packed || !kernels::wants_prepack(table, ref.type, ref.ne0, ref.ne1)) return;
+    const size_t bytes = size_t(ref.row_bytes * ref.ne1);
+    std::unique_ptr<uint8_t[]> out(new uint8_t[bytes]);
+    const kernels::WeightMatrix w{ref.data, ref.type, ref.ne0, ref.ne1, ref.row_bytes};
+    const kernels::WeightMatrix packed = kernels::prepack(table, w, out.get());
+    for (const GgufTensorInfo& t : file_.tensors())
+      if (file_.tensor_data(t).data() == ref.data) file_.release_tensor_pages(t);
+    ref.data = packed.data;
+    ref.packed = true;
+    packed_.push_back(std::move(out));
+  };
+  for (TensorRef& ref : globals_) repack(ref);
+  for (auto& layer : layers_)
+    for (TensorRef& ref : layer) repack(ref);
 }
 
 const TensorRef& Model::output() const {

@@ -35,6 +35,10 @@ class Model {
   const ArchTraits* traits_ = nullptr;
   std::array<TensorRef, kRoleCount> globals_{};
   std::vector<std::array<TensorRef, kRoleCount>> layers_;
+  // Weight matrices repacked for the kernel table (see prepack_weights).
+  std::vector<std::unique_ptr<uint8_t[]>> packed_;
+
+  void prepack_weights();
 };
 
 }  // namespace minnow

@@ -1,18 +1,19 @@
 #include "model/weights.h"
 
 #include "kernels/matmul.h"
-#include "quant/dequantize.h"
 
 namespace minnow {
 
+namespace {
+kernels::WeightMatrix matrix_of(const TensorRef& w) { return {w.data, w.type, w.ne0, w.ne1, w.row_bytes, w.packed}; }
+}  // namespace
+
 void dequantize_row(const TensorRef& w, uint64_t row, float* out) {
-  // Types and shapes were validated at load, so this cannot fail.
-  (void)dequantize(w.type, {w.data + row * w.row_bytes, w.row_bytes}, {out, w.ne0});
+  kernels::matrix_row(kernels::kernel_table(), matrix_of(w), row, out);
 }
 
 void matmul(const TensorRef& w, const float* x, uint32_t n_tokens, float* y) {
-  const kernels::WeightMatrix m{w.data, w.type, w.ne0, w.ne1, w.row_bytes};
-  kernels::matmul(kernels::kernel_table(), m, x, n_tokens, y, current_thread_pool());
+  kernels::matmul(kernels::kernel_table(), matrix_of(w), x, n_tokens, y, current_thread_pool());
 }
 
 }  // namespace minnow

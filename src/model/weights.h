@@ -15,6 +15,8 @@ struct TensorRef {
   uint64_t ne0 = 0;  // row length (input features)
   uint64_t ne1 = 1;  // rows (output features)
   uint64_t row_bytes = 0;
+  // Repacked at load into the kernel table's panels (kernels::prepack).
+  bool packed = false;
 
   explicit operator bool() const { return data != nullptr; }
   // Only valid for F32 tensors (norm weights, biases): they are read directly.

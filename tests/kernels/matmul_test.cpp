@@ -78,3 +78,67 @@ TEST(Matmul, ThreadedTiledMatchesSerialScalar) {
 
 }  // namespace
 }  // namespace minnow::kernels
+
+namespace minnow::kernels {
+namespace {
+
+// Every panel layout on every ISA path: packed matrices (as the model
+// repacks them at load) give the scalar twin's products for 1..9 tokens and
+// the same rows back as dequantization.
+TEST(Matmul, PanelPackedMatricesMatchScalarAndUnpackRows) {
+  std::mt19937 rng(11);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  int packed_paths = 0;
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+    const KernelTable* table = kernel_table_for(isa);
+    if (!table) continue;
+    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0}) {
+      const PanelKernel& panel = table->for_type(type).panel;
+      if (!panel.pack) continue;
+      for (uint64_t cols : {uint64_t(32), uint64_t(288), uint64_t(928)}) {
+        const uint64_t rows = 24;
+        std::vector<float> wf(cols * rows);
+        for (auto& v : wf) v = dist(rng);
+        const size_t row_bytes = *quantized_size(type, cols);
+        ASSERT_EQ(panel.panel_bytes(cols), kPanelRows * row_bytes) << ggml_type_name(type);
+        std::vector<uint8_t> wq(row_bytes * rows), packed(row_bytes * rows);
+        ASSERT_TRUE(quantize(type, wf, wq).ok());
+        const WeightMatrix w{wq.data(), type, cols, rows, row_bytes};
+        // prepack works for every table with a panel; the flag only says
+        // whether the model does it at load.
+        const WeightMatrix p = prepack(*table, w, packed.data());
+        ASSERT_TRUE(p.packed);
+        ++packed_paths;
+        for (uint32_t n_tokens = 1; n_tokens <= 9; ++n_tokens) {
+          std::vector<float> x(cols * n_tokens), want(rows * n_tokens), got(rows * n_tokens);
+          for (auto& v : x) v = dist(rng);
+          matmul(*kernel_table_for(Isa::kScalar), w, x.data(), n_tokens, want.data(), nullptr);
+          matmul(*table, p, x.data(), n_tokens, got.data(), nullptr);
+          for (size_t i = 0; i < want.size(); ++i)
+            ASSERT_NEAR(got[i], want[i], 1e-3f * (1 + std::fabs(want[i])))
+                << isa_name(isa) << " " << ggml_type_name(type) << " cols=" << cols << " tokens=" << n_tokens
+                << " at " << i;
+        }
+        std::vector<float> want_row(cols), got_row(cols);
+        for (uint64_t r : {uint64_t(0), uint64_t(5), uint64_t(8), uint64_t(23)}) {
+          matrix_row(*table, w, r, want_row.data());
+          matrix_row(*table, p, r, got_row.data());
+          EXPECT_EQ(got_row, want_row) << isa_name(isa) << " " << ggml_type_name(type) << " row " << r;
+        }
+      }
+    }
+  }
+  if (isa_supported(Isa::kAvx2)) EXPECT_GT(packed_paths, 0);
+}
+
+TEST(Matmul, PrepackOnlyForWholePanels) {
+  const KernelTable* avx2 = kernel_table_for(Isa::kAvx2);
+  if (!avx2) GTEST_SKIP() << "no AVX2";
+  EXPECT_TRUE(wants_prepack(*avx2, GgmlType::Q4_0, 896, 4864));
+  EXPECT_FALSE(wants_prepack(*avx2, GgmlType::Q4_0, 896, 4863));  // a ragged last panel
+  EXPECT_FALSE(wants_prepack(*avx2, GgmlType::Q4_K, 4864, 896));  // no panel layout
+  EXPECT_FALSE(wants_prepack(*kernel_table_for(Isa::kScalar), GgmlType::Q4_0, 896, 4864));
+}
+
+}  // namespace
+}  // namespace minnow::kernels
