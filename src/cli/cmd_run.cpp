@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cli/commands.h"
@@ -21,6 +22,13 @@
 
 namespace minnow::cli {
 namespace {
+
+// The process's peak resident set so far (Linux reports ru_maxrss in KiB).
+double peak_rss_mib() {
+  rusage u{};
+  return getrusage(RUSAGE_SELF, &u) == 0 ? double(u.ru_maxrss) / 1024.0 : 0.0;
+}
+
 
 struct RunOptions {
   ModelOptions model;
@@ -108,9 +116,9 @@ Status answer(Chat& chat, const RunOptions& o, bool raw_prompt, const std::strin
   std::printf("\n");
   if (stats->reason == FinishReason::kCancelled) std::fprintf(stderr, "[stopped]\n");
   if (o.verbose)
-    std::fprintf(stderr, "[%u prompt tokens (%u cached) in %.2f s, %u tokens in %.2f s: %.1f tok/s]\n", stats->n_prompt,
-                 stats->n_cached, stats->prompt_seconds, stats->n_generated, stats->generate_seconds,
-                 stats->generate_seconds > 0 ? stats->n_generated / stats->generate_seconds : 0.0);
+    std::fprintf(stderr, "[%u prompt tokens (%u cached) in %.2f s, %u tokens in %.2f s: %.1f tok/s; peak RSS %.1f MiB]\n",
+                 stats->n_prompt, stats->n_cached, stats->prompt_seconds, stats->n_generated, stats->generate_seconds,
+                 stats->generate_seconds > 0 ? stats->n_generated / stats->generate_seconds : 0.0, peak_rss_mib());
   if (!raw_prompt) chat.messages.push_back({{"role", "assistant"}, {"content", reply}});
   return Status::success();
 }

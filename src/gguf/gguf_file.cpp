@@ -243,6 +243,14 @@ Expected<GgufFile> GgufFile::open(const std::string& path) {
   return f;
 }
 
+void GgufFile::drop_arrays(std::string_view key_prefix) {
+  std::erase_if(kv_, [&](const auto& kv) {
+    return kv.second.type() == GgufValueType::ARRAY && std::string_view(kv.first).starts_with(key_prefix);
+  });
+  kv_index_.clear();
+  for (size_t i = 0; i < kv_.size(); ++i) kv_index_.emplace(kv_[i].first, i);
+}
+
 const GgufValue* GgufFile::find(std::string_view key) const {
   auto it = kv_index_.find(std::string(key));
   return it == kv_index_.end() ? nullptr : &kv_[it->second].second;

@@ -58,6 +58,11 @@ class GgufFile {
   std::optional<bool> get_bool(std::string_view key) const;
   std::string architecture() const { return get_string("general.architecture").value_or(""); }
 
+  // Removes the ARRAY values whose keys start with key_prefix (a loader that
+  // copied them, e.g. the tokenizer's 150k-entry vocabulary and merges,
+  // which otherwise stay resident twice).
+  void drop_arrays(std::string_view key_prefix);
+
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
   const GgufTensorInfo* find_tensor(std::string_view name) const;
   // The tensor's bytes, zero-copy from the mapping.

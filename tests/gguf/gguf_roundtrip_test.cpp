@@ -107,3 +107,26 @@ TEST(GgufWriter, RejectsBadTensors) {
 
 }  // namespace
 }  // namespace minnow
+
+namespace minnow {
+namespace {
+
+TEST(GgufFile, DropArraysRemovesOnlyArraysUnderThePrefix) {
+  const std::vector<uint8_t> bytes = make_tiny_model({}).serialize();
+  auto f = GgufFile::parse(bytes);
+  ASSERT_TRUE(f.ok());
+  ASSERT_NE(f->find("tokenizer.ggml.tokens"), nullptr);
+  const size_t before = f->metadata().size();
+  f->drop_arrays("tokenizer.ggml.");
+  EXPECT_EQ(f->find("tokenizer.ggml.tokens"), nullptr);
+  EXPECT_EQ(f->find("tokenizer.ggml.scores"), nullptr);
+  EXPECT_EQ(f->find("tokenizer.ggml.token_type"), nullptr);
+  EXPECT_EQ(f->metadata().size(), before - 3);
+  // Scalars under the prefix and everything else stay, and look-ups still work.
+  EXPECT_EQ(f->get_string("tokenizer.ggml.model"), "llama");
+  EXPECT_EQ(f->get_int("tokenizer.ggml.eos_token_id"), 4);
+  EXPECT_FALSE(f->architecture().empty());
+}
+
+}  // namespace
+}  // namespace minnow
