@@ -309,7 +309,9 @@ void dot4_q6_k(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, fl
 namespace minnow::kernels {
 
 void fill_avx2_kernels(KernelTable& t) {
-  auto set = [&](GgmlType type, ActFormat act, DotFn fn) { t.dot[uint32_t(type)] = {act, fn}; };
+  auto set = [&](GgmlType type, ActFormat act, DotFn fn) {
+    t.dot[uint32_t(type)] = dot_kernel(act, fn);
+  };
   set(GgmlType::F32, ActFormat::kF32, avx2::dot_f32);
   set(GgmlType::F16, ActFormat::kF32, avx2::dot_f16);
   // Q4_0/Q5_0 panels are repacked at load on this path: decode then runs the
@@ -321,12 +323,12 @@ void fill_avx2_kernels(KernelTable& t) {
     p.prepack = true;
     return p;
   };
-  t.dot[uint32_t(GgmlType::Q8_0)] = {ActFormat::kQ8_0, avx2::dot_q8_0, avx2::dot4_q8_0, avx2::panel_kernel_q8_0()};
-  t.dot[uint32_t(GgmlType::Q4_0)] = {ActFormat::kQ8_0, avx2::dot_q4_0, avx2::dot4_q4_0, prepacked(avx2::panel_kernel_q4_0())};
-  t.dot[uint32_t(GgmlType::Q5_0)] = {ActFormat::kQ8_0, avx2::dot_q5_0, avx2::dot4_q5_0, prepacked(avx2::panel_kernel_q5_0())};
-  set(GgmlType::Q4_K, ActFormat::kQ8_K, avx2::dot_q4_k);
+  t.dot[uint32_t(GgmlType::Q8_0)] = dot_kernel(ActFormat::kQ8_0, avx2::dot_q8_0, avx2::dot4_q8_0, avx2::panel_kernel_q8_0());
+  t.dot[uint32_t(GgmlType::Q4_0)] = dot_kernel(ActFormat::kQ8_0, avx2::dot_q4_0, avx2::dot4_q4_0, prepacked(avx2::panel_kernel_q4_0()));
+  t.dot[uint32_t(GgmlType::Q5_0)] = dot_kernel(ActFormat::kQ8_0, avx2::dot_q5_0, avx2::dot4_q5_0, prepacked(avx2::panel_kernel_q5_0()));
+  t.dot[uint32_t(GgmlType::Q4_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q4_k, nullptr, avx2::panel_kernel_q4_k());
   set(GgmlType::Q5_K, ActFormat::kQ8_K, avx2::dot_q5_k);
-  t.dot[uint32_t(GgmlType::Q6_K)] = {ActFormat::kQ8_K, avx2::dot_q6_k, avx2::dot4_q6_k};
+  t.dot[uint32_t(GgmlType::Q6_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q6_k, avx2::dot4_q6_k, avx2::panel_kernel_q6_k());
 }
 
 }  // namespace minnow::kernels

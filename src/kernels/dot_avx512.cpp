@@ -258,10 +258,15 @@ float dot_f16(const uint8_t* w, const uint8_t* x, size_t n) {
 namespace minnow::kernels {
 
 void fill_avx512_kernels(KernelTable& t) {
-  auto set = [&](GgmlType type, ActFormat act, DotFn fn) { t.dot[uint32_t(type)] = {act, fn}; };
+  auto set = [&](GgmlType type, ActFormat act, DotFn fn) {
+    t.dot[uint32_t(type)] = dot_kernel(act, fn);
+  };
   set(GgmlType::F32, ActFormat::kF32, avx512::dot_f32);
   set(GgmlType::F16, ActFormat::kF32, avx512::dot_f16);
-  t.dot[uint32_t(GgmlType::Q4_K)] = {ActFormat::kQ8_K, avx512::dot_q4_k, avx512::dot4_q4_k};
+  {
+    DotKernel& k = t.dot[uint32_t(GgmlType::Q4_K)];
+    k = dot_kernel(ActFormat::kQ8_K, avx512::dot_q4_k, avx512::dot4_q4_k, k.panel);
+  }
   // The AVX2 panel GEMM stays for prefill: it does one FMA per block for 8
   // rows where these dot kernels do one per row. (Not yet measured against
   // them on an AVX-512 machine; a VNNI panel is the next step there.)
@@ -270,7 +275,7 @@ void fill_avx512_kernels(KernelTable& t) {
     DotKernel& k = t.dot[uint32_t(type)];
     PanelKernel panel = k.panel;
     panel.prepack = false;
-    k = {ActFormat::kQ8_0, fn, fn4, panel};
+    k = dot_kernel(ActFormat::kQ8_0, fn, fn4, panel);
   };
   set4(GgmlType::Q8_0, avx512::dot1<avx512::Q8_0Unpack>, avx512::dot4<avx512::Q8_0Unpack>);
   set4(GgmlType::Q4_0, avx512::dot1<avx512::Q4_0Unpack>, avx512::dot4<avx512::Q4_0Unpack>);

@@ -143,7 +143,7 @@ float dot_q6_k(const uint8_t* w, const uint8_t* x, size_t n) {
 }  // namespace
 
 void fill_scalar_kernels(KernelTable& t) {
-  auto set = [&](GgmlType type, ActFormat act, DotFn fn) { t.dot[uint32_t(type)] = {act, fn}; };
+  auto set = [&](GgmlType type, ActFormat act, DotFn fn) { t.dot[uint32_t(type)] = dot_kernel(act, fn); };
   set(GgmlType::F32, ActFormat::kF32, dot_f32);
   set(GgmlType::F16, ActFormat::kF32, dot_f16);
   set(GgmlType::Q8_0, ActFormat::kQ8_0, dot_q8_0);

@@ -6,6 +6,17 @@
 
 namespace minnow::kernels {
 
+// A table entry with every field named (brace-initialising a prefix of
+// DotKernel draws -Wmissing-field-initializers).
+inline DotKernel dot_kernel(ActFormat act, DotFn dot, Dot4Fn dot4 = nullptr, PanelKernel panel = {}) {
+  DotKernel k;
+  k.act = act;
+  k.dot = dot;
+  k.dot4 = dot4;
+  k.panel = panel;
+  return k;
+}
+
 void fill_scalar_kernels(KernelTable& table);
 void fill_avx2_kernels(KernelTable& table);
 void fill_avx512_kernels(KernelTable& table);

@@ -80,6 +80,27 @@ inline __m256i k_min_products(uint64_t mins, const uint8_t* bsums) {
   return _mm256_madd_epi16(pairs, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsums)));
 }
 
+// Rows r[0..7] of 8 int32 each, transposed in place: r[c] becomes element c
+// of every row (row order kept).
+inline void transpose8x8_epi32(__m256i r[8]) {
+  __m256i t[8], u[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+  }
+  for (int h = 0; h < 2; ++h) {  // rows 0-3, then 4-7
+    __m256i* tt = t + 4 * h;
+    u[4 * h + 0] = _mm256_unpacklo_epi64(tt[0], tt[2]);
+    u[4 * h + 1] = _mm256_unpackhi_epi64(tt[0], tt[2]);
+    u[4 * h + 2] = _mm256_unpacklo_epi64(tt[1], tt[3]);
+    u[4 * h + 3] = _mm256_unpackhi_epi64(tt[1], tt[3]);
+  }
+  for (int c = 0; c < 4; ++c) {
+    r[c] = _mm256_permute2x128_si256(u[c], u[4 + c], 0x20);
+    r[c + 4] = _mm256_permute2x128_si256(u[c], u[4 + c], 0x31);
+  }
+}
+
 inline __m256i load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 
 }  // namespace

@@ -108,7 +108,9 @@ TEST(DotKernels, EverySimdPathMatchesScalarTwin) {
       }
     }
   }
-  if (isa_supported(Isa::kAvx2)) EXPECT_GE(paths, 1);
+  if (isa_supported(Isa::kAvx2)) {
+    EXPECT_GE(paths, 1);
+  }
 }
 
 TEST(DotKernels, FourRowKernelsMatchScalarTwinPerRow) {

@@ -128,7 +128,9 @@ TEST(Matmul, PanelPackedMatricesMatchScalarAndUnpackRows) {
       }
     }
   }
-  if (isa_supported(Isa::kAvx2)) EXPECT_GT(packed_paths, 0);
+  if (isa_supported(Isa::kAvx2)) {
+    EXPECT_GT(packed_paths, 0);
+  }
 }
 
 TEST(Matmul, PrepackOnlyForWholePanels) {

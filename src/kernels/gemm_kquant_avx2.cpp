@@ -1,0 +1,237 @@
+// AVX2 panel GEMM for Q4_K and Q6_K weights against Q8_K activations, packed
+// per call (prefill, batched decode). Same idea as gemm_avx2.cpp: chunk c of
+// a 32-element group holds elements 4c..4c+3 of 8 rows, so maddubs with the
+// activations broadcast yields int16 partial sums per row. Sub-block scales
+// differ per row, so they are int16 lanes (2r, 2r+1 = row r) that one madd
+// applies while widening; a super-block's integer sums then need one convert
+// and FMA per token for all 8 rows.
+//
+// Q4_K panel super-block (8 rows, 1600 B):
+//   d[8] float, dmin[8] float,
+//   scale16[g]: 16 int16 (both lanes of row r = 6-bit scale of group g), g < 8
+//   min16[g]:   the same for the mins
+//   group g: 4 x 32 B, vector j holds chunk j (low nibbles) and j+4 (high)
+// Q6_K panel super-block (8 rows, 2848 B):
+//   d[8] float,
+//   scale16[j]: 16 int16 (both lanes of row r = scale of 16-element sub-block j), j < 16
+//   pair16[p]:  lanes 2r, 2r+1 = scales 2p, 2p+1 of row r (for the -32 offset), p < 8
+//   group g: 8 chunks x 32 B of values 0..63
+// The scalar twins are the scalar dots of each row (tests compare).
+#include "kernels/gemm_avx2.h"
+
+#include "base/half.h"
+#include "kernels/simd_avx2.h"
+#include "quant/block_formats.h"
+
+namespace minnow::kernels::avx2 {
+namespace {
+
+using namespace simd;
+using quant::kQK_K;
+constexpr size_t kQ8KQs = 4, kQ8KBsums = 4 + kQK_K, kQ8KBytes = sizeof(quant::BlockQ8_K);
+
+// Lane pair (2r, 2r+1) = (a[r], b[r]) as int16.
+inline void store_pairs(uint8_t* p, const int16_t a[8], const int16_t b[8]) {
+  int16_t v[16];
+  for (int r = 0; r < 8; ++r) v[2 * r] = a[r], v[2 * r + 1] = b[r];
+  std::memcpy(p, v, 32);
+}
+
+inline void store_floats(uint8_t* p, const float v[8]) { std::memcpy(p, v, 32); }
+
+// 8 rows' 32-byte groups -> chunks, in place.
+inline void to_chunks(__m256i rows[8]) { transpose8x8_epi32(rows); }
+
+inline __m256i x_four(const uint8_t* xq, size_t at) {
+  int32_t four;
+  std::memcpy(&four, xq + at, 4);
+  return _mm256_set1_epi32(four);
+}
+
+struct Q4_KPanel {
+  static constexpr size_t kWeightBytes = sizeof(quant::BlockQ4_K);
+  static constexpr size_t kScalesAt = 64, kMinsAt = kScalesAt + 256, kQsAt = kMinsAt + 256;
+  static constexpr size_t kBlockBytes = kQsAt + 8 * 128;
+
+  static void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    for (size_t sb = 0; sb < n / kQK_K; ++sb, panel += kBlockBytes) {
+      float d[8], dmin[8];
+      int16_t sc[8][8], mn[8][8];  // [group][row]
+      __m256i groups[8][8];        // [group][row]: 32 values 0..15
+      for (int r = 0; r < 8; ++r) {
+        const uint8_t* a = w + r * row_bytes + sb * kWeightBytes;
+        _mm_prefetch(reinterpret_cast<const char*>(a + 1024), _MM_HINT_T0);
+        d[r] = half_at(a);
+        dmin[r] = half_at(a + 2);
+        uint64_t scales, mins;
+        unpack_k_scales(a + 4, scales, mins);
+        for (int g = 0; g < 8; ++g) sc[g][r] = int16_t((scales >> (8 * g)) & 0xff), mn[g][r] = int16_t((mins >> (8 * g)) & 0xff);
+        for (int j = 0; j < 4; ++j) {
+          const __m256i q = load256(a + 16 + 32 * j);
+          groups[2 * j][r] = _mm256_and_si256(q, low4);
+          groups[2 * j + 1][r] = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+        }
+      }
+      store_floats(panel, d);
+      store_floats(panel + 32, dmin);
+      for (int g = 0; g < 8; ++g) {
+        store_pairs(panel + kScalesAt + 32 * g, sc[g], sc[g]);
+        store_pairs(panel + kMinsAt + 32 * g, mn[g], mn[g]);
+        to_chunks(groups[g]);
+        for (int j = 0; j < 4; ++j) {
+          const __m256i v = _mm256_or_si256(groups[g][j], _mm256_slli_epi16(groups[g][j + 4], 4));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(panel + kQsAt + 128 * g + 32 * j), v);
+        }
+      }
+    }
+  }
+
+  template <int kTokens>
+  static void tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, float* y, size_t y_stride) {
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    __m256 acc[kTokens];
+    for (int t = 0; t < kTokens; ++t) acc[t] = _mm256_setzero_ps();
+    for (size_t sb = 0; sb < n / kQK_K; ++sb) {
+      const uint8_t* p = panel + sb * kBlockBytes;
+      auto xb = [&](int t) { return x + t * x_stride + sb * kQ8KBytes; };
+      __m256i s32[kTokens];
+#pragma GCC unroll 8
+      for (int g = 0; g < 8; ++g) {
+        __m256i s16[kTokens];
+#pragma GCC unroll 8
+        for (int c = 0; c < 8; ++c) {
+          const __m256i v = load256(p + kQsAt + 128 * g + 32 * (c & 3));
+          const __m256i wc = _mm256_and_si256(c < 4 ? v : _mm256_srli_epi16(v, 4), low4);
+#pragma GCC unroll 4
+          for (int t = 0; t < kTokens; ++t) {
+            const __m256i prod = _mm256_maddubs_epi16(wc, x_four(xb(t), kQ8KQs + 32 * g + 4 * c));
+            s16[t] = c == 0 ? prod : _mm256_add_epi16(s16[t], prod);
+          }
+        }
+        const __m256i scale = load256(p + kScalesAt + 32 * g);
+#pragma GCC unroll 4
+        for (int t = 0; t < kTokens; ++t) {
+          const __m256i part = _mm256_madd_epi16(s16[t], scale);
+          s32[t] = g == 0 ? part : _mm256_add_epi32(s32[t], part);
+        }
+      }
+      const __m256 d = _mm256_loadu_ps(reinterpret_cast<const float*>(p));
+      const __m256 dmin = _mm256_loadu_ps(reinterpret_cast<const float*>(p + 32));
+#pragma GCC unroll 4
+      for (int t = 0; t < kTokens; ++t) {
+        // sum_g min[g] * (bsums[2g] + bsums[2g+1]): one madd per group.
+        __m256i m32 = _mm256_setzero_si256();
+        for (int g = 0; g < 8; ++g)
+          m32 = _mm256_add_epi32(m32, _mm256_madd_epi16(load256(p + kMinsAt + 32 * g), x_four(xb(t), kQ8KBsums + 4 * g)));
+        const __m256 v = _mm256_fmsub_ps(_mm256_cvtepi32_ps(s32[t]), d, _mm256_mul_ps(_mm256_cvtepi32_ps(m32), dmin));
+        acc[t] = _mm256_fmadd_ps(v, _mm256_broadcast_ss(reinterpret_cast<const float*>(xb(t))), acc[t]);
+      }
+    }
+    for (int t = 0; t < kTokens; ++t) _mm256_storeu_ps(y + t * y_stride, acc[t]);
+  }
+};
+
+struct Q6_KPanel {
+  static constexpr size_t kWeightBytes = sizeof(quant::BlockQ6_K);
+  static constexpr size_t kScalesAt = 32, kPairsAt = kScalesAt + 16 * 32, kQsAt = kPairsAt + 8 * 32;
+  static constexpr size_t kBlockBytes = kQsAt + 8 * 256;
+
+  static void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
+    const __m256i low4 = _mm256_set1_epi8(0x0f), two = _mm256_set1_epi8(3);
+    for (size_t sb = 0; sb < n / kQK_K; ++sb, panel += kBlockBytes) {
+      float d[8];
+      int16_t sc[16][8];       // [sub-block][row]
+      __m256i groups[8][8];    // [group][row]: 32 values 0..63
+      for (int r = 0; r < 8; ++r) {
+        const uint8_t* a = w + r * row_bytes + sb * kWeightBytes;
+        _mm_prefetch(reinterpret_cast<const char*>(a + 1024), _MM_HINT_T0);
+        d[r] = half_at(a + 208);
+        for (int j = 0; j < 16; ++j) sc[j][r] = int16_t(int8_t(a[192 + j]));
+        for (int half = 0; half < 2; ++half) {
+          const uint8_t* ql = a + 64 * half;
+          const __m256i h = load256(a + 128 + 32 * half);
+          const __m256i l0 = load256(ql), l1 = load256(ql + 32);
+          groups[4 * half + 0][r] = _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_slli_epi16(_mm256_and_si256(h, two), 4));
+          groups[4 * half + 1][r] = _mm256_or_si256(_mm256_and_si256(l1, low4),
+                                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), two), 4));
+          groups[4 * half + 2][r] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4),
+                                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), two), 4));
+          groups[4 * half + 3][r] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4),
+                                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), two), 4));
+        }
+      }
+      store_floats(panel, d);
+      for (int j = 0; j < 16; ++j) store_pairs(panel + kScalesAt + 32 * j, sc[j], sc[j]);
+      for (int p2 = 0; p2 < 8; ++p2) store_pairs(panel + kPairsAt + 32 * p2, sc[2 * p2], sc[2 * p2 + 1]);
+      for (int g = 0; g < 8; ++g) {
+        to_chunks(groups[g]);
+        for (int c = 0; c < 8; ++c)
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(panel + kQsAt + 256 * g + 32 * c), groups[g][c]);
+      }
+    }
+  }
+
+  template <int kTokens>
+  static void tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, float* y, size_t y_stride) {
+    __m256 acc[kTokens];
+    for (int t = 0; t < kTokens; ++t) acc[t] = _mm256_setzero_ps();
+    for (size_t sb = 0; sb < n / kQK_K; ++sb) {
+      const uint8_t* p = panel + sb * kBlockBytes;
+      auto xb = [&](int t) { return x + t * x_stride + sb * kQ8KBytes; };
+      __m256i s32[kTokens];
+#pragma GCC unroll 8
+      for (int g = 0; g < 8; ++g) {
+        // Chunks 0-3 are sub-block 2g, 4-7 sub-block 2g+1; int16 lanes hold
+        // two chunks' products (4 * 63 * 127 < 2^15), not four.
+#pragma GCC unroll 4
+        for (int c0 = 0; c0 < 8; c0 += 2) {
+          const __m256i w0 = load256(p + kQsAt + 256 * g + 32 * c0), w1 = load256(p + kQsAt + 256 * g + 32 * (c0 + 1));
+          const __m256i scale = load256(p + kScalesAt + 32 * (2 * g + c0 / 4));
+#pragma GCC unroll 4
+          for (int t = 0; t < kTokens; ++t) {
+            const uint8_t* xq = xb(t) + kQ8KQs + 32 * g + 4 * c0;
+            const __m256i s16 = _mm256_add_epi16(_mm256_maddubs_epi16(w0, x_four(xq, 0)),
+                                                 _mm256_maddubs_epi16(w1, x_four(xq, 4)));
+            const __m256i part = _mm256_madd_epi16(s16, scale);
+            s32[t] = g == 0 && c0 == 0 ? part : _mm256_add_epi32(s32[t], part);
+          }
+        }
+      }
+      const __m256 d = _mm256_loadu_ps(reinterpret_cast<const float*>(p));
+#pragma GCC unroll 4
+      for (int t = 0; t < kTokens; ++t) {
+        // The -32 offset: 32 * sum_j scale[j] * bsums[j], two sub-blocks per madd.
+        __m256i off = _mm256_setzero_si256();
+        for (int p2 = 0; p2 < 8; ++p2)
+          off = _mm256_add_epi32(off, _mm256_madd_epi16(load256(p + kPairsAt + 32 * p2), x_four(xb(t), kQ8KBsums + 4 * p2)));
+        const __m256 v = _mm256_mul_ps(
+            _mm256_fnmadd_ps(_mm256_set1_ps(32.0f), _mm256_cvtepi32_ps(off), _mm256_cvtepi32_ps(s32[t])), d);
+        acc[t] = _mm256_fmadd_ps(v, _mm256_broadcast_ss(reinterpret_cast<const float*>(xb(t))), acc[t]);
+      }
+    }
+    for (int t = 0; t < kTokens; ++t) _mm256_storeu_ps(y + t * y_stride, acc[t]);
+  }
+};
+
+template <class L>
+void gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
+          size_t y_stride) {
+  size_t t = 0;
+  for (; t + 4 <= n_tokens; t += 4) L::template tokens<4>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride);
+  switch (n_tokens - t) {
+    case 3: L::template tokens<3>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride); break;
+    case 2: L::template tokens<2>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride); break;
+    case 1: L::template tokens<1>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride); break;
+    default: break;
+  }
+}
+
+}  // namespace
+
+// Per call only (no unpack_row, never prepacked): the panels are larger than
+// the rows, and decode keeps the dot kernels.
+PanelKernel panel_kernel_q4_k() { return {Q4_KPanel::pack, gemm<Q4_KPanel>, nullptr, Q4_KPanel::kBlockBytes / 8}; }
+PanelKernel panel_kernel_q6_k() { return {Q6_KPanel::pack, gemm<Q6_KPanel>, nullptr, Q6_KPanel::kBlockBytes / 8}; }
+
+}  // namespace minnow::kernels::avx2
