@@ -65,6 +65,25 @@ void BM_Matvec(benchmark::State& state, Isa isa, GgmlType type) {
   state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(m.bytes.size()));
 }
 
+// The same matvec on weights repacked into panels (what the model does at
+// load on paths that set PanelKernel::prepack), and 8 tokens (batched
+// decode) on either layout.
+void BM_MatvecPanels(benchmark::State& state, Isa isa, GgmlType type) {
+  const KernelTable* table = kernel_table_for(isa);
+  if (!table) return state.SkipWithError("ISA not supported here");
+  if (state.range(1) && !table->for_type(type).panel.unpack_row)
+    return state.SkipWithError("no prepackable panel for this type");
+  const uint64_t cols = ggml_type_info(type)->block_elems >= 256 ? 4864 : 896, rows = cols == 896 ? 4864 : 896;
+  const Matrix m = random_matrix(type, cols, rows);
+  std::vector<uint8_t> packed(m.bytes.size());
+  const WeightMatrix w = state.range(1) ? prepack(*table, m.w, packed.data()) : m.w;
+  ThreadPool pool(unsigned(state.range(0)));
+  const uint32_t n_tokens = uint32_t(state.range(2));
+  std::vector<float> x(cols * n_tokens, 0.5f), y(rows * n_tokens);
+  for (auto _ : state) matmul(*table, w, x.data(), n_tokens, y.data(), &pool);
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(m.bytes.size()));
+}
+
 void BM_MatmulPrefill(benchmark::State& state, Isa isa, GgmlType type) {
   const KernelTable* table = kernel_table_for(isa);
   if (!table) return state.SkipWithError("ISA not supported here");
@@ -83,6 +102,9 @@ const bool kRegistered = [] {
       const std::string suffix = std::string(isa_name(isa)) + "/" + std::string(ggml_type_name(type));
       benchmark::RegisterBenchmark(("DotRow/" + suffix).c_str(), BM_DotRow, isa, type);
       benchmark::RegisterBenchmark(("Matvec/" + suffix).c_str(), BM_Matvec, isa, type)->Arg(1)->Arg(2)->UseRealTime();
+      // Args: threads, packed (0/1), tokens.
+      benchmark::RegisterBenchmark(("MatvecPanels/" + suffix).c_str(), BM_MatvecPanels, isa, type)
+          ->ArgsProduct({{1, 2}, {0, 1}, {1, 8}})->UseRealTime();
       benchmark::RegisterBenchmark(("MatmulPrefill64/" + suffix).c_str(), BM_MatmulPrefill, isa, type)
           ->Arg(1)->Arg(2)->UseRealTime();
     }
