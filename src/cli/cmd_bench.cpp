@@ -27,7 +27,7 @@ namespace {
 
 struct BenchOptions {
   std::string model, synthetic, quant = "Q4_0";
-  int64_t n_prompt = 512, n_gen = 128, n_threads = 0, reps = 5;
+  int64_t n_prompt = 512, n_gen = 128, n_threads = 0, reps = 5, batch = 1;
   bool json = false, membw = false;
 };
 
@@ -37,6 +37,7 @@ struct Row {
   double avg = 0, sd = 0;
   double efficiency = -1;  // < 0: not a tg row
   double cpu_share = 0;    // CPU time used / (wall time x threads): < 1 when the machine is shared
+  uint32_t batch = 1;      // sequences decoded together (--batch)
 };
 
 double process_cpu_seconds() {
@@ -87,6 +88,52 @@ int run_membw(const BenchOptions& o) {
     std::printf("read bandwidth, %u threads: %.1f GB/s\n", pool.size(), bw / 1e9);
   }
   return 0;
+}
+
+// `--batch B`: B sequences decode n_gen tokens in lockstep, one token each
+// per forward pass (decode_batch), as a server's busy slots do. t/s counts
+// all B sequences' tokens, so the row divided by the tg row is the gain from
+// batching.
+Status run_batched(InferenceContext& first, const BenchOptions& o, unsigned threads, std::vector<Row>& rows) {
+  ContextParams cp;
+  cp.n_ctx = first.n_ctx();
+  cp.n_threads = threads;
+  cp.pool = std::make_shared<ThreadPool>(threads);
+  std::vector<std::unique_ptr<InferenceContext>> ctxs;
+  for (int64_t b = 0; b < o.batch; ++b) {
+    MINNOW_ASSIGN_OR_RETURN(auto c, InferenceContext::create(first.shared_model(), cp));
+    ctxs.push_back(std::move(c));
+  }
+  const uint32_t n_vocab = first.model().hparams().n_vocab;
+  std::mt19937 rng(99);
+  std::vector<int32_t> ids(ctxs.size());
+  std::vector<std::vector<float>> logits(ctxs.size());
+  auto step = [&]() -> Status {
+    std::vector<DecodeItem> items;
+    for (size_t b = 0; b < ctxs.size(); ++b) {
+      ids[b] = int32_t(rng() % n_vocab);
+      items.push_back({ctxs[b].get(), std::span<const int32_t>(&ids[b], 1), false, &logits[b]});
+    }
+    return decode_batch(items);
+  };
+  MINNOW_TRY(step());  // warm-up
+  std::vector<double> ts;
+  double wall = 0;
+  const double cpu0 = process_cpu_seconds();
+  for (int64_t r = 0; r < o.reps; ++r) {
+    for (auto& c : ctxs) c->reset();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int64_t i = 0; i < o.n_gen; ++i) MINNOW_TRY(step());
+    const double s = seconds_since(t0);
+    wall += s;
+    ts.push_back(double(o.n_gen * o.batch) / s);
+  }
+  Row row{"tg" + std::to_string(o.n_gen) + " x" + std::to_string(o.batch), 0, uint32_t(o.n_gen)};
+  mean_sd(ts, row.avg, row.sd);
+  row.cpu_share = (process_cpu_seconds() - cpu0) / (wall * threads);
+  row.batch = uint32_t(o.batch);
+  rows.push_back(row);
+  return Status::success();
 }
 
 Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& o, double bytes_per_token,
@@ -145,6 +192,7 @@ Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& 
     row.efficiency = bandwidth > 0 ? bytes_per_token * row.avg / bandwidth : 0.0;
     rows.push_back(row);
   }
+  if (o.n_gen > 0 && o.batch > 1 && !encoder) MINNOW_TRY(run_batched(ctx, o, threads, rows));
   return rows;
 }
 
@@ -155,6 +203,7 @@ int run_bench(const BenchOptions& o) {
   if (o.n_prompt < 0 || o.n_gen < 0 || o.n_prompt + o.n_gen > 8192)
     return report_error(out_of_range("-p and -n must be >= 0 and together at most 8192").with_field("-p/-n"));
   if (o.reps < 1 || o.reps > 1000) return report_error(out_of_range("must be in 1..1000").with_field("-r"));
+  if (o.batch < 1 || o.batch > 64) return report_error(out_of_range("must be in 1..64").with_field("--batch"));
   if (o.n_threads < 0 || o.n_threads > 1024) return report_error(out_of_range("must be in 0..1024").with_field("-t"));
 
   SyntheticModel synthetic;
@@ -203,6 +252,7 @@ int run_bench(const BenchOptions& o) {
                      {"n_threads", threads},
                      {"n_prompt", r.n_prompt},
                      {"n_gen", r.n_gen},
+                     {"n_batch_seqs", r.batch},
                      {"avg_ts", r.avg},
                      {"stddev_ts", r.sd},
                      {"efficiency", r.efficiency >= 0 ? nlohmann::json(r.efficiency) : nlohmann::json(nullptr)},
@@ -242,6 +292,9 @@ void add_bench_command(CLI::App& app, RunFn& run) {
   sub->add_option("-n,--n-gen", o->n_gen, "generated tokens (tg test; 0 skips)")->capture_default_str();
   sub->add_option("-t,--threads", o->n_threads, "threads (default: one per core)");
   sub->add_option("-r,--repetitions", o->reps, "repetitions of each test")->capture_default_str();
+  sub->add_option("--batch", o->batch,
+                  "also decode this many sequences in lockstep (a tg row \"xB\": t/s of all sequences together)")
+      ->capture_default_str();
   sub->add_flag("--json", o->json, "JSON array with llama-bench field names");
   sub->add_flag("--membw", o->membw, "only measure memory read bandwidth");
   add_bench_serve(*sub, run);

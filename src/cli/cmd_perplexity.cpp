@@ -28,7 +28,10 @@ int run_perplexity(const PerplexityOptions& o) {
   auto tm = TextModel::load(o.model.model);
   if (!tm.ok()) return report_error(tm.error());
   const uint32_t n_ctx = o.model.n_ctx ? uint32_t(o.model.n_ctx) : 512;
-  auto ctx = InferenceContext::create((*tm)->model_ptr(), {n_ctx, o.model.kv_type == "f32" ? KvType::kF32 : KvType::kF16});
+  ContextParams cp;
+  cp.n_ctx = n_ctx;
+  cp.kv_type = o.model.kv_type == "f32" ? KvType::kF32 : KvType::kF16;
+  auto ctx = InferenceContext::create((*tm)->model_ptr(), cp);
   if (!ctx.ok()) return report_error(ctx.error());
   EncodeOptions enc;
   enc.add_special = false;

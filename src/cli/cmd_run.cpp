@@ -136,8 +136,10 @@ int run_chat(const RunOptions& o) {
   if (*grammar) chat.grammar = chat.tm->automaton_for(*grammar);
   if (chat.tm->template_is_fallback() && !o.raw)
     std::fprintf(stderr, "minnow: warning: the model has no chat template; using ChatML\n");
-  auto lm_ctx = InferenceContext::create(chat.tm->model_ptr(), {uint32_t(o.model.n_ctx),
-                                                               o.model.kv_type == "f32" ? KvType::kF32 : KvType::kF16});
+  ContextParams cp;
+  cp.n_ctx = uint32_t(o.model.n_ctx);
+  cp.kv_type = o.model.kv_type == "f32" ? KvType::kF32 : KvType::kF16;
+  auto lm_ctx = InferenceContext::create(chat.tm->model_ptr(), cp);
   if (!lm_ctx.ok()) return report_error(lm_ctx.error());
   chat.ctx = std::move(*lm_ctx);
   std::fprintf(stderr, "minnow: %s: %s, weights %.1f MiB (mapped), KV cache %.1f MiB (%s, %u tokens)\n",

@@ -15,6 +15,11 @@
 namespace minnow {
 
 struct ContextParams {
+  ContextParams() = default;
+  // The common case, spelled {n_ctx, kv_type} (a constructor, so that the
+  // later members need not be listed).
+  ContextParams(uint32_t n_ctx_, KvType kv_type_ = KvType::kF16) : n_ctx(n_ctx_), kv_type(kv_type_) {}
+
   uint32_t n_ctx = 0;  // 0: min(training context, 4096)
   KvType kv_type = KvType::kF16;
   uint32_t n_threads = 0;  // matmul threads incl. the caller; 0: one per core
@@ -45,6 +50,7 @@ class InferenceContext {
                                                             ContextParams params = {});
 
   const Model& model() const { return *model_; }
+  const std::shared_ptr<const Model>& shared_model() const { return model_; }
   uint32_t n_ctx() const { return kv_.n_ctx(); }
   uint32_t n_past() const { return kv_.n_past(); }
   uint64_t kv_bytes() const { return kv_.bytes(); }

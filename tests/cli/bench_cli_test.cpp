@@ -77,5 +77,24 @@ TEST(BenchCli, BadPresetQuantAndSizesAreErrors) {
   EXPECT_NE(r.err.find("exactly one of"), std::string::npos) << r.err;
 }
 
+TEST(BenchCli, BatchedDecodeRowCountsEverySequence) {
+  auto r = test::run_minnow({"bench", "--synthetic", "tiny", "--quant", "Q4_0", "-p", "0", "-n", "4", "-r", "1", "-t",
+                             "1", "--batch", "3", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_array() && j.size() == 2u) << r.out;
+  EXPECT_EQ(j[0]["n_batch_seqs"], 1);
+  EXPECT_EQ(j[1]["n_batch_seqs"], 3);
+  EXPECT_EQ(j[1]["n_gen"], 4);
+  EXPECT_GT(j[1]["avg_ts"].get<double>(), 0.0);
+  EXPECT_TRUE(j[1]["efficiency"].is_null());
+  auto md = test::run_minnow({"bench", "--synthetic", "tiny", "-p", "0", "-n", "2", "-r", "1", "--batch", "2"});
+  ASSERT_EQ(md.exit_code, 0) << md.err;
+  EXPECT_NE(md.out.find("| tg2 x2 |"), std::string::npos) << md.out;
+  auto bad = test::run_minnow({"bench", "--synthetic", "tiny", "--batch", "0"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("--batch"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace minnow
