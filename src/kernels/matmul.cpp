@@ -19,11 +19,6 @@ constexpr uint32_t kTokenTile = 16;
 // packed once per matmul and met by every token).
 constexpr uint32_t kPanelMinTokens = 4;
 
-std::vector<uint8_t>& act_buffer() {
-  thread_local std::vector<uint8_t> buf;
-  return buf;
-}
-
 std::vector<uint8_t>& panel_buffer() {
   thread_local std::vector<uint8_t> buf;
   return buf;
@@ -45,87 +40,158 @@ void matmul_dequantized(const KernelTable& table, const WeightMatrix& w, const f
   }
 }
 
+// One matrix's share of a (possibly fused) matmul: which path it takes and
+// how its rows split into work units that threads claim.
+struct Job {
+  enum class Path { kDequantized, kPacked, kPanels, kRows };
+  const KernelTable* table = nullptr;
+  const WeightMatrix* w = nullptr;
+  DotKernel kernel;
+  Path path = Path::kRows;
+  const float* x = nullptr;    // float activations (dequantized path)
+  const uint8_t* act = nullptr;  // activations in the kernel's format
+  size_t act_bytes = 0;
+  float* y = nullptr;
+  uint32_t n_tokens = 0;
+  size_t n_panels = 0;  // kPanels: whole panels, then the rest of the rows as one more unit
+  size_t n_units = 0;
+
+  void run(size_t b, size_t e) const;
+};
+
+void run_rows(const Job& j, size_t r_begin, size_t r_end) {
+  const WeightMatrix& w = *j.w;
+  const DotFn dot = j.kernel.dot;
+  if (j.n_tokens == 1) {
+    for (size_t r = r_begin; r < r_end; ++r) j.y[r] = dot(w.data + r * w.row_bytes, j.act, w.n_cols);
+    return;
+  }
+  const Dot4Fn dot4 = j.kernel.dot4;
+  for (uint32_t t0 = 0; t0 < j.n_tokens; t0 += kTokenTile) {
+    const uint32_t t1 = std::min(j.n_tokens, t0 + kTokenTile);
+    for (size_t r = r_begin; r < r_end; ++r) {
+      const uint8_t* row = w.data + r * w.row_bytes;
+      uint32_t t = t0;
+      if (dot4) {
+        for (; t + 4 <= t1; t += 4) {
+          float out[4];
+          dot4(row, j.act + t * j.act_bytes, j.act_bytes, w.n_cols, out);
+          for (int i = 0; i < 4; ++i) j.y[size_t(t + i) * w.n_rows + r] = out[i];
+        }
+      }
+      for (; t < t1; ++t) j.y[size_t(t) * w.n_rows + r] = dot(row, j.act + t * j.act_bytes, w.n_cols);
+    }
+  }
+}
+
+void Job::run(size_t b, size_t e) const {
+  const PanelKernel& panel = kernel.panel;
+  switch (path) {
+    case Path::kDequantized:
+      return matmul_dequantized(*table, *w, x, n_tokens, y, b, e);
+    case Path::kPacked: {
+      const size_t bytes = panel.panel_bytes(w->n_cols);
+      for (size_t p = b; p < e; ++p)
+        panel.gemm(w->data + p * bytes, act, act_bytes, w->n_cols, n_tokens, y + p * kPanelRows, w->n_rows);
+      return;
+    }
+    case Path::kPanels: {
+      std::vector<uint8_t>& buf = panel_buffer();
+      buf.resize(panel.panel_bytes(w->n_cols));
+      for (size_t p = b; p < std::min(e, n_panels); ++p) {
+        const size_t r0 = p * kPanelRows;
+        panel.pack(w->data + r0 * w->row_bytes, w->row_bytes, w->n_cols, buf.data());
+        panel.gemm(buf.data(), act, act_bytes, w->n_cols, n_tokens, y + r0, w->n_rows);
+      }
+      if (e > n_panels) run_rows(*this, n_panels * kPanelRows, w->n_rows);
+      return;
+    }
+    case Path::kRows:
+      return run_rows(*this, b * kRowTile, std::min<size_t>(e * kRowTile, w->n_rows));
+  }
+}
+
 }  // namespace
 
 void matmul(const KernelTable& table, const WeightMatrix& w, const float* x, uint32_t n_tokens, float* y,
             ThreadPool* pool) {
-  if (w.n_rows == 0 || n_tokens == 0) return;
-  const DotKernel kernel = table.for_type(w.type);
-  auto run = [&](const std::function<void(size_t, size_t)>& fn, size_t n, size_t grain) {
+  float* ys[1] = {y};
+  matmul_many(table, {&w, 1}, x, n_tokens, ys, pool);
+}
+
+void matmul_many(const KernelTable& table, std::span<const WeightMatrix> ws, const float* x, uint32_t n_tokens,
+                 std::span<float* const> ys, ThreadPool* pool) {
+  if (n_tokens == 0) return;
+  auto run = [&](const std::function<void(size_t, size_t)>& fn, size_t n) {
     if (pool)
-      pool->parallel_for(n, fn, grain);
+      pool->parallel_for(n, fn, 1);
     else
       fn(0, n);
   };
-  if (!kernel.dot) {
-    run([&](size_t b, size_t e) { matmul_dequantized(table, w, x, n_tokens, y, b, e); }, w.n_rows, 1);
-    return;
-  }
-
-  // [n_tokens][act_bytes] activations in the kernel's format.
-  const size_t act_bytes = act_row_bytes(kernel.act, w.n_cols);
-  const uint8_t* act = reinterpret_cast<const uint8_t*>(x);
-  if (kernel.act != ActFormat::kF32) {
-    std::vector<uint8_t>& buf = act_buffer();
-    buf.resize(act_bytes * n_tokens);
-    run([&](size_t b, size_t e) {
-      for (size_t t = b; t < e; ++t) quantize_act(kernel.act, x + t * w.n_cols, buf.data() + t * act_bytes, w.n_cols);
-    }, n_tokens, 1);
-    act = buf.data();
-  }
-
-  const DotFn dot = kernel.dot;
-  const Dot4Fn dot4 = kernel.dot4;
-  size_t first_row = 0;  // rows below it were done by the panel path
-  if (w.packed) {
-    const size_t panel_bytes = kernel.panel.panel_bytes(w.n_cols);
-    run([&](size_t b, size_t e) {
-      for (size_t p = b; p < e; ++p)
-        kernel.panel.gemm(w.data + p * panel_bytes, act, act_bytes, w.n_cols, n_tokens, y + p * kPanelRows, w.n_rows);
-    }, w.n_rows / kPanelRows, 2);
-    return;
-  }
-  if (n_tokens >= kPanelMinTokens && kernel.panel.pack) {
-    const size_t n_panels = w.n_rows / kPanelRows;
-    run([&](size_t b, size_t e) {
-      std::vector<uint8_t>& panel = panel_buffer();
-      panel.resize(kernel.panel.panel_bytes(w.n_cols));
-      for (size_t p = b; p < e; ++p) {
-        const size_t r0 = p * kPanelRows;
-        kernel.panel.pack(w.data + r0 * w.row_bytes, w.row_bytes, w.n_cols, panel.data());
-        kernel.panel.gemm(panel.data(), act, act_bytes, w.n_cols, n_tokens, y + r0, w.n_rows);
-      }
-    }, n_panels, 1);
-    first_row = n_panels * kPanelRows;
-    if (first_row == w.n_rows) return;
-  }
-  if (n_tokens == 1) {
-    run([&](size_t b, size_t e) {
-      for (size_t r = b; r < e; ++r) y[r] = dot(w.data + r * w.row_bytes, act, w.n_cols);
-    }, w.n_rows, kRowTile);
-    return;
-  }
-  run([&](size_t b, size_t e) {
-    b += first_row, e += first_row;
-    for (uint32_t t0 = 0; t0 < n_tokens; t0 += kTokenTile) {
-      const uint32_t t1 = std::min(n_tokens, t0 + kTokenTile);
-      for (size_t r0 = b; r0 < e; r0 += kRowTile) {
-        const size_t r1 = std::min(e, r0 + kRowTile);
-        for (size_t r = r0; r < r1; ++r) {
-          const uint8_t* row = w.data + r * w.row_bytes;
-          uint32_t t = t0;
-          if (dot4) {
-            for (; t + 4 <= t1; t += 4) {
-              float out[4];
-              dot4(row, act + t * act_bytes, act_bytes, w.n_cols, out);
-              for (int j = 0; j < 4; ++j) y[size_t(t + j) * w.n_rows + r] = out[j];
-            }
-          }
-          for (; t < t1; ++t) y[size_t(t) * w.n_rows + r] = dot(row, act + t * act_bytes, w.n_cols);
+  // Activations are converted once per distinct format (the matrices share x
+  // and their column count).
+  thread_local std::vector<std::vector<uint8_t>> act_buffers(3);
+  const uint8_t* act_of[3] = {nullptr, nullptr, nullptr};
+  std::vector<Job> jobs;
+  jobs.reserve(ws.size());
+  size_t total_units = 0;
+  for (size_t i = 0; i < ws.size(); ++i) {
+    const WeightMatrix& w = ws[i];
+    if (w.n_rows == 0) continue;
+    Job j;
+    j.table = &table;
+    j.w = &w;
+    j.kernel = table.for_type(w.type);
+    j.x = x;
+    j.y = ys[i];
+    j.n_tokens = n_tokens;
+    if (!j.kernel.dot) {
+      j.path = Job::Path::kDequantized;
+      j.n_units = w.n_rows;
+    } else {
+      const ActFormat f = j.kernel.act;
+      j.act_bytes = act_row_bytes(f, w.n_cols);
+      if (f == ActFormat::kF32) {
+        j.act = reinterpret_cast<const uint8_t*>(x);
+      } else {
+        const int slot = int(f);
+        if (!act_of[slot]) {
+          std::vector<uint8_t>& buf = act_buffers[size_t(slot)];
+          buf.resize(j.act_bytes * n_tokens);
+          const size_t bytes = j.act_bytes, cols = w.n_cols;
+          run([&](size_t b, size_t e) {
+            for (size_t t = b; t < e; ++t) quantize_act(f, x + t * cols, buf.data() + t * bytes, cols);
+          }, n_tokens);
+          act_of[slot] = buf.data();
         }
+        j.act = act_of[slot];
+      }
+      if (w.packed) {
+        j.path = Job::Path::kPacked;
+        j.n_units = w.n_rows / kPanelRows;
+      } else if (n_tokens >= kPanelMinTokens && j.kernel.panel.pack && w.n_rows >= kPanelRows) {
+        j.path = Job::Path::kPanels;
+        j.n_panels = w.n_rows / kPanelRows;
+        j.n_units = j.n_panels + (w.n_rows % kPanelRows ? 1 : 0);
+      } else {
+        j.path = Job::Path::kRows;
+        j.n_units = (w.n_rows + kRowTile - 1) / kRowTile;
       }
     }
-  }, w.n_rows - first_row, kRowTile);
+    total_units += j.n_units;
+    jobs.push_back(j);
+  }
+  // One parallel pass over every matrix's units: fused q/k/v or gate/up
+  // projections cost one hand-off to the pool instead of three or two.
+  run([&](size_t b, size_t e) {
+    size_t first = 0;
+    for (const Job& j : jobs) {
+      const size_t lo = std::max(b, first), hi = std::min(e, first + j.n_units);
+      if (lo < hi) j.run(lo - first, hi - first);
+      first += j.n_units;
+      if (first >= e) break;
+    }
+  }, total_units);
 }
 
 bool wants_prepack(const KernelTable& table, GgmlType type, uint64_t n_cols, uint64_t n_rows) {

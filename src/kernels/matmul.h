@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "base/ggml_type.h"
 #include "base/thread_pool.h"
@@ -27,6 +28,11 @@ struct WeightMatrix {
 // while it sits in L1. pool == nullptr runs on the calling thread.
 void matmul(const KernelTable& table, const WeightMatrix& w, const float* x, uint32_t n_tokens, float* y,
             ThreadPool* pool);
+// Several matrices with the same input (n_cols equal): ys[i] = ws[i] x. The
+// activations are converted once per format and all rows go to the pool in
+// one pass (q/k/v, gate/up).
+void matmul_many(const KernelTable& table, std::span<const WeightMatrix> ws, const float* x, uint32_t n_tokens,
+                 std::span<float* const> ys, ThreadPool* pool);
 
 // Whether `table` wants a matrix of this type and shape repacked into panels
 // at load (the rows must fill whole panels).

@@ -24,13 +24,35 @@ void linear(const TensorRef& w, const TensorRef& b, const float* x, uint32_t n_t
   for (uint32_t t = 0; t < n_tokens; ++t) ops::add(y.data() + size_t(t) * w.ne1, b.f32(), w.ne1);
 }
 
+void linear_many(std::span<const LinearOut> layers, const float* x, uint32_t n_tokens) {
+  std::vector<const TensorRef*> ws;
+  std::vector<float*> ys;
+  for (const LinearOut& l : layers) {
+    l.y.resize(size_t(n_tokens) * l.w.ne1);
+    ws.push_back(&l.w);
+    ys.push_back(l.y.data());
+  }
+  matmul_many(ws, x, n_tokens, ys);
+  for (const LinearOut& l : layers) {
+    if (!l.b) continue;
+    for (uint32_t t = 0; t < n_tokens; ++t) ops::add(l.y.data() + size_t(t) * l.w.ne1, l.b.f32(), l.w.ne1);
+  }
+}
+
 std::vector<float> ffn(FfnKind kind, const TensorRef& gate, const TensorRef& up, const TensorRef& up_b,
                        const TensorRef& down, const TensorRef& down_b, const float* x, uint32_t n_tokens,
                        uint32_t n_ff) {
   std::vector<float> hidden, act(size_t(n_tokens) * n_ff), out;
   // The vector activations unless the scalar path was asked for (then these loops are their twins).
   const bool vector_ops = kernels::kernel_table().isa != kernels::Isa::kScalar;
-  linear(up, up_b, x, n_tokens, hidden);
+  std::vector<float> g;
+  if (kind == FfnKind::kGatedSilu || kind == FfnKind::kGatedGelu) {
+    const TensorRef no_bias;
+    const LinearOut both[] = {{gate, no_bias, g}, {up, up_b, hidden}};
+    linear_many(both, x, n_tokens);
+  } else {
+    linear(up, up_b, x, n_tokens, hidden);
+  }
   switch (kind) {
     case FfnKind::kGelu:
       for (size_t i = 0; i < act.size(); ++i) act[i] = ops::gelu_tanh(hidden[i]);
@@ -47,8 +69,6 @@ std::vector<float> ffn(FfnKind kind, const TensorRef& gate, const TensorRef& up,
       break;
     case FfnKind::kGatedSilu:
     case FfnKind::kGatedGelu: {
-      std::vector<float> g;
-      linear(gate, {}, x, n_tokens, g);
       if (kind == FfnKind::kGatedSilu && vector_ops) {
         kernels::silu_mul(g.data(), hidden.data(), act.data(), act.size());
         break;

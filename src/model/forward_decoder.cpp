@@ -79,9 +79,9 @@ Status decode_batch(std::span<DecodeItem> items) {
         std::copy_n(&qkv[t * w + QD + KD], KD, &v[t * KD]);
       }
     } else {
-      blocks::linear(L(Role::kQ), L(Role::kQB), cur.data(), n, q);
-      blocks::linear(L(Role::kK), L(Role::kKB), cur.data(), n, k);
-      blocks::linear(L(Role::kV), L(Role::kVB), cur.data(), n, v);
+      const blocks::LinearOut qkv_parts[] = {
+          {L(Role::kQ), L(Role::kQB), q}, {L(Role::kK), L(Role::kKB), k}, {L(Role::kV), L(Role::kVB), v}};
+      blocks::linear_many(qkv_parts, cur.data(), n);
     }
     for (uint32_t t = 0; t < n; ++t) {
       if (arch.rope != RopeKind::kNone) {

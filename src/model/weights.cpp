@@ -16,4 +16,11 @@ void matmul(const TensorRef& w, const float* x, uint32_t n_tokens, float* y) {
   kernels::matmul(kernels::kernel_table(), matrix_of(w), x, n_tokens, y, current_thread_pool());
 }
 
+void matmul_many(std::span<const TensorRef* const> ws, const float* x, uint32_t n_tokens, std::span<float* const> ys) {
+  std::vector<kernels::WeightMatrix> ms;
+  ms.reserve(ws.size());
+  for (const TensorRef* w : ws) ms.push_back(matrix_of(*w));
+  kernels::matmul_many(kernels::kernel_table(), ms, x, n_tokens, ys, current_thread_pool());
+}
+
 }  // namespace minnow

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "base/ggml_type.h"
@@ -28,6 +29,9 @@ struct TensorRef {
 // dot products (activations quantized to Q8_0/Q8_K for quantized weights),
 // split by rows over current_thread_pool().
 void matmul(const TensorRef& w, const float* x, uint32_t n_tokens, float* y);
+// ys[i] = ws[i] x for matrices with the same input width, in one pass over
+// the pool (the activations are converted once).
+void matmul_many(std::span<const TensorRef* const> ws, const float* x, uint32_t n_tokens, std::span<float* const> ys);
 
 // Row `row` of the tensor as floats (embedding look-up).
 void dequantize_row(const TensorRef& w, uint64_t row, float* out);

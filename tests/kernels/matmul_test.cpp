@@ -133,6 +133,47 @@ TEST(Matmul, PanelPackedMatricesMatchScalarAndUnpackRows) {
   }
 }
 
+// One fused pass over matrices that take every path (panels packed per
+// call or at load, dot rows, dequantized rows, F32 activations, Q8_0 and
+// Q8_K activations) gives exactly what separate calls give.
+TEST(Matmul, ManyMatricesInOnePassEqualSeparateCalls) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  ThreadPool pool(2);
+  const KernelTable& table = kernel_table();
+  const uint64_t cols = 512;
+  std::vector<std::vector<uint8_t>> storage;
+  std::vector<WeightMatrix> ws;
+  const GgmlType types[] = {GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q6_K, GgmlType::F16, GgmlType::Q4_1, GgmlType::Q4_0};
+  const uint64_t rows_of[] = {24, 13, 16, 9, 5, 32};
+  for (size_t i = 0; i < std::size(types); ++i) {
+    std::vector<float> wf(cols * rows_of[i]);
+    for (auto& v : wf) v = dist(rng);
+    const size_t row_bytes = *quantized_size(types[i], cols);
+    storage.emplace_back(row_bytes * rows_of[i]);
+    ASSERT_TRUE(quantize(types[i], wf, storage.back()).ok());
+    ws.push_back({storage.back().data(), types[i], cols, rows_of[i], row_bytes});
+  }
+  // The last one repacked, as the model does at load where the table asks.
+  storage.emplace_back(storage.back().size());
+  if (wants_prepack(table, ws.back().type, cols, ws.back().n_rows)) ws.back() = prepack(table, ws.back(), storage.back().data());
+  for (uint32_t n_tokens : {1u, 6u}) {
+    std::vector<float> x(cols * n_tokens);
+    for (auto& v : x) v = dist(rng);
+    std::vector<std::vector<float>> want(ws.size()), got(ws.size());
+    std::vector<float*> ys;
+    for (size_t i = 0; i < ws.size(); ++i) {
+      want[i].resize(ws[i].n_rows * n_tokens);
+      got[i].resize(ws[i].n_rows * n_tokens);
+      matmul(table, ws[i], x.data(), n_tokens, want[i].data(), &pool);
+      ys.push_back(got[i].data());
+    }
+    matmul_many(table, ws, x.data(), n_tokens, ys, &pool);
+    for (size_t i = 0; i < ws.size(); ++i)
+      EXPECT_EQ(got[i], want[i]) << ggml_type_name(ws[i].type) << " tokens=" << n_tokens;
+  }
+}
+
 TEST(Matmul, PrepackOnlyForWholePanels) {
   const KernelTable* avx2 = kernel_table_for(Isa::kAvx2);
   if (!avx2) GTEST_SKIP() << "no AVX2";
