@@ -179,10 +179,6 @@ void panel_tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_
   for (int t = 0; t < kTokens; ++t) _mm256_storeu_ps(y + t * y_stride, acc[t]);
 }
 
-template <class L>
-void panel_gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
-                size_t y_stride);
-
 // From this many tokens on, a nibble panel is decoded to bytes first.
 constexpr size_t kExpandMinTokens = 8;
 
@@ -197,14 +193,9 @@ void panel_gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t 
       return panel_gemm<BytePanel<L>>(bytes.data(), x, x_stride, n, n_tokens, y, y_stride);
     }
   }
-  size_t t = 0;
-  for (; t + 4 <= n_tokens; t += 4) panel_tokens<L, 4>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride);
-  switch (n_tokens - t) {
-    case 3: panel_tokens<L, 3>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride); break;
-    case 2: panel_tokens<L, 2>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride); break;
-    case 1: panel_tokens<L, 1>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride); break;
-    default: break;
-  }
+  for_token_groups(n_tokens, [&](auto k, size_t t) {
+    panel_tokens<L, decltype(k)::value>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride);
+  });
 }
 
 // Row `r` of a packed matrix as floats (embedding look-up from a repacked

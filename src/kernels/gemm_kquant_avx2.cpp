@@ -217,14 +217,9 @@ struct Q6_KPanel {
 template <class L>
 void gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
           size_t y_stride) {
-  size_t t = 0;
-  for (; t + 4 <= n_tokens; t += 4) L::template tokens<4>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride);
-  switch (n_tokens - t) {
-    case 3: L::template tokens<3>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride); break;
-    case 2: L::template tokens<2>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride); break;
-    case 1: L::template tokens<1>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride); break;
-    default: break;
-  }
+  for_token_groups(n_tokens, [&](auto k, size_t t) {
+    L::template tokens<decltype(k)::value>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride);
+  });
 }
 
 }  // namespace

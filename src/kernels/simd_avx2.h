@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 namespace minnow::kernels::simd {
 // Internal linkage on purpose: the AVX-512 file includes this too, and its
@@ -98,6 +99,21 @@ inline void transpose8x8_epi32(__m256i r[8]) {
   for (int c = 0; c < 4; ++c) {
     r[c] = _mm256_permute2x128_si256(u[c], u[4 + c], 0x20);
     r[c + 4] = _mm256_permute2x128_si256(u[c], u[4 + c], 0x31);
+  }
+}
+
+// Calls f(std::integral_constant<int, K>{}, t) for token groups [t, t + K)
+// covering n_tokens: fours, then one group of the 1-3 left. Panel kernels
+// are templates on K so that each group's accumulators stay in registers.
+template <class F>
+inline void for_token_groups(size_t n_tokens, F&& f) {
+  size_t t = 0;
+  for (; t + 4 <= n_tokens; t += 4) f(std::integral_constant<int, 4>{}, t);
+  switch (n_tokens - t) {
+    case 3: f(std::integral_constant<int, 3>{}, t); break;
+    case 2: f(std::integral_constant<int, 2>{}, t); break;
+    case 1: f(std::integral_constant<int, 1>{}, t); break;
+    default: break;
   }
 }
 
