@@ -42,6 +42,13 @@ inline void store_floats(uint8_t* p, const float v[8]) { std::memcpy(p, v, 32); 
 // 8 rows' 32-byte groups -> chunks, in place.
 inline void to_chunks(__m256i rows[8]) { transpose8x8_epi32(rows); }
 
+// This super-block's spot in the next panel's rows, which the next call
+// packs (as in gemm_avx2.cpp); a super-block spans several cache lines.
+inline void prefetch_next_panel(const uint8_t* a, size_t row_bytes, size_t bytes) {
+  for (size_t line = 0; line < bytes; line += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(a + kPanelRows * row_bytes + line), _MM_HINT_T0);
+}
+
 inline __m256i x_four(const uint8_t* xq, size_t at) {
   int32_t four;
   std::memcpy(&four, xq + at, 4);
@@ -61,7 +68,7 @@ struct Q4_KPanel {
       __m256i groups[8][8];        // [group][row]: 32 values 0..15
       for (int r = 0; r < 8; ++r) {
         const uint8_t* a = w + r * row_bytes + sb * kWeightBytes;
-        _mm_prefetch(reinterpret_cast<const char*>(a + 1024), _MM_HINT_T0);
+        prefetch_next_panel(a, row_bytes, kWeightBytes);
         d[r] = half_at(a);
         dmin[r] = half_at(a + 2);
         uint64_t scales, mins;
@@ -145,7 +152,7 @@ struct Q6_KPanel {
       __m256i groups[8][8];    // [group][row]: 32 values 0..63
       for (int r = 0; r < 8; ++r) {
         const uint8_t* a = w + r * row_bytes + sb * kWeightBytes;
-        _mm_prefetch(reinterpret_cast<const char*>(a + 1024), _MM_HINT_T0);
+        prefetch_next_panel(a, row_bytes, kWeightBytes);
         d[r] = half_at(a + 208);
         for (int j = 0; j < 16; ++j) sc[j][r] = int16_t(int8_t(a[192 + j]));
         for (int half = 0; half < 2; ++half) {

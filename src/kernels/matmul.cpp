@@ -122,6 +122,12 @@ void matmul(const KernelTable& table, const WeightMatrix& w, const float* x, uin
 void matmul_many(const KernelTable& table, std::span<const WeightMatrix> ws, const float* x, uint32_t n_tokens,
                  std::span<float* const> ys, ThreadPool* pool) {
   if (n_tokens == 0) return;
+  // The shared activations assume one input width; anything else runs apart.
+  for (const WeightMatrix& w : ws) {
+    if (w.n_cols == ws[0].n_cols) continue;
+    for (size_t i = 0; i < ws.size(); ++i) matmul_many(table, ws.subspan(i, 1), x, n_tokens, ys.subspan(i, 1), pool);
+    return;
+  }
   auto run = [&](const std::function<void(size_t, size_t)>& fn, size_t n) {
     if (pool)
       pool->parallel_for(n, fn, 1);
