@@ -28,6 +28,10 @@ namespace {
 
 using namespace simd;
 using quant::kQK_K;
+
+// The per-super-block bodies must inline into their token loop, or their
+// accumulators leave registers.
+#define MINNOW_INLINE __attribute__((always_inline)) inline
 constexpr size_t kQ8KQs = 4, kQ8KBsums = 4 + kQK_K, kQ8KBytes = sizeof(quant::BlockQ8_K);
 
 // Lane pair (2r, 2r+1) = (a[r], b[r]) as int16.
@@ -94,14 +98,11 @@ struct Q4_KPanel {
     }
   }
 
-  template <int kTokens>
-  static void tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, float* y, size_t y_stride) {
+  // Adds super-block p's products to acc; xb(t) is token t's Q8_K block.
+  template <int kTokens, class XBlock>
+  MINNOW_INLINE static void super_block(const uint8_t* p, XBlock xb, __m256 acc[kTokens]) {
     const __m256i low4 = _mm256_set1_epi8(0x0f);
-    __m256 acc[kTokens];
-    for (int t = 0; t < kTokens; ++t) acc[t] = _mm256_setzero_ps();
-    for (size_t sb = 0; sb < n / kQK_K; ++sb) {
-      const uint8_t* p = panel + sb * kBlockBytes;
-      auto xb = [&](int t) { return x + t * x_stride + sb * kQ8KBytes; };
+    {
       __m256i s32[kTokens];
 #pragma GCC unroll 8
       for (int g = 0; g < 8; ++g) {
@@ -135,7 +136,6 @@ struct Q4_KPanel {
         acc[t] = _mm256_fmadd_ps(v, _mm256_broadcast_ss(reinterpret_cast<const float*>(xb(t))), acc[t]);
       }
     }
-    for (int t = 0; t < kTokens; ++t) _mm256_storeu_ps(y + t * y_stride, acc[t]);
   }
 };
 
@@ -179,13 +179,9 @@ struct Q6_KPanel {
     }
   }
 
-  template <int kTokens>
-  static void tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, float* y, size_t y_stride) {
-    __m256 acc[kTokens];
-    for (int t = 0; t < kTokens; ++t) acc[t] = _mm256_setzero_ps();
-    for (size_t sb = 0; sb < n / kQK_K; ++sb) {
-      const uint8_t* p = panel + sb * kBlockBytes;
-      auto xb = [&](int t) { return x + t * x_stride + sb * kQ8KBytes; };
+  template <int kTokens, class XBlock>
+  MINNOW_INLINE static void super_block(const uint8_t* p, XBlock xb, __m256 acc[kTokens]) {
+    {
       __m256i s32[kTokens];
 #pragma GCC unroll 8
       for (int g = 0; g < 8; ++g) {
@@ -217,15 +213,25 @@ struct Q6_KPanel {
         acc[t] = _mm256_fmadd_ps(v, _mm256_broadcast_ss(reinterpret_cast<const float*>(xb(t))), acc[t]);
       }
     }
-    for (int t = 0; t < kTokens; ++t) _mm256_storeu_ps(y + t * y_stride, acc[t]);
   }
 };
+
+// kTokens activation rows against one panel, a super-block at a time.
+template <class L, int kTokens>
+void panel_tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, float* y, size_t y_stride) {
+  __m256 acc[kTokens];
+  for (int t = 0; t < kTokens; ++t) acc[t] = _mm256_setzero_ps();
+  for (size_t sb = 0; sb < n / kQK_K; ++sb)
+    L::template super_block<kTokens>(panel + sb * L::kBlockBytes,
+                                     [&](int t) { return x + t * x_stride + sb * kQ8KBytes; }, acc);
+  for (int t = 0; t < kTokens; ++t) _mm256_storeu_ps(y + t * y_stride, acc[t]);
+}
 
 template <class L>
 void gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
           size_t y_stride) {
   for_token_groups(n_tokens, [&](auto k, size_t t) {
-    L::template tokens<decltype(k)::value>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride);
+    panel_tokens<L, decltype(k)::value>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride);
   });
 }
 
