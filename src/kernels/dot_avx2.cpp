@@ -50,9 +50,7 @@ namespace {
 // Decode streams each weight row from DRAM once: asking ~2 KB ahead lets
 // the loads of later blocks overlap this one's arithmetic (tg128 Q4_0 on
 // Machine A: 47 -> 58 tokens/s; 1 KB or 4 KB ahead were slower).
-inline void prefetch_ahead(const uint8_t* p, size_t bytes) {
-  for (size_t line = 0; line < bytes; line += 64) _mm_prefetch(reinterpret_cast<const char*>(p + 2048 + line), _MM_HINT_T0);
-}
+inline void prefetch_ahead(const uint8_t* p, size_t bytes) { prefetch_lines(p + 2048, bytes); }
 
 // fp16 scales of 8 blocks `stride` bytes apart, as floats. Assembled in
 // general-purpose registers: on Zen 3 those integer pipes are otherwise idle
@@ -204,7 +202,6 @@ namespace {
 
 template <int kTokens>
 void q6_k_rows(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* out) {
-  const __m256i low4 = _mm256_set1_epi8(0x0f), two = _mm256_set1_epi8(3);
   __m256 acc[kTokens], offset_acc[kTokens];
   for (int t = 0; t < kTokens; ++t) acc[t] = offset_acc[t] = _mm256_setzero_ps();
   for (size_t i = 0; i < n / kQK_K; ++i) {
@@ -216,16 +213,7 @@ void q6_k_rows(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, fl
     std::memcpy(s, a + 192, 16);
     __m256i q[2][4], scale[2][4];
     for (int half = 0; half < 2; ++half) {
-      const uint8_t* ql = a + 64 * half;
-      const __m256i h = load256(a + 128 + 32 * half);
-      const __m256i l0 = load256(ql), l1 = load256(ql + 32);
-      q[half][0] = _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_slli_epi16(_mm256_and_si256(h, two), 4));
-      q[half][1] = _mm256_or_si256(_mm256_and_si256(l1, low4),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), two), 4));
-      q[half][2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), two), 4));
-      q[half][3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4),
-                                   _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), two), 4));
+      q6_k_half(a, half, q[half]);
       // 16 products per 128-bit lane: each lane is one 16-group with its own scale.
       for (int k = 0; k < 4; ++k)
         scale[half][k] = _mm256_set_m128i(_mm_set1_epi16(s[8 * half + 2 * k + 1]), _mm_set1_epi16(s[8 * half + 2 * k]));
@@ -257,7 +245,6 @@ void q6_k_rows(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, fl
 // Q6_K values are 0..63 with an offset of 32: the int8 products use the
 // unsigned values and the offset comes back as 32 * sum(scale * group sum).
 float dot_q6_k(const uint8_t* w, const uint8_t* x, size_t n) {
-  const __m256i low4 = _mm256_set1_epi8(0x0f), two = _mm256_set1_epi8(3);
   __m256 acc = _mm256_setzero_ps(), offset_acc = _mm256_setzero_ps();
   for (size_t i = 0; i < n / kQK_K; ++i) {
     const uint8_t* a = w + i * sizeof(quant::BlockQ6_K);
@@ -275,18 +262,8 @@ float dot_q6_k(const uint8_t* w, const uint8_t* x, size_t n) {
 
     __m256i sumi = _mm256_setzero_si256();
     for (int half = 0; half < 2; ++half) {
-      const uint8_t* ql = a + 64 * half;
-      const __m256i h = load256(a + 128 + 32 * half);
-      const __m256i l0 = load256(ql), l1 = load256(ql + 32);
-      const __m256i q[4] = {
-          _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_slli_epi16(_mm256_and_si256(h, two), 4)),
-          _mm256_or_si256(_mm256_and_si256(l1, low4),
-                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), two), 4)),
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4),
-                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), two), 4)),
-          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4),
-                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), two), 4)),
-      };
+      __m256i q[4];
+      q6_k_half(a, half, q);
       const int8_t* s = sc + 8 * half;
       for (int k = 0; k < 4; ++k) {
         const __m256i p = _mm256_maddubs_epi16(q[k], load256(b + kQ8KQs + 128 * half + 32 * k));

@@ -115,7 +115,7 @@ void pack_panel(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
       // does not follow that many: ask for this spot of the next panel's
       // rows, which the next call packs (rows of 896 are under 1 KB, so a
       // fixed distance would mostly land in rows being read already).
-      _mm_prefetch(reinterpret_cast<const char*>(a + kPanelRows * row_bytes), _MM_HINT_T0);
+      prefetch_lines(a + kPanelRows * row_bytes, B::kBytes);
       std::memcpy(panel + 2 * j, a, 2);  // the fp16 scale
       rows[j] = B::unpack(a);
     }
@@ -139,9 +139,7 @@ void panel_tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_
   for (size_t b = 0; b < nb; ++b) {
     const uint8_t* p = panel + b * L::kBlockBytes;
     // Decode reads pre-packed panels straight from DRAM: ask ~2 KB ahead.
-    if constexpr (kTokens == 1)
-      for (size_t line = 0; line < L::kBlockBytes; line += 64)
-        _mm_prefetch(reinterpret_cast<const char*>(p + 2048 + line), _MM_HINT_T0);
+    if constexpr (kTokens == 1) prefetch_lines(p + 2048, L::kBlockBytes);
     __m256i s32[kTokens];
 #pragma GCC unroll 8
     for (int g = 0; g < kChunks; g += B::kSumChunks) {
@@ -153,9 +151,7 @@ void panel_tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_
         if constexpr (B::kSigned) sign = L::sign_source(p, c);
 #pragma GCC unroll 4
         for (int t = 0; t < kTokens; ++t) {
-          int32_t four;
-          std::memcpy(&four, row(t) + b * kQ8 + 2 + 4 * c, 4);
-          __m256i xc = _mm256_set1_epi32(four);
+          __m256i xc = broadcast4(row(t) + b * kQ8 + 2 + 4 * c);
           if constexpr (B::kSigned) xc = _mm256_sign_epi8(xc, sign);
           const __m256i prod = _mm256_maddubs_epi16(wc, xc);
           s16[t] = c == g ? prod : _mm256_add_epi16(s16[t], prod);

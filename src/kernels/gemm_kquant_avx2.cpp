@@ -43,20 +43,10 @@ inline void store_pairs(uint8_t* p, const int16_t a[8], const int16_t b[8]) {
 
 inline void store_floats(uint8_t* p, const float v[8]) { std::memcpy(p, v, 32); }
 
-// 8 rows' 32-byte groups -> chunks, in place.
-inline void to_chunks(__m256i rows[8]) { transpose8x8_epi32(rows); }
-
 // This super-block's spot in the next panel's rows, which the next call
 // packs (as in gemm_avx2.cpp); a super-block spans several cache lines.
 inline void prefetch_next_panel(const uint8_t* a, size_t row_bytes, size_t bytes) {
-  for (size_t line = 0; line < bytes; line += 64)
-    _mm_prefetch(reinterpret_cast<const char*>(a + kPanelRows * row_bytes + line), _MM_HINT_T0);
-}
-
-inline __m256i x_four(const uint8_t* xq, size_t at) {
-  int32_t four;
-  std::memcpy(&four, xq + at, 4);
-  return _mm256_set1_epi32(four);
+  prefetch_lines(a + kPanelRows * row_bytes, bytes);
 }
 
 struct Q4_KPanel {
@@ -89,7 +79,7 @@ struct Q4_KPanel {
       for (int g = 0; g < 8; ++g) {
         store_pairs(panel + kScalesAt + 32 * g, sc[g], sc[g]);
         store_pairs(panel + kMinsAt + 32 * g, mn[g], mn[g]);
-        to_chunks(groups[g]);
+        transpose8x8_epi32(groups[g]);  // 8 rows' groups -> chunks
         for (int j = 0; j < 4; ++j) {
           const __m256i v = _mm256_or_si256(groups[g][j], _mm256_slli_epi16(groups[g][j + 4], 4));
           _mm256_storeu_si256(reinterpret_cast<__m256i*>(panel + kQsAt + 128 * g + 32 * j), v);
@@ -113,7 +103,7 @@ struct Q4_KPanel {
           const __m256i wc = _mm256_and_si256(c < 4 ? v : _mm256_srli_epi16(v, 4), low4);
 #pragma GCC unroll 4
           for (int t = 0; t < kTokens; ++t) {
-            const __m256i prod = _mm256_maddubs_epi16(wc, x_four(xb(t), kQ8KQs + 32 * g + 4 * c));
+            const __m256i prod = _mm256_maddubs_epi16(wc, broadcast4(xb(t) + kQ8KQs + 32 * g + 4 * c));
             s16[t] = c == 0 ? prod : _mm256_add_epi16(s16[t], prod);
           }
         }
@@ -131,7 +121,7 @@ struct Q4_KPanel {
         // sum_g min[g] * (bsums[2g] + bsums[2g+1]): one madd per group.
         __m256i m32 = _mm256_setzero_si256();
         for (int g = 0; g < 8; ++g)
-          m32 = _mm256_add_epi32(m32, _mm256_madd_epi16(load256(p + kMinsAt + 32 * g), x_four(xb(t), kQ8KBsums + 4 * g)));
+          m32 = _mm256_add_epi32(m32, _mm256_madd_epi16(load256(p + kMinsAt + 32 * g), broadcast4(xb(t) + kQ8KBsums + 4 * g)));
         const __m256 v = _mm256_fmsub_ps(_mm256_cvtepi32_ps(s32[t]), d, _mm256_mul_ps(_mm256_cvtepi32_ps(m32), dmin));
         acc[t] = _mm256_fmadd_ps(v, _mm256_broadcast_ss(reinterpret_cast<const float*>(xb(t))), acc[t]);
       }
@@ -145,7 +135,6 @@ struct Q6_KPanel {
   static constexpr size_t kBlockBytes = kQsAt + 8 * 256;
 
   static void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
-    const __m256i low4 = _mm256_set1_epi8(0x0f), two = _mm256_set1_epi8(3);
     for (size_t sb = 0; sb < n / kQK_K; ++sb, panel += kBlockBytes) {
       float d[8];
       int16_t sc[16][8];       // [sub-block][row]
@@ -156,23 +145,16 @@ struct Q6_KPanel {
         d[r] = half_at(a + 208);
         for (int j = 0; j < 16; ++j) sc[j][r] = int16_t(int8_t(a[192 + j]));
         for (int half = 0; half < 2; ++half) {
-          const uint8_t* ql = a + 64 * half;
-          const __m256i h = load256(a + 128 + 32 * half);
-          const __m256i l0 = load256(ql), l1 = load256(ql + 32);
-          groups[4 * half + 0][r] = _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_slli_epi16(_mm256_and_si256(h, two), 4));
-          groups[4 * half + 1][r] = _mm256_or_si256(_mm256_and_si256(l1, low4),
-                                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), two), 4));
-          groups[4 * half + 2][r] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4),
-                                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), two), 4));
-          groups[4 * half + 3][r] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4),
-                                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), two), 4));
+          __m256i q[4];
+          q6_k_half(a, half, q);
+          for (int k = 0; k < 4; ++k) groups[4 * half + k][r] = q[k];
         }
       }
       store_floats(panel, d);
       for (int j = 0; j < 16; ++j) store_pairs(panel + kScalesAt + 32 * j, sc[j], sc[j]);
       for (int p2 = 0; p2 < 8; ++p2) store_pairs(panel + kPairsAt + 32 * p2, sc[2 * p2], sc[2 * p2 + 1]);
       for (int g = 0; g < 8; ++g) {
-        to_chunks(groups[g]);
+        transpose8x8_epi32(groups[g]);  // 8 rows' groups -> chunks
         for (int c = 0; c < 8; ++c)
           _mm256_storeu_si256(reinterpret_cast<__m256i*>(panel + kQsAt + 256 * g + 32 * c), groups[g][c]);
       }
@@ -194,8 +176,8 @@ struct Q6_KPanel {
 #pragma GCC unroll 4
           for (int t = 0; t < kTokens; ++t) {
             const uint8_t* xq = xb(t) + kQ8KQs + 32 * g + 4 * c0;
-            const __m256i s16 = _mm256_add_epi16(_mm256_maddubs_epi16(w0, x_four(xq, 0)),
-                                                 _mm256_maddubs_epi16(w1, x_four(xq, 4)));
+            const __m256i s16 = _mm256_add_epi16(_mm256_maddubs_epi16(w0, broadcast4(xq)),
+                                                 _mm256_maddubs_epi16(w1, broadcast4(xq + 4)));
             const __m256i part = _mm256_madd_epi16(s16, scale);
             s32[t] = g == 0 && c0 == 0 ? part : _mm256_add_epi32(s32[t], part);
           }
@@ -207,7 +189,7 @@ struct Q6_KPanel {
         // The -32 offset: 32 * sum_j scale[j] * bsums[j], two sub-blocks per madd.
         __m256i off = _mm256_setzero_si256();
         for (int p2 = 0; p2 < 8; ++p2)
-          off = _mm256_add_epi32(off, _mm256_madd_epi16(load256(p + kPairsAt + 32 * p2), x_four(xb(t), kQ8KBsums + 4 * p2)));
+          off = _mm256_add_epi32(off, _mm256_madd_epi16(load256(p + kPairsAt + 32 * p2), broadcast4(xb(t) + kQ8KBsums + 4 * p2)));
         const __m256 v = _mm256_mul_ps(
             _mm256_fnmadd_ps(_mm256_set1_ps(32.0f), _mm256_cvtepi32_ps(off), _mm256_cvtepi32_ps(s32[t])), d);
         acc[t] = _mm256_fmadd_ps(v, _mm256_broadcast_ss(reinterpret_cast<const float*>(xb(t))), acc[t]);

@@ -119,5 +119,34 @@ inline void for_token_groups(size_t n_tokens, F&& f) {
 
 inline __m256i load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 
+// Asks for every 64-byte line of [p, p + bytes) (weights streaming from
+// DRAM; callers choose how far ahead p is).
+inline void prefetch_lines(const uint8_t* p, size_t bytes) {
+  for (size_t line = 0; line < bytes; line += 64) _mm_prefetch(reinterpret_cast<const char*>(p + line), _MM_HINT_T0);
+}
+
+// The 4 bytes at p in every 32-bit lane (one chunk of activations for the
+// panel kernels).
+inline __m256i broadcast4(const uint8_t* p) {
+  int32_t four;
+  std::memcpy(&four, p, 4);
+  return _mm256_set1_epi32(four);
+}
+
+// Half `half` (elements 128 * half ...) of a Q6_K super-block `a` as four
+// vectors of 32 values 0..63: q[k] holds elements 128 * half + 32k ...
+inline void q6_k_half(const uint8_t* a, int half, __m256i q[4]) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f), two = _mm256_set1_epi8(3);
+  const uint8_t* ql = a + 64 * half;
+  const __m256i h = load256(a + 128 + 32 * half);
+  const __m256i l0 = load256(ql), l1 = load256(ql + 32);
+  q[0] = _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_slli_epi16(_mm256_and_si256(h, two), 4));
+  q[1] = _mm256_or_si256(_mm256_and_si256(l1, low4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), two), 4));
+  q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4),
+                         _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), two), 4));
+  q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4),
+                         _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), two), 4));
+}
+
 }  // namespace
 }  // namespace minnow::kernels::simd
