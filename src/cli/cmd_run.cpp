@@ -29,7 +29,6 @@ double peak_rss_mib() {
   return getrusage(RUSAGE_SELF, &u) == 0 ? double(u.ru_maxrss) / 1024.0 : 0.0;
 }
 
-
 struct RunOptions {
   ModelOptions model;
   SamplingParams sampling;

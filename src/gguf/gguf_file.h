@@ -67,10 +67,11 @@ class GgufFile {
   const GgufTensorInfo* find_tensor(std::string_view name) const;
   // The tensor's bytes, zero-copy from the mapping.
   std::span<const uint8_t> tensor_data(const GgufTensorInfo& t) const;
-  // The tensor's pages leave the resident set (mapped files only): for
-  // tensors the model has copied into another layout.
-  void release_tensor_pages(const GgufTensorInfo& t) const {
-    if (mapping_) mapping_->release_pages(tensor_data(t));
+  // The whole pages of `bytes` (tensor data of this file) leave the resident
+  // set (mapped files only): for tensors the model has copied into another
+  // layout.
+  void release_pages(std::span<const uint8_t> bytes) const {
+    if (mapping_) mapping_->release_pages(bytes);
   }
 
  private:

@@ -17,13 +17,6 @@ void norm(NormKind kind, float* x, uint32_t n_tokens, uint32_t n, const TensorRe
   }
 }
 
-void linear(const TensorRef& w, const TensorRef& b, const float* x, uint32_t n_tokens, std::vector<float>& y) {
-  y.resize(size_t(n_tokens) * w.ne1);
-  matmul(w, x, n_tokens, y.data());
-  if (!b) return;
-  for (uint32_t t = 0; t < n_tokens; ++t) ops::add(y.data() + size_t(t) * w.ne1, b.f32(), w.ne1);
-}
-
 void linear_many(std::span<const LinearOut> layers, const float* x, uint32_t n_tokens) {
   std::vector<const TensorRef*> ws;
   std::vector<float*> ys;
@@ -37,6 +30,11 @@ void linear_many(std::span<const LinearOut> layers, const float* x, uint32_t n_t
     if (!l.b) continue;
     for (uint32_t t = 0; t < n_tokens; ++t) ops::add(l.y.data() + size_t(t) * l.w.ne1, l.b.f32(), l.w.ne1);
   }
+}
+
+void linear(const TensorRef& w, const TensorRef& b, const float* x, uint32_t n_tokens, std::vector<float>& y) {
+  const LinearOut one[] = {{w, b, y}};
+  linear_many(one, x, n_tokens);
 }
 
 std::vector<float> ffn(FfnKind kind, const TensorRef& gate, const TensorRef& up, const TensorRef& up_b,

@@ -4,8 +4,6 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "kernels/matmul.h"
-
 #include "quant/dequantize.h"
 
 namespace minnow {
@@ -113,18 +111,12 @@ Expected<std::shared_ptr<const Model>> Model::from_file(GgufFile file) {
 void Model::prepack_weights() {
   const char* env = std::getenv("MINNOW_PREPACK");
   if (env && std::string_view(env) == "0") return;
-  const kernels::KernelTable& table = kernels::kernel_table();
   auto repack = [&](TensorRef& ref) {
-    if (!ref || ref.ne1 <= 1 || ref.packed || !kernels::wants_prepack(table, ref.type, ref.ne0, ref.ne1)) return;
-    const size_t bytes = size_t(ref.row_bytes * ref.ne1);
-    std::unique_ptr<uint8_t[]> out(new uint8_t[bytes]);
-    const kernels::WeightMatrix w{ref.data, ref.type, ref.ne0, ref.ne1, ref.row_bytes};
-    const kernels::WeightMatrix packed = kernels::prepack(table, w, out.get());
-    for (const GgufTensorInfo& t : file_.tensors())
-      if (file_.tensor_data(t).data() == ref.data) file_.release_tensor_pages(t);
-    ref.data = packed.data;
-    ref.packed = true;
-    packed_.push_back(std::move(out));
+    const std::span<const uint8_t> file_bytes(ref.data, size_t(ref.row_bytes * ref.ne1));
+    std::unique_ptr<uint8_t[]> packed = prepack_for_kernels(ref);
+    if (!packed) return;
+    file_.release_pages(file_bytes);
+    packed_.push_back(std::move(packed));
   };
   for (TensorRef& ref : globals_) repack(ref);
   for (auto& layer : layers_)

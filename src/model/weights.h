@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -32,6 +33,11 @@ void matmul(const TensorRef& w, const float* x, uint32_t n_tokens, float* y);
 // ys[i] = ws[i] x for matrices with the same input width, in one pass over
 // the pool (the activations are converted once).
 void matmul_many(std::span<const TensorRef* const> ws, const float* x, uint32_t n_tokens, std::span<float* const> ys);
+
+// When the kernel table wants this matrix in its panel layout, repacks it
+// into new storage, points w there (packed = true) and returns the storage;
+// otherwise returns nullptr and leaves w as it is.
+std::unique_ptr<uint8_t[]> prepack_for_kernels(TensorRef& w);
 
 // Row `row` of the tensor as floats (embedding look-up).
 void dequantize_row(const TensorRef& w, uint64_t row, float* out);
