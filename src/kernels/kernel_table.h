@@ -19,6 +19,7 @@ namespace minnow::kernels {
 // activation sums per weight row, and the scales are read eight at a time
 // without converting fp16 per weight row.
 enum class ActFormat : uint8_t { kF32, kQ8_0, kQ8_K };
+inline constexpr size_t kActFormatCount = 3;
 
 // Bytes n activations take in `format` (n a multiple of its block size).
 size_t act_row_bytes(ActFormat format, size_t n);

@@ -136,8 +136,8 @@ void matmul_many(const KernelTable& table, std::span<const WeightMatrix> ws, con
   };
   // Activations are converted once per distinct format (the matrices share x
   // and their column count).
-  thread_local std::vector<std::vector<uint8_t>> act_buffers(3);
-  const uint8_t* act_of[3] = {nullptr, nullptr, nullptr};
+  thread_local std::vector<std::vector<uint8_t>> act_buffers(kActFormatCount);
+  const uint8_t* act_of[kActFormatCount] = {};
   std::vector<Job> jobs;
   jobs.reserve(ws.size());
   size_t total_units = 0;
@@ -160,9 +160,9 @@ void matmul_many(const KernelTable& table, std::span<const WeightMatrix> ws, con
       if (f == ActFormat::kF32) {
         j.act = reinterpret_cast<const uint8_t*>(x);
       } else {
-        const int slot = int(f);
+        const size_t slot = size_t(f);
         if (!act_of[slot]) {
-          std::vector<uint8_t>& buf = act_buffers[size_t(slot)];
+          std::vector<uint8_t>& buf = act_buffers[slot];
           buf.resize(j.act_bytes * n_tokens);
           const size_t bytes = j.act_bytes, cols = w.n_cols;
           run([&](size_t b, size_t e) {
