@@ -23,6 +23,8 @@ sleep 1
 tmux send-keys -t "$session" C-c            # stop the (long) answer, not the program
 wait_for "\[stopped\]" 20
 tmux send-keys -t "$session" "/exit" Enter
-for _ in $(seq 1 100); do [[ -f $work/exit ]] && break; sleep 0.1; done
+# -s, not -f: the shell creates the file before it writes EXIT=..., and a
+# read in between saw it empty (a flaky "bad exit: EXIT=0").
+for _ in $(seq 1 100); do [[ -s $work/exit ]] && break; sleep 0.1; done
 [[ "$(cat "$work/exit")" == "EXIT=0" ]] || { echo "bad exit: $(cat "$work/exit" 2>/dev/null)"; exit 1; }
 echo "run_tmux: ok"
