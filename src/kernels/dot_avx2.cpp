@@ -306,6 +306,8 @@ void fill_avx2_kernels(KernelTable& t) {
   t.dot[uint32_t(GgmlType::Q4_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q4_k, nullptr, avx2::panel_kernel_q4_k());
   set(GgmlType::Q5_K, ActFormat::kQ8_K, avx2::dot_q5_k);
   t.dot[uint32_t(GgmlType::Q6_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q6_k, avx2::dot4_q6_k, avx2::panel_kernel_q6_k());
+  fill_blocks32_avx2(t);
+  fill_kquant_low_avx2(t);
 }
 
 }  // namespace minnow::kernels

@@ -152,6 +152,8 @@ void fill_scalar_kernels(KernelTable& t) {
   set(GgmlType::Q4_K, ActFormat::kQ8_K, dot_q45_k<false>);
   set(GgmlType::Q5_K, ActFormat::kQ8_K, dot_q45_k<true>);
   set(GgmlType::Q6_K, ActFormat::kQ8_K, dot_q6_k);
+  fill_blocks32_scalar(t);
+  fill_kquant_low_scalar(t);
 }
 
 }  // namespace minnow::kernels

@@ -1,0 +1,171 @@
+// AVX2 kernels for the low-bit super-block types Q2_K, Q3_K and IQ4_XS,
+// tested against the scalar twins in dot_kquant_low_scalar.cpp. Each super-
+// block's integer sum is formed with maddubs/madd and scaled once; weights
+// are kept unsigned wherever an activation sum can take their offset.
+#include <cstring>
+
+#include "base/half.h"
+#include "kernels/kernel_fill.h"
+#include "kernels/simd_avx2.h"
+#include "quant/block_formats.h"
+
+namespace minnow::kernels::avx2 {
+namespace {
+
+using namespace simd;
+using quant::kQK_K;
+
+constexpr size_t kQ8KQs = 4, kQ8KBsums = 4 + kQK_K;
+
+// Weights stream from DRAM once per row; 2 KB ahead is what dot_avx2.cpp
+// measured best for its block kernels.
+inline void prefetch_ahead(const uint8_t* p, size_t bytes) { prefetch_lines(p + 2048, bytes); }
+
+inline float q8k_scale(const uint8_t* b) { return float_at(b); }
+
+// A madd multiplier for 16-groups g (low 128-bit lane) and g + 1 (high lane)
+// of a maddubs result: every int16 of a lane is that group's scale. `sc`
+// holds the 16 int8 scales in both lanes; each int16 picks its scale byte
+// twice and the arithmetic shift sign-extends the copy in its top byte.
+inline __m256i scale_pair(__m256i sc, int g) {
+  const __m256i pick = _mm256_set_m128i(_mm_set1_epi16(int16_t((g + 1) * 0x0101)), _mm_set1_epi16(int16_t(g * 0x0101)));
+  return _mm256_srai_epi16(_mm256_shuffle_epi8(sc, pick), 8);
+}
+
+// 2-bit plane `plane` (0..3) of 32 bytes of qs: elements 32 * plane ... of
+// their 128-element half, as bytes 0..3.
+inline __m256i plane2(__m256i q, int plane) {
+  return _mm256_and_si256(_mm256_srli_epi16(q, 2 * plane), _mm256_set1_epi8(3));
+}
+
+// Bit `bit` of every hmask byte, moved to bit 2 (4 or 0). The 16-bit shifts
+// never carry a neighbour byte's bit into bit 2, since |bit - 2| <= 5.
+inline __m256i hbit_as_4(__m256i hm, int bit) {
+  const __m256i s = bit >= 2 ? _mm256_srli_epi16(hm, bit - 2) : _mm256_slli_epi16(hm, 2 - bit);
+  return _mm256_and_si256(s, _mm256_set1_epi8(4));
+}
+
+// Q2_K: scales 0..15 in the low nibbles, mins in the high ones. The inner
+// loop multiplies the unsigned 2-bit values; the mins come back as
+// dmin * sum_g min_g * bsums_g.
+float dot_q2_k(const uint8_t* w, const uint8_t* x, size_t n) {
+  __m256 acc = _mm256_setzero_ps(), mins_acc = _mm256_setzero_ps();
+  for (size_t i = 0; i < n / kQK_K; ++i) {
+    const uint8_t* a = w + i * sizeof(quant::BlockQ2_K);
+    prefetch_ahead(a, sizeof(quant::BlockQ2_K));
+    const uint8_t* b = x + i * sizeof(quant::BlockQ8_K);
+    const float bd = q8k_scale(b);
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a));
+    const __m128i mins = _mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0f));
+    const __m256i min_products = _mm256_madd_epi16(_mm256_cvtepu8_epi16(mins), load256(b + kQ8KBsums));
+    mins_acc = _mm256_fmadd_ps(_mm256_set1_ps(bd * half_at(a + 82)), _mm256_cvtepi32_ps(min_products), mins_acc);
+
+    const __m256i sc = _mm256_broadcastsi128_si256(_mm_and_si128(packed, _mm_set1_epi8(0x0f)));
+    __m256i sumi = _mm256_setzero_si256();
+#pragma GCC unroll 2
+    for (int half = 0; half < 2; ++half) {
+      const __m256i q = load256(a + 16 + 32 * half);
+#pragma GCC unroll 4
+      for (int p = 0; p < 4; ++p) {
+        const __m256i prod = _mm256_maddubs_epi16(plane2(q, p), load256(b + kQ8KQs + 128 * half + 32 * p));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(prod, scale_pair(sc, 8 * half + 2 * p)));
+      }
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(bd * half_at(a + 80)), _mm256_cvtepi32_ps(sumi), acc);
+  }
+  return hsum(_mm256_sub_ps(acc, mins_acc));
+}
+
+// The sixteen Q3_K scales, unbiased to -32..31, one int8 each. Word-wide:
+// scales 4k..4k+3 take nibble k / 2 of bytes 4 * (k % 2) ... and bits
+// 2k, 2k + 1 of bytes 8..11.
+inline __m128i q3_k_scales(const uint8_t* s) {
+  uint32_t u0, u1, u2;
+  std::memcpy(&u0, s, 4);
+  std::memcpy(&u1, s + 4, 4);
+  std::memcpy(&u2, s + 8, 4);
+  constexpr uint32_t kLow = 0x0f0f0f0fu, kHigh = 0x03030303u;
+  const uint32_t s0 = (u0 & kLow) | ((u2 & kHigh) << 4);
+  const uint32_t s1 = (u1 & kLow) | (((u2 >> 2) & kHigh) << 4);
+  const uint32_t s2 = ((u0 >> 4) & kLow) | (((u2 >> 4) & kHigh) << 4);
+  const uint32_t s3 = ((u1 >> 4) & kLow) | (((u2 >> 6) & kHigh) << 4);
+  return _mm_sub_epi8(_mm_setr_epi32(int(s0), int(s1), int(s2), int(s3)), _mm_set1_epi8(32));
+}
+
+// Q3_K: the 3-bit values are multiplied as unsigned 0..7 (maddubs needs an
+// unsigned side); the offset of 4 is taken off in the integer sum as
+// 4 * sum_g scale_g * bsums_g, so the result stays one exact int32 sum.
+float dot_q3_k(const uint8_t* w, const uint8_t* x, size_t n) {
+  __m256 acc = _mm256_setzero_ps();
+  for (size_t i = 0; i < n / kQK_K; ++i) {
+    const uint8_t* a = w + i * sizeof(quant::BlockQ3_K);
+    prefetch_ahead(a, sizeof(quant::BlockQ3_K));
+    const uint8_t* b = x + i * sizeof(quant::BlockQ8_K);
+    const __m128i scales = q3_k_scales(a + 96);
+    const __m256i offset = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scales), load256(b + kQ8KBsums));
+    __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(offset, 2));
+
+    const __m256i sc = _mm256_broadcastsi128_si256(scales);
+    const __m256i hm = load256(a);
+#pragma GCC unroll 2
+    for (int half = 0; half < 2; ++half) {
+      const __m256i q = load256(a + 32 + 32 * half);
+#pragma GCC unroll 4
+      for (int p = 0; p < 4; ++p) {
+        const __m256i u = _mm256_or_si256(plane2(q, p), hbit_as_4(hm, 4 * half + p));
+        const __m256i prod = _mm256_maddubs_epi16(u, load256(b + kQ8KQs + 128 * half + 32 * p));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(prod, scale_pair(sc, 8 * half + 2 * p)));
+      }
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(q8k_scale(b) * half_at(a + 108)), _mm256_cvtepi32_ps(sumi), acc);
+  }
+  return hsum(acc);
+}
+
+// The eight IQ4_XS 6-bit group scales, unbiased to -32..31.
+inline void iq4_xs_scales(const uint8_t* a, int ls[8]) {
+  uint16_t high;
+  std::memcpy(&high, a + 2, 2);
+  for (int ib = 0; ib < 8; ++ib)
+    ls[ib] = (((a[4 + ib / 2] >> (4 * (ib % 2))) & 0x0f) | (((high >> (2 * ib)) & 3) << 4)) - 32;
+}
+
+// IQ4_XS: the nibbles index the codebook with pshufb, then a signed int8
+// dot. Codes are >= -127 and Q8_K activations symmetric in [-127, 127], so
+// moving the codes' sign onto the activations (maddubs wants one unsigned
+// side) neither overflows a byte nor saturates a pair sum.
+float dot_iq4_xs(const uint8_t* w, const uint8_t* x, size_t n) {
+  const __m256i codebook =
+      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(quant::kIq4Values)));
+  __m256 acc = _mm256_setzero_ps();
+  for (size_t i = 0; i < n / kQK_K; ++i) {
+    const uint8_t* a = w + i * sizeof(quant::BlockIQ4_XS);
+    prefetch_ahead(a, sizeof(quant::BlockIQ4_XS));
+    const uint8_t* b = x + i * sizeof(quant::BlockQ8_K);
+    int ls[8];
+    iq4_xs_scales(a, ls);
+    __m256i sumi = _mm256_setzero_si256();
+#pragma GCC unroll 8
+    for (int ib = 0; ib < 8; ++ib) {
+      const __m256i v = _mm256_shuffle_epi8(codebook, nibbles_32(a + 8 + 16 * ib));
+      const __m256i y = load256(b + kQ8KQs + 32 * ib);
+      const __m256i prod = _mm256_maddubs_epi16(_mm256_sign_epi8(v, v), _mm256_sign_epi8(y, v));
+      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(prod, _mm256_set1_epi16(int16_t(ls[ib]))));
+    }
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(q8k_scale(b) * half_at(a)), _mm256_cvtepi32_ps(sumi), acc);
+  }
+  return hsum(acc);
+}
+
+}  // namespace
+}  // namespace minnow::kernels::avx2
+
+namespace minnow::kernels {
+
+void fill_kquant_low_avx2(KernelTable& t) {
+  t.dot[uint32_t(GgmlType::Q2_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q2_k);
+  t.dot[uint32_t(GgmlType::Q3_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q3_k);
+  t.dot[uint32_t(GgmlType::IQ4_XS)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_iq4_xs);
+}
+
+}  // namespace minnow::kernels
