@@ -1,5 +1,5 @@
 // Internal: how the AVX2 kernels decode one 32-element block of each legacy
-// weight type (Q4_0, Q5_0, Q8_0). Shared by the dot kernels and the panel
+// weight type (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL). Shared by the dot kernels and the panel
 // GEMM; included only by files compiled for at least x86-64-v3.
 #pragma once
 
@@ -18,8 +18,11 @@ constexpr size_t kQ8 = sizeof(quant::BlockQ8_0);
 // Q8_0 bytes are signed already, so their sign moves onto y instead.
 // kSumChunks: how many maddubs results of 4-element chunks (two products per
 // int16 lane, |y| <= 127) int16 lanes can add before they could overflow.
+// kMinAt: where a type with value = d * u + m keeps its fp16 m (0: none);
+// the m term then needs only the activations' d * sum(q) as well.
 struct Q4_0Block {
   static constexpr size_t kBytes = sizeof(quant::BlockQ4_0);
+  static constexpr size_t kMinAt = 0;
   static constexpr float kOffset = 8.0f;
   static constexpr bool kSigned = false;
   static constexpr int kSumChunks = 8;  // 16 * 15 * 127 < 2^15
@@ -30,6 +33,7 @@ struct Q4_0Block {
 };
 struct Q5_0Block {
   static constexpr size_t kBytes = sizeof(quant::BlockQ5_0);
+  static constexpr size_t kMinAt = 0;
   static constexpr float kOffset = 16.0f;
   static constexpr bool kSigned = false;
   static constexpr int kSumChunks = 4;  // 8 * 31 * 127 < 2^15
@@ -42,10 +46,45 @@ struct Q5_0Block {
 };
 struct Q8_0Block {
   static constexpr size_t kBytes = kQ8;
+  static constexpr size_t kMinAt = 0;
   static constexpr float kOffset = 0.0f;
   static constexpr bool kSigned = true;
   static constexpr int kSumChunks = 1;  // 2 * 127 * 127 < 2^15, no more
   static __m256i unpack(const uint8_t* a) { return load256(a + 2); }
+  static __m256i sums(__m256i q, __m256i y) { return dot_s8(q, y); }
+};
+struct Q4_1Block {
+  static constexpr size_t kBytes = sizeof(quant::BlockQ4_1);
+  static constexpr size_t kMinAt = 2;
+  static constexpr float kOffset = 0.0f;
+  static constexpr bool kSigned = false;
+  static constexpr int kSumChunks = 8;
+  static __m256i unpack(const uint8_t* a) { return nibbles_32(a + 4); }
+  static __m256i sums(__m256i u, __m256i y) { return Q4_0Block::sums(u, y); }
+};
+struct Q5_1Block {
+  static constexpr size_t kBytes = sizeof(quant::BlockQ5_1);
+  static constexpr size_t kMinAt = 2;
+  static constexpr float kOffset = 0.0f;
+  static constexpr bool kSigned = false;
+  static constexpr int kSumChunks = 4;
+  static __m256i unpack(const uint8_t* a) { return Q5_0Block::unpack(a + 2); }  // Q5_0's layout after m
+  static __m256i sums(__m256i u, __m256i y) { return Q4_0Block::sums(u, y); }
+};
+struct IQ4_NLBlock {
+  static constexpr size_t kBytes = sizeof(quant::BlockIQ4_NL);
+  static constexpr size_t kMinAt = 0;
+  static constexpr float kOffset = 0.0f;
+  static constexpr bool kSigned = true;
+  static constexpr int kSumChunks = 1;
+  // The codebook in both lanes: one pshufb maps 32 nibbles to their int8
+  // values (quant::kIq4Values, the reference decoding's table).
+  static __m256i unpack(const uint8_t* a) {
+    __m128i book;
+    std::memcpy(&book, quant::kIq4Values, 16);
+    return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(book), nibbles_32(a + 2));
+  }
+  // Codes are >= -127, so dot_s8's |q| never overflows a byte.
   static __m256i sums(__m256i q, __m256i y) { return dot_s8(q, y); }
 };
 

@@ -30,20 +30,37 @@ float dot_f32(const uint8_t* w, const uint8_t* x, size_t n) {
   return sum;
 }
 
-float dot_f16(const uint8_t* w, const uint8_t* x, size_t n) {
+namespace {
+
+// 16-bit floats against float activations; Load8 widens 8 of them.
+template <__m256 (*Load8)(const uint8_t*), float (*ToFloat)(uint16_t)>
+float dot_16bit(const uint8_t* w, const uint8_t* x, size_t n) {
   const float* b = reinterpret_cast<const float*>(x);
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   size_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    const __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 2 * i)));
-    const __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + 2 * i + 16)));
-    acc0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(b + i), acc0);
-    acc1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(b + i + 8), acc1);
+    acc0 = _mm256_fmadd_ps(Load8(w + 2 * i), _mm256_loadu_ps(b + i), acc0);
+    acc1 = _mm256_fmadd_ps(Load8(w + 2 * i + 16), _mm256_loadu_ps(b + i + 8), acc1);
   }
   float sum = hsum(_mm256_add_ps(acc0, acc1));
-  for (; i < n; ++i) sum += half_at(w + 2 * i) * float_at(x + 4 * i);
+  for (; i < n; ++i) {
+    uint16_t h;
+    std::memcpy(&h, w + 2 * i, 2);
+    sum += ToFloat(h) * float_at(x + 4 * i);  // rows may be misaligned
+  }
   return sum;
 }
+
+__m256 f16x8(const uint8_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+// bf16 is the top half of an f32: widen to 32 bits and shift into place.
+__m256 bf16x8(const uint8_t* p) {
+  const __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(h, 16));
+}
+
+}  // namespace
+
+float dot_f16(const uint8_t* w, const uint8_t* x, size_t n) { return dot_16bit<f16x8, fp16_to_float>(w, x, n); }
 
 namespace {
 
@@ -90,10 +107,11 @@ void dot_rows(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, flo
     __m256 d[kTokens];
     for (int t = 0; t < kTokens; ++t) {
       d[t] = _mm256_mul_ps(dw, _mm256_loadu_ps(reinterpret_cast<const float*>(scales_of(t) + 4 * i)));
+      const __m256 x_sums = _mm256_loadu_ps(reinterpret_cast<const float*>(sums_of(t) + 4 * i));
       if constexpr (B::kOffset != 0.0f)
-        acc[t][kAcc - 1] =
-            _mm256_fnmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(B::kOffset)),
-                             _mm256_loadu_ps(reinterpret_cast<const float*>(sums_of(t) + 4 * i)), acc[t][kAcc - 1]);
+        acc[t][kAcc - 1] = _mm256_fnmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(B::kOffset)), x_sums, acc[t][kAcc - 1]);
+      if constexpr (B::kMinAt != 0)  // lane-wise too, so it shares an accumulator
+        acc[t][kAcc - 1] = _mm256_fmadd_ps(scales8(a + B::kMinAt, B::kBytes), x_sums, acc[t][kAcc - 1]);
     }
     // Unrolled so that acc[t][k & 1] are registers, not stack slots.
 #pragma GCC unroll 8
@@ -118,11 +136,13 @@ void dot_rows(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, flo
       const __m256i s = B::sums(u, load256(b + 2));
       acc[t][0] = _mm256_fmadd_ps(_mm256_set1_ps(dw * float_at(scales_of(t) + 4 * i)), _mm256_cvtepi32_ps(s),
                                   acc[t][0]);
-      tail[t] += dw * float_at(sums_of(t) + 4 * i);
+      const float x_sum = float_at(sums_of(t) + 4 * i);
+      tail[t] -= B::kOffset * dw * x_sum;
+      if constexpr (B::kMinAt != 0) tail[t] += half_at(a + B::kMinAt) * x_sum;
     }
   }
   for (int t = 0; t < kTokens; ++t)
-    out[t] = hsum(kAcc == 1 ? acc[t][0] : _mm256_add_ps(acc[t][0], acc[t][kAcc - 1])) - B::kOffset * tail[t];
+    out[t] = hsum(kAcc == 1 ? acc[t][0] : _mm256_add_ps(acc[t][0], acc[t][kAcc - 1])) + tail[t];
 }
 
 template <class B>
@@ -130,6 +150,11 @@ float dot1(const uint8_t* w, const uint8_t* x, size_t n) {
   float out;
   dot_rows<B, 1>(w, x, 0, n, &out);
   return out;
+}
+
+template <class B>
+void dot4(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* out) {
+  dot_rows<B, 4>(w, x, x_stride, n, out);
 }
 
 }  // namespace
@@ -306,7 +331,10 @@ void fill_avx2_kernels(KernelTable& t) {
   t.dot[uint32_t(GgmlType::Q4_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q4_k, nullptr, avx2::panel_kernel_q4_k());
   set(GgmlType::Q5_K, ActFormat::kQ8_K, avx2::dot_q5_k);
   t.dot[uint32_t(GgmlType::Q6_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q6_k, avx2::dot4_q6_k, avx2::panel_kernel_q6_k());
-  fill_blocks32_avx2(t);
+  t.dot[uint32_t(GgmlType::Q4_1)] = dot_kernel(ActFormat::kQ8_0, avx2::dot1<avx2::Q4_1Block>, avx2::dot4<avx2::Q4_1Block>);
+  t.dot[uint32_t(GgmlType::Q5_1)] = dot_kernel(ActFormat::kQ8_0, avx2::dot1<avx2::Q5_1Block>, avx2::dot4<avx2::Q5_1Block>);
+  t.dot[uint32_t(GgmlType::IQ4_NL)] = dot_kernel(ActFormat::kQ8_0, avx2::dot1<avx2::IQ4_NLBlock>, avx2::dot4<avx2::IQ4_NLBlock>);
+  set(GgmlType::BF16, ActFormat::kF32, avx2::dot_16bit<avx2::bf16x8, bf16_to_float>);
   fill_kquant_low_avx2(t);
 }
 

@@ -1,5 +1,5 @@
 // AVX2 kernels for the low-bit super-block types Q2_K, Q3_K and IQ4_XS,
-// tested against the scalar twins in dot_kquant_low_scalar.cpp. Each super-
+// tested against their scalar twins in dot_scalar.cpp. Each super-
 // block's integer sum is formed with maddubs/madd and scaled once; weights
 // are kept unsigned wherever an activation sum can take their offset.
 #include <cstring>

@@ -20,14 +20,8 @@ inline DotKernel dot_kernel(ActFormat act, DotFn dot, Dot4Fn dot4 = nullptr, Pan
 void fill_scalar_kernels(KernelTable& table);
 void fill_avx2_kernels(KernelTable& table);
 void fill_avx512_kernels(KernelTable& table);
-
-// The rest of the 32-element block types (Q4_1, Q5_1, IQ4_NL) and BF16:
-// dot_blocks32_scalar.cpp / dot_blocks32_avx2.cpp.
-void fill_blocks32_scalar(KernelTable& table);
-void fill_blocks32_avx2(KernelTable& table);
-// The low-bit super-block types (Q2_K, Q3_K, IQ4_XS):
-// dot_kquant_low_scalar.cpp / dot_kquant_low_avx2.cpp.
-void fill_kquant_low_scalar(KernelTable& table);
+// The AVX2 entries of the low-bit super-block types (Q2_K, Q3_K, IQ4_XS),
+// in dot_kquant_low_avx2.cpp.
 void fill_kquant_low_avx2(KernelTable& table);
 
 }  // namespace minnow::kernels
