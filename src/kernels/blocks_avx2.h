@@ -3,6 +3,8 @@
 // GEMM; included only by files compiled for at least x86-64-v3.
 #pragma once
 
+#include <cstddef>
+
 #include "kernels/simd_avx2.h"
 #include "quant/block_formats.h"
 
@@ -11,6 +13,9 @@ namespace {  // internal linkage, as in simd_avx2.h
 
 using namespace simd;
 constexpr size_t kQ8 = sizeof(quant::BlockQ8_0);
+// Where a Q8_K activation block keeps its values and its 16-element sums.
+constexpr size_t kQ8KQs = offsetof(quant::BlockQ8_K, qs), kQ8KBsums = offsetof(quant::BlockQ8_K, bsums);
+constexpr size_t kQ8KBytes = sizeof(quant::BlockQ8_K);
 
 // Per-type block decoding. Q4_0/Q5_0 decode to unsigned bytes u with an
 // offset (value = u - c): maddubs(u, y) sums u * y, and c * d_w * d_x * sum(y)
@@ -19,7 +24,9 @@ constexpr size_t kQ8 = sizeof(quant::BlockQ8_0);
 // kSumChunks: how many maddubs results of 4-element chunks (two products per
 // int16 lane, |y| <= 127) int16 lanes can add before they could overflow.
 // kMinAt: where a type with value = d * u + m keeps its fp16 m (0: none);
-// the m term then needs only the activations' d * sum(q) as well.
+// the m term then needs only the activations' d * sum(q) as well. kSigned
+// and kSumChunks are read by the panel GEMM: types without panels (Q4_1,
+// Q5_1, IQ4_NL) leave them out.
 struct Q4_0Block {
   static constexpr size_t kBytes = sizeof(quant::BlockQ4_0);
   static constexpr size_t kMinAt = 0;
@@ -57,8 +64,6 @@ struct Q4_1Block {
   static constexpr size_t kBytes = sizeof(quant::BlockQ4_1);
   static constexpr size_t kMinAt = 2;
   static constexpr float kOffset = 0.0f;
-  static constexpr bool kSigned = false;
-  static constexpr int kSumChunks = 8;
   static __m256i unpack(const uint8_t* a) { return nibbles_32(a + 4); }
   static __m256i sums(__m256i u, __m256i y) { return Q4_0Block::sums(u, y); }
 };
@@ -66,8 +71,6 @@ struct Q5_1Block {
   static constexpr size_t kBytes = sizeof(quant::BlockQ5_1);
   static constexpr size_t kMinAt = 2;
   static constexpr float kOffset = 0.0f;
-  static constexpr bool kSigned = false;
-  static constexpr int kSumChunks = 4;
   static __m256i unpack(const uint8_t* a) { return Q5_0Block::unpack(a + 2); }  // Q5_0's layout after m
   static __m256i sums(__m256i u, __m256i y) { return Q4_0Block::sums(u, y); }
 };
@@ -75,8 +78,6 @@ struct IQ4_NLBlock {
   static constexpr size_t kBytes = sizeof(quant::BlockIQ4_NL);
   static constexpr size_t kMinAt = 0;
   static constexpr float kOffset = 0.0f;
-  static constexpr bool kSigned = true;
-  static constexpr int kSumChunks = 1;
   // The codebook in both lanes: one pshufb maps 32 nibbles to their int8
   // values (quant::kIq4Values, the reference decoding's table).
   static __m256i unpack(const uint8_t* a) {

@@ -64,11 +64,6 @@ float dot_f16(const uint8_t* w, const uint8_t* x, size_t n) { return dot_16bit<f
 
 namespace {
 
-// Decode streams each weight row from DRAM once: asking ~2 KB ahead lets
-// the loads of later blocks overlap this one's arithmetic (tg128 Q4_0 on
-// Machine A: 47 -> 58 tokens/s; 1 KB or 4 KB ahead were slower).
-inline void prefetch_ahead(const uint8_t* p, size_t bytes) { prefetch_lines(p + 2048, bytes); }
-
 // fp16 scales of 8 blocks `stride` bytes apart, as floats. Assembled in
 // general-purpose registers: on Zen 3 those integer pipes are otherwise idle
 // here, and it avoids a vector load of eight narrow stores.
@@ -174,7 +169,6 @@ void dot4_q5_0(const uint8_t* w, const uint8_t* x, size_t s, size_t n, float* ou
 
 namespace {
 
-constexpr size_t kQ8KQs = 4, kQ8KBsums = 4 + kQK_K;
 
 template <bool kFifthBit>
 float dot_q45_k(const uint8_t* w, const uint8_t* x, size_t n) {

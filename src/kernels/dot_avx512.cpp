@@ -16,6 +16,7 @@ namespace minnow::kernels::avx512 {
 namespace {
 
 using simd::half_at;
+using simd::prefetch_ahead;
 using quant::kQK;
 constexpr size_t kQ8 = sizeof(quant::BlockQ8_0);
 
@@ -98,9 +99,7 @@ void dot_rows(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, flo
   size_t i = 0;
   for (; i + 16 <= nb; i += 16) {
     const uint8_t* a = w + i * kWB;
-    // Weights stream from DRAM once per token: ask for them ~2 KB ahead.
-    for (size_t line = 0; line < 16 * kWB; line += 64)
-      _mm_prefetch(reinterpret_cast<const char*>(a + 2048 + line), _MM_HINT_T0);
+    prefetch_ahead(a, 16 * kWB);
     const __m512 dw = scales16(a, kWB);
     __m512 d[kTokens];
     for (int t = 0; t < kTokens; ++t) {

@@ -5,9 +5,10 @@
 #include <cstring>
 
 #include "base/half.h"
+#include "kernels/blocks_avx2.h"
 #include "kernels/kernel_fill.h"
-#include "kernels/simd_avx2.h"
 #include "quant/block_formats.h"
+#include "quant/iq_quants.h"
 
 namespace minnow::kernels::avx2 {
 namespace {
@@ -15,11 +16,6 @@ namespace {
 using namespace simd;
 using quant::kQK_K;
 
-constexpr size_t kQ8KQs = 4, kQ8KBsums = 4 + kQK_K;
-
-// Weights stream from DRAM once per row; 2 KB ahead is what dot_avx2.cpp
-// measured best for its block kernels.
-inline void prefetch_ahead(const uint8_t* p, size_t bytes) { prefetch_lines(p + 2048, bytes); }
 
 inline float q8k_scale(const uint8_t* b) { return float_at(b); }
 
@@ -126,8 +122,7 @@ float dot_q3_k(const uint8_t* w, const uint8_t* x, size_t n) {
 inline void iq4_xs_scales(const uint8_t* a, int ls[8]) {
   uint16_t high;
   std::memcpy(&high, a + 2, 2);
-  for (int ib = 0; ib < 8; ++ib)
-    ls[ib] = (((a[4 + ib / 2] >> (4 * (ib % 2))) & 0x0f) | (((high >> (2 * ib)) & 3) << 4)) - 32;
+  for (int ib = 0; ib < 8; ++ib) ls[ib] = quant::iq4_xs_group_scale(high, a + 4, ib);
 }
 
 // IQ4_XS: the nibbles index the codebook with pshufb, then a signed int8

@@ -138,8 +138,8 @@ void panel_tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_
   for (int t = 0; t < kTokens; ++t) acc[t] = _mm256_setzero_ps();
   for (size_t b = 0; b < nb; ++b) {
     const uint8_t* p = panel + b * L::kBlockBytes;
-    // Decode reads pre-packed panels straight from DRAM: ask ~2 KB ahead.
-    if constexpr (kTokens == 1) prefetch_lines(p + 2048, L::kBlockBytes);
+    // Decode reads pre-packed panels straight from DRAM.
+    if constexpr (kTokens == 1) prefetch_ahead(p, L::kBlockBytes);
     __m256i s32[kTokens];
 #pragma GCC unroll 8
     for (int g = 0; g < kChunks; g += B::kSumChunks) {

@@ -20,7 +20,7 @@
 #include "kernels/gemm_avx2.h"
 
 #include "base/half.h"
-#include "kernels/simd_avx2.h"
+#include "kernels/blocks_avx2.h"
 #include "quant/block_formats.h"
 
 namespace minnow::kernels::avx2 {
@@ -32,7 +32,6 @@ using quant::kQK_K;
 // The per-super-block bodies must inline into their token loop, or their
 // accumulators leave registers.
 #define MINNOW_INLINE __attribute__((always_inline)) inline
-constexpr size_t kQ8KQs = 4, kQ8KBsums = 4 + kQK_K, kQ8KBytes = sizeof(quant::BlockQ8_K);
 
 // Lane pair (2r, 2r+1) = (a[r], b[r]) as int16.
 inline void store_pairs(uint8_t* p, const int16_t a[8], const int16_t b[8]) {

@@ -92,8 +92,7 @@ void dequantize_iq4_xs(const uint8_t* src, float* y, size_t n_blocks) {
     const float d = fp16_to_float(b.d);
     const uint8_t* qs = b.qs;
     for (int ib = 0; ib < kQK_K / kQK; ++ib, qs += kQK / 2, y += kQK) {
-      const int ls = ((b.scales_l[ib / 2] >> (4 * (ib % 2))) & 0x0f) | (((b.scales_h >> (2 * ib)) & 3) << 4);
-      const float dl = d * float(ls - 32);
+      const float dl = d * float(iq4_xs_group_scale(b.scales_h, b.scales_l, ib));
       for (int j = 0; j < kQK / 2; ++j) {
         y[j] = dl * float(kIq4Values[qs[j] & 0x0f]);
         y[j + kQK / 2] = dl * float(kIq4Values[qs[j] >> 4]);

@@ -8,6 +8,13 @@
 
 namespace minnow::quant {
 
+// The scale of 32-element group ib (0..7) of an IQ4_XS super-block, -32..31:
+// its low 4 bits are nibble ib % 2 of scales_l[ib / 2], its top 2 bits
+// bits 2 ib, 2 ib + 1 of scales_h.
+inline int iq4_xs_group_scale(uint16_t scales_h, const uint8_t* scales_l, int ib) {
+  return (((scales_l[ib / 2] >> (4 * (ib % 2))) & 0x0f) | (((scales_h >> (2 * ib)) & 3) << 4)) - 32;
+}
+
 void dequantize_iq4_nl(const uint8_t* src, float* dst, size_t n_blocks);
 void dequantize_iq4_xs(const uint8_t* src, float* dst, size_t n_blocks);
 

@@ -37,4 +37,14 @@ inline void k_scale_min(int j, const uint8_t* q, uint8_t& scale, uint8_t& min) {
   }
 }
 
+// Q3_K packs sixteen 6-bit scales: low nibbles in bytes 0..7, high 2-bit
+// pairs in bytes 8..11. Returns them biased by -32.
+inline void unpack_q3_k_scales(const uint8_t packed[12], int8_t out[16]) {
+  for (int j = 0; j < 16; ++j) {
+    const int low = j < 8 ? packed[j] & 0x0f : packed[j - 8] >> 4;
+    const int high = (packed[8 + j % 4] >> (2 * (j / 4))) & 3;
+    out[j] = int8_t((low | (high << 4)) - 32);
+  }
+}
+
 }  // namespace minnow::quant
