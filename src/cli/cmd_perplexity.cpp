@@ -22,16 +22,15 @@ struct PerplexityOptions {
 };
 
 int run_perplexity(const PerplexityOptions& o) {
-  if (o.model.n_ctx < 0 || o.model.n_ctx > (1 << 20)) return report_error(out_of_range("must be in 0..1048576").with_field("--ctx"));
+  auto cp = context_params(o.model);
+  if (!cp.ok()) return report_error(cp.error());
   auto text = read_file(o.file);
   if (!text.ok()) return report_error(text.error());
   auto tm = TextModel::load(o.model.model);
   if (!tm.ok()) return report_error(tm.error());
-  const uint32_t n_ctx = o.model.n_ctx ? uint32_t(o.model.n_ctx) : 512;
-  ContextParams cp;
-  cp.n_ctx = n_ctx;
-  cp.kv_type = o.model.kv_type == "f32" ? KvType::kF32 : KvType::kF16;
-  auto ctx = InferenceContext::create((*tm)->model_ptr(), cp);
+  if (cp->n_ctx == 0) cp->n_ctx = 512;
+  const uint32_t n_ctx = cp->n_ctx;
+  auto ctx = InferenceContext::create((*tm)->model_ptr(), *cp);
   if (!ctx.ok()) return report_error(ctx.error());
   EncodeOptions enc;
   enc.add_special = false;

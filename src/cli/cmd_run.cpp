@@ -125,7 +125,8 @@ Status answer(Chat& chat, const RunOptions& o, bool raw_prompt, const std::strin
 int run_chat(const RunOptions& o) {
   if (o.n_predict < 0 || o.n_predict > (1 << 20)) return report_error(out_of_range("must be in 0..1048576").with_field("-n"));
   if (Status s = validate(o.sampling, 1u << 31); !s.ok()) return report_error(s.error());
-  if (o.model.n_ctx < 0 || o.model.n_ctx > (1 << 20)) return report_error(out_of_range("must be in 0..1048576").with_field("--ctx"));
+  auto cp = context_params(o.model);
+  if (!cp.ok()) return report_error(cp.error());
   Chat chat;
   auto tm = TextModel::load(o.model.model);
   if (!tm.ok()) return report_error(tm.error());
@@ -135,10 +136,7 @@ int run_chat(const RunOptions& o) {
   if (*grammar) chat.grammar = chat.tm->automaton_for(*grammar);
   if (chat.tm->template_is_fallback() && !o.raw)
     std::fprintf(stderr, "minnow: warning: the model has no chat template; using ChatML\n");
-  ContextParams cp;
-  cp.n_ctx = uint32_t(o.model.n_ctx);
-  cp.kv_type = o.model.kv_type == "f32" ? KvType::kF32 : KvType::kF16;
-  auto lm_ctx = InferenceContext::create(chat.tm->model_ptr(), cp);
+  auto lm_ctx = InferenceContext::create(chat.tm->model_ptr(), *cp);
   if (!lm_ctx.ok()) return report_error(lm_ctx.error());
   chat.ctx = std::move(*lm_ctx);
   std::fprintf(stderr, "minnow: %s: %s, weights %.1f MiB (mapped), KV cache %.1f MiB (%s, %u tokens)\n",

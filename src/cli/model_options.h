@@ -28,6 +28,9 @@ struct LoadedModel {
   std::unique_ptr<InferenceContext> ctx;
 };
 
+// The checked options as context parameters (commands that load the model
+// their own way, e.g. with its tokenizer, still take the context from here).
+Expected<ContextParams> context_params(const ModelOptions& o);
 Expected<LoadedModel> load_model(const ModelOptions& o);
 
 }  // namespace minnow::cli

@@ -38,6 +38,9 @@ TEST_F(GenerateCli, RunRejectsBadInput) {
   r = test::run_minnow({"run", "-m", model_, "-p", std::string(600, 'a'), "--ctx", "64"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("the context holds 64"), std::string::npos) << r.err;
+  r = test::run_minnow({"run", "-m", model_, "-p", "x", "--kv-type", "f8"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "minnow: error: --kv-type: must be f16 or f32, not 'f8'\n");
   r = test::run_minnow({"run", "-m", model_, "-p", "x", "--temp", "-1"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("temperature"), std::string::npos);
