@@ -46,8 +46,12 @@ TEST(Matmul, ThreadedTiledMatchesSerialScalar) {
   std::mt19937 rng(5);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   ThreadPool pool(3);
+  // Q8_K weights (loadable, but an activation format first) are the one
+  // convertible type without a kernel: they keep the dequantized path covered.
+  ASSERT_EQ(kernel_table().for_type(GgmlType::Q8_K).dot, nullptr);
   for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0,
-                        GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q4_1, GgmlType::IQ4_NL}) {
+                        GgmlType::Q4_K, GgmlType::Q6_K, GgmlType::Q4_1, GgmlType::IQ4_NL, GgmlType::Q3_K,
+                        GgmlType::Q8_K}) {
   // 37 rows: four 8-row panels and a ragged rest; 928 columns: 29 blocks,
   // not a multiple of the 8 blocks the dot kernels take at a time.
   for (uint64_t cols : {uint64_t(96), uint64_t(928)}) {
