@@ -1,6 +1,14 @@
 // Internal to the JSON Schema -> GBNF converter (json_schema_grammar.h is
 // the interface): the Converter class, whose walk is split by schema kind
 // over json_schema_{converter,combinators,scalars,objects,arrays}.cpp.
+//
+// The converter walks the schema once. Every subschema becomes a GBNF
+// expression; objects, arrays and $ref targets become named rules so the
+// text stays linear in the schema's size. Alongside each expression it keeps
+// a small "productivity" formula (which rules must be able to finish for the
+// expression to finish), so that a $ref cycle without a base case is
+// reported as an error instead of handing the sampler a grammar that can
+// never complete.
 #pragma once
 
 #include <cstdint>

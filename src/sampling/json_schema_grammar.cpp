@@ -1,24 +1,12 @@
-// JSON Schema -> GBNF. See json_schema_grammar.h for what is supported.
-//
-// The converter walks the schema once. Every subschema becomes a GBNF
-// expression; objects, arrays and $ref targets become named rules so the
-// text stays linear in the schema's size. Alongside each expression it keeps
-// a small "productivity" formula (which rules must be able to finish for the
-// expression to finish), so that a $ref cycle without a base case is
-// reported as an error instead of handing the sampler a grammar that can
-// never complete.
+// JSON Schema -> GBNF: the public entry points (json_schema_grammar.h says
+// what is supported); the conversion itself is json_schema_converter.h's.
 #include "sampling/json_schema_grammar.h"
 
 #include "sampling/json_schema_converter.h"
 
 #include <algorithm>
-#include <cmath>
 #include <exception>
-#include <map>
-#include <optional>
-#include <set>
 #include <utility>
-#include <vector>
 
 namespace minnow {
 namespace {
