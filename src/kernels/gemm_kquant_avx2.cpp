@@ -33,11 +33,10 @@ using quant::kQK_K;
 // accumulators leave registers.
 #define MINNOW_INLINE __attribute__((always_inline)) inline
 
-// Lane pair (2r, 2r+1) = (a[r], b[r]) as int16.
-inline void store_pairs(uint8_t* p, const int16_t a[8], const int16_t b[8]) {
-  int16_t v[16];
-  for (int r = 0; r < 8; ++r) v[2 * r] = a[r], v[2 * r + 1] = b[r];
-  std::memcpy(p, v, 32);
+// Lane pair (2r, 2r+1) = (a[r], b[r]) as int16 (a, b: int16 lane r = row r).
+inline void store_pairs(uint8_t* p, __m128i a, __m128i b) {
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
+                      _mm256_set_m128i(_mm_unpackhi_epi16(a, b), _mm_unpacklo_epi16(a, b)));
 }
 
 inline void store_floats(uint8_t* p, const float v[8]) { std::memcpy(p, v, 32); }
@@ -57,16 +56,14 @@ struct Q4_KPanel {
     const __m256i low4 = _mm256_set1_epi8(0x0f);
     for (size_t sb = 0; sb < n / kQK_K; ++sb, panel += kBlockBytes) {
       float d[8], dmin[8];
-      int16_t sc[8][8], mn[8][8];  // [group][row]
-      __m256i groups[8][8];        // [group][row]: 32 values 0..15
+      uint64_t scales[8], mins[8];  // [row]: byte g = group g
+      __m256i groups[8][8];         // [group][row]: 32 values 0..15
       for (int r = 0; r < 8; ++r) {
         const uint8_t* a = w + r * row_bytes + sb * kWeightBytes;
         prefetch_next_panel(a, row_bytes, kWeightBytes);
         d[r] = half_at(a);
         dmin[r] = half_at(a + 2);
-        uint64_t scales, mins;
-        unpack_k_scales(a + 4, scales, mins);
-        for (int g = 0; g < 8; ++g) sc[g][r] = int16_t((scales >> (8 * g)) & 0xff), mn[g][r] = int16_t((mins >> (8 * g)) & 0xff);
+        unpack_k_scales(a + 4, scales[r], mins[r]);
         for (int j = 0; j < 4; ++j) {
           const __m256i q = load256(a + 16 + 32 * j);
           groups[2 * j][r] = _mm256_and_si256(q, low4);
@@ -75,6 +72,9 @@ struct Q4_KPanel {
       }
       store_floats(panel, d);
       store_floats(panel + 32, dmin);
+      __m128i sc[8], mn[8];  // [group]: row r in lane r
+      transpose_bytes_to_i16<false>(scales, sc);
+      transpose_bytes_to_i16<false>(mins, mn);
       for (int g = 0; g < 8; ++g) {
         store_pairs(panel + kScalesAt + 32 * g, sc[g], sc[g]);
         store_pairs(panel + kMinsAt + 32 * g, mn[g], mn[g]);
@@ -136,13 +136,14 @@ struct Q6_KPanel {
   static void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
     for (size_t sb = 0; sb < n / kQK_K; ++sb, panel += kBlockBytes) {
       float d[8];
-      int16_t sc[16][8];       // [sub-block][row]
+      uint64_t scales[2][8];   // [sub-blocks 0-7, 8-15][row]
       __m256i groups[8][8];    // [group][row]: 32 values 0..63
       for (int r = 0; r < 8; ++r) {
         const uint8_t* a = w + r * row_bytes + sb * kWeightBytes;
         prefetch_next_panel(a, row_bytes, kWeightBytes);
         d[r] = half_at(a + 208);
-        for (int j = 0; j < 16; ++j) sc[j][r] = int16_t(int8_t(a[192 + j]));
+        std::memcpy(&scales[0][r], a + 192, 8);
+        std::memcpy(&scales[1][r], a + 200, 8);
         for (int half = 0; half < 2; ++half) {
           __m256i q[4];
           q6_k_half(a, half, q);
@@ -150,6 +151,9 @@ struct Q6_KPanel {
         }
       }
       store_floats(panel, d);
+      __m128i sc[16];  // [sub-block]: row r in lane r
+      transpose_bytes_to_i16<true>(scales[0], sc);
+      transpose_bytes_to_i16<true>(scales[1], sc + 8);
       for (int j = 0; j < 16; ++j) store_pairs(panel + kScalesAt + 32 * j, sc[j], sc[j]);
       for (int p2 = 0; p2 < 8; ++p2) store_pairs(panel + kPairsAt + 32 * p2, sc[2 * p2], sc[2 * p2 + 1]);
       for (int g = 0; g < 8; ++g) {

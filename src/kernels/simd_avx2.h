@@ -102,6 +102,25 @@ inline void transpose8x8_epi32(__m256i r[8]) {
   }
 }
 
+// rows[r] holds 8 bytes of row r; cols[k] gets byte k of every row as int16
+// lane r, sign- or zero-extended (per-row scales into madd lanes).
+template <bool kSigned>
+inline void transpose_bytes_to_i16(const uint64_t rows[8], __m128i cols[8]) {
+  __m128i t[4];
+  for (int i = 0; i < 4; ++i)
+    t[i] = _mm_unpacklo_epi8(_mm_cvtsi64_si128(int64_t(rows[2 * i])), _mm_cvtsi64_si128(int64_t(rows[2 * i + 1])));
+  const __m128i lo01 = _mm_unpacklo_epi16(t[0], t[1]), hi01 = _mm_unpackhi_epi16(t[0], t[1]);
+  const __m128i lo23 = _mm_unpacklo_epi16(t[2], t[3]), hi23 = _mm_unpackhi_epi16(t[2], t[3]);
+  // Each holds two columns of 8 bytes: (0, 1), (2, 3), (4, 5), (6, 7).
+  const __m128i two[4] = {_mm_unpacklo_epi32(lo01, lo23), _mm_unpackhi_epi32(lo01, lo23),
+                          _mm_unpacklo_epi32(hi01, hi23), _mm_unpackhi_epi32(hi01, hi23)};
+  for (int i = 0; i < 4; ++i) {
+    const __m128i high = _mm_srli_si128(two[i], 8);
+    cols[2 * i] = kSigned ? _mm_cvtepi8_epi16(two[i]) : _mm_cvtepu8_epi16(two[i]);
+    cols[2 * i + 1] = kSigned ? _mm_cvtepi8_epi16(high) : _mm_cvtepu8_epi16(high);
+  }
+}
+
 // Calls f(std::integral_constant<int, K>{}, t) for token groups [t, t + K)
 // covering n_tokens: fours, then one group of the 1-3 left. Panel kernels
 // are templates on K so that each group's accumulators stay in registers.
