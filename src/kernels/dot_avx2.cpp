@@ -310,16 +310,18 @@ void fill_avx2_kernels(KernelTable& t) {
   };
   set(GgmlType::F32, ActFormat::kF32, avx2::dot_f32);
   set(GgmlType::F16, ActFormat::kF32, avx2::dot_f16);
-  // Q4_0/Q5_0 panels are repacked at load on this path: decode then runs the
-  // panel kernel too (fewer instructions per weight than the dot kernels;
-  // tg128 Q4_0 47 -> 53 tokens/s). Q8_0 stays in the file layout: its dot
-  // decodes faster than the panel kernel (44 vs 36 tokens/s), and prefill
-  // packs its panels per call.
+  // Q4_0/Q5_0/Q8_0 panels are repacked at load on this path: decode then runs
+  // the panel kernel too (fewer instructions per weight than the dot kernels;
+  // tg128 Q4_0 47 -> 53 tokens/s), and batches skip the per-call packing. For
+  // Q8_0 that packing was most of a batch's cost of the tied output
+  // projection (151936 x 896, 8 tokens, 2 threads: 25-29 ms packed per call,
+  // 17-19 ms prepacked), while one token reads either layout at DRAM speed
+  // (9.0 vs 9.3 ms).
   auto prepacked = [](PanelKernel p) {
     p.prepack = true;
     return p;
   };
-  t.dot[uint32_t(GgmlType::Q8_0)] = dot_kernel(ActFormat::kQ8_0, avx2::dot_q8_0, avx2::dot4_q8_0, avx2::panel_kernel_q8_0());
+  t.dot[uint32_t(GgmlType::Q8_0)] = dot_kernel(ActFormat::kQ8_0, avx2::dot_q8_0, avx2::dot4_q8_0, prepacked(avx2::panel_kernel_q8_0()));
   t.dot[uint32_t(GgmlType::Q4_0)] = dot_kernel(ActFormat::kQ8_0, avx2::dot_q4_0, avx2::dot4_q4_0, prepacked(avx2::panel_kernel_q4_0()));
   t.dot[uint32_t(GgmlType::Q5_0)] = dot_kernel(ActFormat::kQ8_0, avx2::dot_q5_0, avx2::dot4_q5_0, prepacked(avx2::panel_kernel_q5_0()));
   t.dot[uint32_t(GgmlType::Q4_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q4_k, nullptr, avx2::panel_kernel_q4_k());
