@@ -58,6 +58,35 @@ float dot(const float* a, const float* b, uint32_t n) {
   return hsum(acc);
 }
 
+// q . rows[i] for 8 rows at once: one horizontal reduction for all eight.
+inline __m256 dot8(const float* q, const float* const* rows, uint32_t n) {
+  __m256 acc[8];
+  for (int i = 0; i < 8; ++i) acc[i] = _mm256_setzero_ps();
+  for (uint32_t d = 0; d < n; d += 8) {
+    const __m256 qd = _mm256_loadu_ps(q + d);
+    for (int i = 0; i < 8; ++i) acc[i] = _mm256_fmadd_ps(qd, _mm256_loadu_ps(rows[i] + d), acc[i]);
+  }
+  const __m256 s01 = _mm256_hadd_ps(acc[0], acc[1]), s23 = _mm256_hadd_ps(acc[2], acc[3]);
+  const __m256 s45 = _mm256_hadd_ps(acc[4], acc[5]), s67 = _mm256_hadd_ps(acc[6], acc[7]);
+  const __m256 s0123 = _mm256_hadd_ps(s01, s23), s4567 = _mm256_hadd_ps(s45, s67);
+  // Lane halves: elements 0-3 and 4-7 of each row's sum.
+  return _mm256_add_ps(_mm256_permute2f128_ps(s0123, s4567, 0x20), _mm256_permute2f128_ps(s0123, s4567, 0x31));
+}
+
+// out[0..kDims) += sum_j p[j] * rows[j][d0..d0+kDims), the sums in registers.
+constexpr uint32_t kAccDims = 64;
+template <uint32_t kDims>
+inline void accumulate_values(const float* const* rows, const float* p, uint32_t n, uint32_t d0, float* out) {
+  __m256 acc[kDims / 8];
+  for (uint32_t i = 0; i < kDims / 8; ++i) acc[i] = _mm256_loadu_ps(out + 8 * i);
+  for (uint32_t j = 0; j < n; ++j) {
+    const __m256 pj = _mm256_set1_ps(p[j]);
+    const float* r = rows[j] + d0;
+    for (uint32_t i = 0; i < kDims / 8; ++i) acc[i] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(r + 8 * i), acc[i]);
+  }
+  for (uint32_t i = 0; i < kDims / 8; ++i) _mm256_storeu_ps(out + 8 * i, acc[i]);
+}
+
 // Query token t, KV head hk: the `group` query heads hk*group.. at once.
 void attend(const AttentionArgs& a, uint32_t t, uint32_t hk) {
   const uint32_t group = a.n_head / a.n_head_kv, hd = a.head_dim;
@@ -81,13 +110,16 @@ void attend(const AttentionArgs& a, uint32_t t, uint32_t hk) {
 
   for (uint32_t j0 = first; j0 < last; j0 += kKeyBlock) {
     const uint32_t nj = std::min(kKeyBlock, last - j0);
-    for (uint32_t j = 0; j < nj; ++j) {
-      const float* krow = row_f32(a, a.k, j0 + j, hk, kbuf + size_t(j) * hd);
-      for (uint32_t g = 0; g < group; ++g) {
-        float s = dot(q + size_t(g) * hd, krow, hd) * a.scale;
-        if (a.softcap > 0.0f) s = a.softcap * std::tanh(s / a.softcap);
-        scores[size_t(g) * kKeyBlock + j] = s;
-      }
+    const float* krows[kKeyBlock];
+    for (uint32_t j = 0; j < nj; ++j) krows[j] = row_f32(a, a.k, j0 + j, hk, kbuf + size_t(j) * hd);
+    for (uint32_t g = 0; g < group; ++g) {
+      const float* qg = q + size_t(g) * hd;
+      float* sg = scores + size_t(g) * kKeyBlock;
+      uint32_t j = 0;
+      for (; j + 8 <= nj; j += 8) _mm256_storeu_ps(sg + j, _mm256_mul_ps(dot8(qg, krows + j, hd), _mm256_set1_ps(a.scale)));
+      for (; j < nj; ++j) sg[j] = dot(qg, krows[j], hd) * a.scale;
+      if (a.softcap > 0.0f)
+        for (j = 0; j < nj; ++j) sg[j] = a.softcap * std::tanh(sg[j] / a.softcap);
     }
     for (uint32_t g = 0; g < group; ++g) {
       float* sg = scores + size_t(g) * kKeyBlock;
@@ -112,15 +144,17 @@ void attend(const AttentionArgs& a, uint32_t t, uint32_t hk) {
         for (uint32_t d = 0; d < hd; d += 8)
           _mm256_storeu_ps(ag + d, _mm256_mul_ps(_mm256_loadu_ps(ag + d), _mm256_set1_ps(correction)));
     }
-    // Each value row is converted once and added into every head of the group.
-    for (uint32_t j = 0; j < nj; ++j) {
-      const float* vrow = row_f32(a, a.v, j0 + j, hk, vbuf + size_t(j) * hd);
-      for (uint32_t g = 0; g < group; ++g) {
-        const __m256 p = _mm256_set1_ps(scores[size_t(g) * kKeyBlock + j]);
-        float* ag = acc + size_t(g) * hd;
-        for (uint32_t d = 0; d < hd; d += 8)
-          _mm256_storeu_ps(ag + d, _mm256_fmadd_ps(p, _mm256_loadu_ps(vrow + d), _mm256_loadu_ps(ag + d)));
-      }
+    // Each value row is converted once and added into every head of the
+    // group, 64 dimensions of one head at a time so that its accumulators
+    // stay in registers over the whole key block.
+    const float* vrows[kKeyBlock];
+    for (uint32_t j = 0; j < nj; ++j) vrows[j] = row_f32(a, a.v, j0 + j, hk, vbuf + size_t(j) * hd);
+    for (uint32_t g = 0; g < group; ++g) {
+      const float* sg = scores + size_t(g) * kKeyBlock;
+      float* ag = acc + size_t(g) * hd;
+      uint32_t d0 = 0;
+      for (; d0 + kAccDims <= hd; d0 += kAccDims) accumulate_values<kAccDims>(vrows, sg, nj, d0, ag + d0);
+      for (; d0 < hd; d0 += 8) accumulate_values<8>(vrows, sg, nj, d0, ag + d0);
     }
   }
   float* out = a.out + size_t(t) * q_dim + size_t(hk) * group * hd;

@@ -82,6 +82,7 @@ TEST(FusedAttention, MatchesTwoPassSoftmax) {
   check({8, 4, 32, 37, 0, true, true, 10, 0.0f}, &pool);
   check({8, 2, 8, 6, 3, false, false, 0, 50.0f}, &pool);
   check({2, 1, 256, 2, 65, true, true, 0, 30.0f}, nullptr);
+  check({6, 2, 96, 4, 33, true, true, 0, 0.0f}, &pool);  // 64 dimensions in registers, then 8 at a time
 }
 
 TEST(FusedAttention, RefusesHeadSizesItCannotVectorise) {
