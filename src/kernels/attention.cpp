@@ -166,18 +166,33 @@ void attend(const AttentionArgs& a, uint32_t t, uint32_t hk) {
 
 }  // namespace
 
-bool attention(const AttentionArgs& a, ThreadPool* pool) {
+bool attention(const AttentionArgs& a, ThreadPool* pool) { return attention_many({&a, 1}, pool); }
+
+bool attention_many(std::span<const AttentionArgs> jobs, ThreadPool* pool) {
+  if (jobs.empty()) return true;
+  const AttentionArgs& a = jobs[0];
   if (a.head_dim == 0 || a.head_dim % 8 != 0 || a.n_head_kv == 0 || a.n_head % a.n_head_kv != 0 ||
       a.n_head / a.n_head_kv > 64)
     return false;
-  const size_t items = size_t(a.n_tokens) * a.n_head_kv;
+  // Work items are (job, token, KV head); first_item[j] is job j's first.
+  std::vector<size_t> first_item(jobs.size() + 1, 0);
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    if (jobs[j].n_head != a.n_head || jobs[j].n_head_kv != a.n_head_kv || jobs[j].head_dim != a.head_dim)
+      return false;
+    first_item[j + 1] = first_item[j] + size_t(jobs[j].n_tokens) * a.n_head_kv;
+  }
   auto run = [&](size_t b, size_t e) {
-    for (size_t i = b; i < e; ++i) attend(a, uint32_t(i / a.n_head_kv), uint32_t(i % a.n_head_kv));
+    size_t j = size_t(std::upper_bound(first_item.begin(), first_item.end(), b) - first_item.begin()) - 1;
+    for (size_t i = b; i < e; ++i) {
+      while (i >= first_item[j + 1]) ++j;
+      const size_t local = i - first_item[j];
+      attend(jobs[j], uint32_t(local / a.n_head_kv), uint32_t(local % a.n_head_kv));
+    }
   };
   if (pool)
-    pool->parallel_for(items, run);
+    pool->parallel_for(first_item.back(), run);
   else
-    run(0, items);
+    run(0, first_item.back());
   return true;
 }
 

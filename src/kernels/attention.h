@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "base/thread_pool.h"
 
@@ -29,5 +30,10 @@ struct AttentionArgs {
 
 // Needs head_dim % 8 == 0 (AVX2); returns false (doing nothing) otherwise.
 bool attention(const AttentionArgs& a, ThreadPool* pool);
+
+// Several independent attentions (the sequences of a batch) in one pass
+// over the pool. All must share the head shape; false (doing nothing) when
+// it cannot be vectorised.
+bool attention_many(std::span<const AttentionArgs> jobs, ThreadPool* pool);
 
 }  // namespace minnow::kernels

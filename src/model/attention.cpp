@@ -10,18 +10,11 @@
 
 namespace minnow {
 
-void attention(const AttentionParams& p, const float* q, uint32_t n_tokens, uint32_t pos0, const KvCache& kv,
-               uint32_t layer, float* out) {
-  // The fused kernel unless the scalar path was asked for: this loop is its twin.
-  if (kernels::kernel_table().isa != kernels::Isa::kScalar) {
-    kernels::AttentionArgs a;
-    a.n_head = p.n_head, a.n_head_kv = p.n_head_kv, a.head_dim = p.head_dim;
-    a.scale = p.scale, a.softcap = p.softcap, a.causal = p.causal, a.window = p.window;
-    a.q = q, a.n_tokens = n_tokens, a.pos0 = pos0;
-    a.k = kv.k_data(layer), a.v = kv.v_data(layer), a.kv_f16 = kv.type() == KvType::kF16, a.kv_stride = kv.kv_dim();
-    a.out = out;
-    if (kernels::attention(a, current_thread_pool())) return;
-  }
+namespace {
+
+// The scalar twin of the fused kernel.
+void reference_attention(const AttentionParams& p, const float* q, uint32_t n_tokens, uint32_t pos0,
+                         const KvCache& kv, uint32_t layer, float* out) {
   const uint32_t n_total = pos0 + n_tokens;
   const uint32_t group = p.n_head / p.n_head_kv;  // query heads sharing one KV head
   const uint32_t q_dim = p.n_head * p.head_dim;
@@ -51,6 +44,33 @@ void attention(const AttentionParams& p, const float* q, uint32_t n_tokens, uint
       }
     }
   }
+}
+
+}  // namespace
+
+void attention_many(const AttentionParams& p, std::span<const AttentionQuery> queries, uint32_t layer) {
+  // The fused kernel unless the scalar path was asked for.
+  if (kernels::kernel_table().isa != kernels::Isa::kScalar) {
+    std::vector<kernels::AttentionArgs> jobs(queries.size());
+    for (size_t i = 0; i < queries.size(); ++i) {
+      const AttentionQuery& in = queries[i];
+      kernels::AttentionArgs& a = jobs[i];
+      a.n_head = p.n_head, a.n_head_kv = p.n_head_kv, a.head_dim = p.head_dim;
+      a.scale = p.scale, a.softcap = p.softcap, a.causal = p.causal, a.window = p.window;
+      a.q = in.q, a.n_tokens = in.n_tokens, a.pos0 = in.pos0;
+      a.k = in.kv->k_data(layer), a.v = in.kv->v_data(layer), a.kv_f16 = in.kv->type() == KvType::kF16;
+      a.kv_stride = in.kv->kv_dim();
+      a.out = in.out;
+    }
+    if (kernels::attention_many(jobs, current_thread_pool())) return;
+  }
+  for (const AttentionQuery& in : queries) reference_attention(p, in.q, in.n_tokens, in.pos0, *in.kv, layer, in.out);
+}
+
+void attention(const AttentionParams& p, const float* q, uint32_t n_tokens, uint32_t pos0, const KvCache& kv,
+               uint32_t layer, float* out) {
+  const AttentionQuery one{q, n_tokens, pos0, &kv, out};
+  attention_many(p, {&one, 1}, layer);
 }
 
 }  // namespace minnow

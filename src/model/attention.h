@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "model/kv_cache.h"
 
@@ -19,5 +20,15 @@ struct AttentionParams {
 // Keys/values for positions [0, pos0 + n_tokens) must already be in the cache.
 void attention(const AttentionParams& p, const float* q, uint32_t n_tokens, uint32_t pos0, const KvCache& kv,
                uint32_t layer, float* out);
+
+// The same for several sequences of a batch (each with its own cache), in
+// one pass over the thread pool.
+struct AttentionQuery {
+  const float* q = nullptr;
+  uint32_t n_tokens = 0, pos0 = 0;
+  const KvCache* kv = nullptr;
+  float* out = nullptr;
+};
+void attention_many(const AttentionParams& p, std::span<const AttentionQuery> queries, uint32_t layer);
 
 }  // namespace minnow

@@ -63,6 +63,7 @@ Status decode_batch(std::span<DecodeItem> items) {
   ap.causal = true;
 
   std::vector<float> cur, q, k, v, qkv, attn(size_t(n) * QD), o;
+  std::vector<AttentionQuery> queries(items.size());
   for (uint32_t il = 0; il < h.n_layer; ++il) {
     auto L = [&](Role r) -> const TensorRef& { return m.layer(il, r); };
     cur = x;
@@ -97,9 +98,10 @@ Status decode_batch(std::span<DecodeItem> items) {
     ap.window = swa ? h.sliding_window : 0;
     for (size_t i = 0; i < items.size(); ++i) {
       const size_t t0 = first_of[i];
-      attention(ap, &q[t0 * QD], uint32_t(items[i].tokens.size()), items[i].ctx->n_past(), items[i].ctx->kv_, il,
-                &attn[t0 * QD]);
+      queries[i] = {&q[t0 * QD], uint32_t(items[i].tokens.size()), items[i].ctx->n_past(), &items[i].ctx->kv_,
+                    &attn[t0 * QD]};
     }
+    attention_many(ap, queries, il);
     blocks::linear(L(Role::kO), L(Role::kOB), attn.data(), n, o);
     if (arch.post_norms) blocks::norm(arch.norm, o.data(), n, E, L(Role::kPostAttnNorm), {}, h.norm_eps);
     ops::add(x.data(), o.data(), x.size());

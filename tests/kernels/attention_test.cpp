@@ -85,6 +85,46 @@ TEST(FusedAttention, MatchesTwoPassSoftmax) {
   check({6, 2, 96, 4, 33, true, true, 0, 0.0f}, &pool);  // 64 dimensions in registers, then 8 at a time
 }
 
+// A batch's sequences in one pass give what each gives alone (the item
+// index is mapped back to its sequence, token and KV head), and a batch
+// whose head shapes differ is refused whole.
+TEST(FusedAttention, ManySequencesInOnePassEqualSeparateCalls) {
+  constexpr uint32_t kHeads = 14, kKvHeads = 2, kDim = 64, kKvDim = kKvHeads * kDim;
+  struct Seq { uint32_t n_tokens, pos0; };
+  const Seq seqs[] = {{1, 40}, {5, 0}, {1, 3}, {3, 17}, {1, 0}};
+  std::mt19937 rng(7);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<std::vector<float>> qs, ks, vs, alone, together;
+  std::vector<AttentionArgs> jobs;
+  for (const Seq& s : seqs) {
+    qs.emplace_back(size_t(s.n_tokens) * kHeads * kDim);
+    ks.emplace_back(size_t(s.pos0 + s.n_tokens) * kKvDim);
+    vs.emplace_back(ks.back().size());
+    for (auto* vec : {&qs.back(), &ks.back(), &vs.back()})
+      for (auto& x : *vec) x = dist(rng);
+    alone.emplace_back(qs.back().size(), -1.0f);
+    together.emplace_back(qs.back().size(), -2.0f);
+  }
+  for (size_t i = 0; i < std::size(seqs); ++i) {
+    AttentionArgs a;
+    a.n_head = kHeads, a.n_head_kv = kKvHeads, a.head_dim = kDim, a.scale = 0.125f;
+    a.q = qs[i].data(), a.n_tokens = seqs[i].n_tokens, a.pos0 = seqs[i].pos0;
+    a.k = ks[i].data(), a.v = vs[i].data(), a.kv_f16 = false, a.kv_stride = kKvDim;
+    a.out = alone[i].data();
+    ASSERT_TRUE(attention(a, nullptr));
+    a.out = together[i].data();
+    jobs.push_back(a);
+  }
+  ThreadPool pool(2);
+  ASSERT_TRUE(attention_many(jobs, &pool));
+  for (size_t i = 0; i < std::size(seqs); ++i) EXPECT_EQ(alone[i], together[i]) << "sequence " << i;
+
+  jobs[2].n_head_kv = 7;
+  std::vector<float> before = together[0];
+  EXPECT_FALSE(attention_many(jobs, &pool));
+  EXPECT_EQ(together[0], before);
+}
+
 TEST(FusedAttention, RefusesHeadSizesItCannotVectorise) {
   AttentionArgs a;
   a.n_head = 2, a.n_head_kv = 1, a.head_dim = 12;
