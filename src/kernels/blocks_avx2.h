@@ -26,7 +26,7 @@ constexpr size_t kQ8KBytes = sizeof(quant::BlockQ8_K);
 // kMinAt: where a type with value = d * u + m keeps its fp16 m (0: none);
 // the m term then needs only the activations' d * sum(q) as well. kSigned
 // and kSumChunks are read by the panel GEMM: types without panels (Q4_1,
-// Q5_1, IQ4_NL) leave them out.
+// Q5_1) leave them out.
 struct Q4_0Block {
   static constexpr size_t kBytes = sizeof(quant::BlockQ4_0);
   static constexpr size_t kMinAt = 0;
@@ -78,6 +78,8 @@ struct IQ4_NLBlock {
   static constexpr size_t kBytes = sizeof(quant::BlockIQ4_NL);
   static constexpr size_t kMinAt = 0;
   static constexpr float kOffset = 0.0f;
+  static constexpr bool kSigned = true;  // decoded, a block is a Q8_0 block
+  static constexpr int kSumChunks = 1;
   // The codebook in both lanes: one pshufb maps 32 nibbles to their int8
   // values (quant::kIq4Values, the reference decoding's table).
   static __m256i unpack(const uint8_t* a) {

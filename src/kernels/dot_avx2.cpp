@@ -329,7 +329,8 @@ void fill_avx2_kernels(KernelTable& t) {
   t.dot[uint32_t(GgmlType::Q6_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q6_k, avx2::dot4_q6_k, avx2::panel_kernel_q6_k());
   t.dot[uint32_t(GgmlType::Q4_1)] = dot_kernel(ActFormat::kQ8_0, avx2::dot1<avx2::Q4_1Block>, avx2::dot4<avx2::Q4_1Block>);
   t.dot[uint32_t(GgmlType::Q5_1)] = dot_kernel(ActFormat::kQ8_0, avx2::dot1<avx2::Q5_1Block>, avx2::dot4<avx2::Q5_1Block>);
-  t.dot[uint32_t(GgmlType::IQ4_NL)] = dot_kernel(ActFormat::kQ8_0, avx2::dot1<avx2::IQ4_NLBlock>, avx2::dot4<avx2::IQ4_NLBlock>);
+  t.dot[uint32_t(GgmlType::IQ4_NL)] =
+      dot_kernel(ActFormat::kQ8_0, avx2::dot1<avx2::IQ4_NLBlock>, avx2::dot4<avx2::IQ4_NLBlock>, avx2::panel_kernel_iq4_nl());
   set(GgmlType::BF16, ActFormat::kF32, avx2::dot_16bit<avx2::bf16x8, bf16_to_float>);
   fill_kquant_low_avx2(t);
 }

@@ -1,4 +1,5 @@
-// AVX2 panel GEMM for Q4_0, Q5_0 and Q8_0 weights against Q8_0 activations.
+// AVX2 panel GEMM for Q4_0, Q5_0, Q8_0 and IQ4_NL weights against Q8_0
+// activations.
 //
 // A panel is kPanelRows = 8 weight rows interleaved so that one 256-bit
 // register holds the same four elements ("chunk" c = elements 4c..4c+3 of a
@@ -83,6 +84,13 @@ struct Q8_0Panel {
   static void store(const __m256i chunks[8], uint8_t* p) {
     for (int c = 0; c < 8; ++c) _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + 16 + 32 * c), chunks[c]);
   }
+};
+
+// IQ4_NL packs into Q8_0's layout: its fp16 scale and 32 codebook values
+// (int8, >= -127) per block are a Q8_0 block once decoded. The panel is
+// larger than the rows (272 vs 144 B), so it is packed per call only.
+struct IQ4_NLPanel : Q8_0Panel {
+  using Block = IQ4_NLBlock;
 };
 
 // A panel of Q4_0 or Q5_0 decoded to one byte per value (16 + 256 B per
@@ -227,5 +235,6 @@ constexpr PanelKernel panel_kernel() {
 PanelKernel panel_kernel_q4_0() { return panel_kernel<Q4_0Panel>(); }
 PanelKernel panel_kernel_q5_0() { return panel_kernel<Q5_0Panel>(); }
 PanelKernel panel_kernel_q8_0() { return panel_kernel<Q8_0Panel>(); }
+PanelKernel panel_kernel_iq4_nl() { return panel_kernel<IQ4_NLPanel>(); }
 
 }  // namespace minnow::kernels::avx2

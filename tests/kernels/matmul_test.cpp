@@ -137,6 +137,19 @@ TEST(Matmul, PanelPackedMatricesMatchScalarAndUnpackRows) {
   }
 }
 
+// Batches (prefill, batched decode) of these types run a panel GEMM on the
+// AVX2 path rather than dot kernels token by token; the products themselves
+// are checked against the scalar twin above.
+TEST(Matmul, Avx2HasPanelsForBatchedTypes) {
+  const KernelTable* avx2 = kernel_table_for(Isa::kAvx2);
+  if (!avx2) GTEST_SKIP() << "no AVX2 here";
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::IQ4_NL, GgmlType::Q4_K,
+                        GgmlType::Q6_K}) {
+    EXPECT_NE(avx2->for_type(type).panel.pack, nullptr) << ggml_type_name(type);
+    EXPECT_NE(avx2->for_type(type).panel.gemm, nullptr) << ggml_type_name(type);
+  }
+}
+
 // One fused pass over matrices that take every path (panels packed per
 // call or at load, dot rows, dequantized rows, F32 activations, Q8_0 and
 // Q8_K activations) gives exactly what separate calls give.
