@@ -6,6 +6,7 @@
 
 #include "base/half.h"
 #include "kernels/blocks_avx2.h"
+#include "kernels/gemm_avx2.h"
 #include "kernels/kernel_fill.h"
 #include "quant/block_formats.h"
 #include "quant/iq_quants.h"
@@ -26,19 +27,6 @@ inline float q8k_scale(const uint8_t* b) { return float_at(b); }
 inline __m256i scale_pair(__m256i sc, int g) {
   const __m256i pick = _mm256_set_m128i(_mm_set1_epi16(int16_t((g + 1) * 0x0101)), _mm_set1_epi16(int16_t(g * 0x0101)));
   return _mm256_srai_epi16(_mm256_shuffle_epi8(sc, pick), 8);
-}
-
-// 2-bit plane `plane` (0..3) of 32 bytes of qs: elements 32 * plane ... of
-// their 128-element half, as bytes 0..3.
-inline __m256i plane2(__m256i q, int plane) {
-  return _mm256_and_si256(_mm256_srli_epi16(q, 2 * plane), _mm256_set1_epi8(3));
-}
-
-// Bit `bit` of every hmask byte, moved to bit 2 (4 or 0). The 16-bit shifts
-// never carry a neighbour byte's bit into bit 2, since |bit - 2| <= 5.
-inline __m256i hbit_as_4(__m256i hm, int bit) {
-  const __m256i s = bit >= 2 ? _mm256_srli_epi16(hm, bit - 2) : _mm256_slli_epi16(hm, 2 - bit);
-  return _mm256_and_si256(s, _mm256_set1_epi8(4));
 }
 
 // Q2_K: scales 0..15 in the low nibbles, mins in the high ones. The inner
@@ -70,22 +58,6 @@ float dot_q2_k(const uint8_t* w, const uint8_t* x, size_t n) {
     acc = _mm256_fmadd_ps(_mm256_set1_ps(bd * half_at(a + 80)), _mm256_cvtepi32_ps(sumi), acc);
   }
   return hsum(_mm256_sub_ps(acc, mins_acc));
-}
-
-// The sixteen Q3_K scales, unbiased to -32..31, one int8 each. Word-wide:
-// scales 4k..4k+3 take nibble k / 2 of bytes 4 * (k % 2) ... and bits
-// 2k, 2k + 1 of bytes 8..11.
-inline __m128i q3_k_scales(const uint8_t* s) {
-  uint32_t u0, u1, u2;
-  std::memcpy(&u0, s, 4);
-  std::memcpy(&u1, s + 4, 4);
-  std::memcpy(&u2, s + 8, 4);
-  constexpr uint32_t kLow = 0x0f0f0f0fu, kHigh = 0x03030303u;
-  const uint32_t s0 = (u0 & kLow) | ((u2 & kHigh) << 4);
-  const uint32_t s1 = (u1 & kLow) | (((u2 >> 2) & kHigh) << 4);
-  const uint32_t s2 = ((u0 >> 4) & kLow) | (((u2 >> 4) & kHigh) << 4);
-  const uint32_t s3 = ((u1 >> 4) & kLow) | (((u2 >> 6) & kHigh) << 4);
-  return _mm_sub_epi8(_mm_setr_epi32(int(s0), int(s1), int(s2), int(s3)), _mm_set1_epi8(32));
 }
 
 // Q3_K: the 3-bit values are multiplied as unsigned 0..7 (maddubs needs an
@@ -159,7 +131,7 @@ namespace minnow::kernels {
 
 void fill_kquant_low_avx2(KernelTable& t) {
   t.dot[uint32_t(GgmlType::Q2_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q2_k);
-  t.dot[uint32_t(GgmlType::Q3_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q3_k);
+  t.dot[uint32_t(GgmlType::Q3_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q3_k, nullptr, avx2::panel_kernel_q3_k());
   t.dot[uint32_t(GgmlType::IQ4_XS)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_iq4_xs);
 }
 

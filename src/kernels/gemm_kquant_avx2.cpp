@@ -1,4 +1,4 @@
-// AVX2 panel GEMM for Q4_K and Q6_K weights against Q8_K activations, packed
+// AVX2 panel GEMM for Q4_K, Q6_K and Q3_K weights against Q8_K activations, packed
 // per call (prefill, batched decode). Same idea as gemm_avx2.cpp: chunk c of
 // a 32-element group holds elements 4c..4c+3 of 8 rows, so maddubs with the
 // activations broadcast yields int16 partial sums per row. Sub-block scales
@@ -128,27 +128,59 @@ struct Q4_KPanel {
   }
 };
 
+// Super-block decoders for the Q6_K panel layout: d, sixteen int8
+// sub-block scales, and eight groups of 32 values 0..63 whose weight is
+// d * scale * (value - 32).
+struct Q6_KRows {
+  static constexpr size_t kBytes = sizeof(quant::BlockQ6_K);
+  static float d(const uint8_t* a) { return half_at(a + 208); }
+  static void scales(const uint8_t* a, uint8_t out[16]) { std::memcpy(out, a + 192, 16); }
+  static void values(const uint8_t* a, __m256i q[8]) {
+    q6_k_half(a, 0, q);
+    q6_k_half(a, 1, q + 4);
+  }
+};
+
+// Q3_K fits the same panels: its 3-bit value u - 4 (u = 0..7, the hmask bit
+// adding 4) is stored as u + 28, so that value - 32 is the same weight, and
+// its 6-bit scales are int8 once unbiased.
+struct Q3_KRows {
+  static constexpr size_t kBytes = sizeof(quant::BlockQ3_K);
+  static float d(const uint8_t* a) { return half_at(a + 108); }
+  static void scales(const uint8_t* a, uint8_t out[16]) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), q3_k_scales(a + 96));
+  }
+  static void values(const uint8_t* a, __m256i q[8]) {
+    const __m256i hm = load256(a), bias = _mm256_set1_epi8(28);
+    for (int half = 0; half < 2; ++half) {
+      const __m256i qs = load256(a + 32 + 32 * half);
+      for (int p = 0; p < 4; ++p)
+        q[4 * half + p] = _mm256_add_epi8(_mm256_or_si256(plane2(qs, p), hbit_as_4(hm, 4 * half + p)), bias);
+    }
+  }
+};
+
 struct Q6_KPanel {
-  static constexpr size_t kWeightBytes = sizeof(quant::BlockQ6_K);
   static constexpr size_t kScalesAt = 32, kPairsAt = kScalesAt + 16 * 32, kQsAt = kPairsAt + 8 * 32;
   static constexpr size_t kBlockBytes = kQsAt + 8 * 256;
 
+  template <class Rows>
   static void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
     for (size_t sb = 0; sb < n / kQK_K; ++sb, panel += kBlockBytes) {
       float d[8];
       uint64_t scales[2][8];   // [sub-blocks 0-7, 8-15][row]
       __m256i groups[8][8];    // [group][row]: 32 values 0..63
       for (int r = 0; r < 8; ++r) {
-        const uint8_t* a = w + r * row_bytes + sb * kWeightBytes;
-        prefetch_next_panel(a, row_bytes, kWeightBytes);
-        d[r] = half_at(a + 208);
-        std::memcpy(&scales[0][r], a + 192, 8);
-        std::memcpy(&scales[1][r], a + 200, 8);
-        for (int half = 0; half < 2; ++half) {
-          __m256i q[4];
-          q6_k_half(a, half, q);
-          for (int k = 0; k < 4; ++k) groups[4 * half + k][r] = q[k];
-        }
+        const uint8_t* a = w + r * row_bytes + sb * Rows::kBytes;
+        prefetch_next_panel(a, row_bytes, Rows::kBytes);
+        d[r] = Rows::d(a);
+        uint8_t sc[16];
+        Rows::scales(a, sc);
+        std::memcpy(&scales[0][r], sc, 8);
+        std::memcpy(&scales[1][r], sc + 8, 8);
+        __m256i q[8];
+        Rows::values(a, q);
+        for (int g = 0; g < 8; ++g) groups[g][r] = q[g];
       }
       store_floats(panel, d);
       __m128i sc[16];  // [sub-block]: row r in lane r
@@ -225,6 +257,11 @@ void gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, siz
 // Per call only (no unpack_row, never prepacked): the panels are larger than
 // the rows, and decode keeps the dot kernels.
 PanelKernel panel_kernel_q4_k() { return {Q4_KPanel::pack, gemm<Q4_KPanel>, nullptr, Q4_KPanel::kBlockBytes / 8}; }
-PanelKernel panel_kernel_q6_k() { return {Q6_KPanel::pack, gemm<Q6_KPanel>, nullptr, Q6_KPanel::kBlockBytes / 8}; }
+PanelKernel panel_kernel_q6_k() {
+  return {Q6_KPanel::pack<Q6_KRows>, gemm<Q6_KPanel>, nullptr, Q6_KPanel::kBlockBytes / 8};
+}
+PanelKernel panel_kernel_q3_k() {
+  return {Q6_KPanel::pack<Q3_KRows>, gemm<Q6_KPanel>, nullptr, Q6_KPanel::kBlockBytes / 8};
+}
 
 }  // namespace minnow::kernels::avx2

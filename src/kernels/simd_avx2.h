@@ -173,5 +173,34 @@ inline void q6_k_half(const uint8_t* a, int half, __m256i q[4]) {
                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), two), 4));
 }
 
+// 2-bit plane `plane` (0..3) of 32 bytes of qs: elements 32 * plane ... of
+// their 128-element half, as bytes 0..3.
+inline __m256i plane2(__m256i q, int plane) {
+  return _mm256_and_si256(_mm256_srli_epi16(q, 2 * plane), _mm256_set1_epi8(3));
+}
+
+// Bit `bit` of every hmask byte, moved to bit 2 (4 or 0). The 16-bit shifts
+// never carry a neighbour byte's bit into bit 2, since |bit - 2| <= 5.
+inline __m256i hbit_as_4(__m256i hm, int bit) {
+  const __m256i s = bit >= 2 ? _mm256_srli_epi16(hm, bit - 2) : _mm256_slli_epi16(hm, 2 - bit);
+  return _mm256_and_si256(s, _mm256_set1_epi8(4));
+}
+
+// The sixteen Q3_K scales, unbiased to -32..31, one int8 each. Word-wide:
+// scales 4k..4k+3 take nibble k / 2 of bytes 4 * (k % 2) ... and bits
+// 2k, 2k + 1 of bytes 8..11.
+inline __m128i q3_k_scales(const uint8_t* s) {
+  uint32_t u0, u1, u2;
+  std::memcpy(&u0, s, 4);
+  std::memcpy(&u1, s + 4, 4);
+  std::memcpy(&u2, s + 8, 4);
+  constexpr uint32_t kLow = 0x0f0f0f0fu, kHigh = 0x03030303u;
+  const uint32_t s0 = (u0 & kLow) | ((u2 & kHigh) << 4);
+  const uint32_t s1 = (u1 & kLow) | (((u2 >> 2) & kHigh) << 4);
+  const uint32_t s2 = ((u0 >> 4) & kLow) | (((u2 >> 4) & kHigh) << 4);
+  const uint32_t s3 = ((u1 >> 4) & kLow) | (((u2 >> 6) & kHigh) << 4);
+  return _mm_sub_epi8(_mm_setr_epi32(int(s0), int(s1), int(s2), int(s3)), _mm_set1_epi8(32));
+}
+
 }  // namespace
 }  // namespace minnow::kernels::simd

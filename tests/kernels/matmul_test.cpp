@@ -143,8 +143,8 @@ TEST(Matmul, PanelPackedMatricesMatchScalarAndUnpackRows) {
 TEST(Matmul, Avx2HasPanelsForBatchedTypes) {
   const KernelTable* avx2 = kernel_table_for(Isa::kAvx2);
   if (!avx2) GTEST_SKIP() << "no AVX2 here";
-  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::IQ4_NL, GgmlType::Q4_K,
-                        GgmlType::Q6_K}) {
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::IQ4_NL, GgmlType::Q3_K,
+                        GgmlType::Q4_K, GgmlType::Q6_K}) {
     EXPECT_NE(avx2->for_type(type).panel.pack, nullptr) << ggml_type_name(type);
     EXPECT_NE(avx2->for_type(type).panel.gemm, nullptr) << ggml_type_name(type);
   }
