@@ -325,7 +325,7 @@ void fill_avx2_kernels(KernelTable& t) {
   t.dot[uint32_t(GgmlType::Q4_0)] = dot_kernel(ActFormat::kQ8_0, avx2::dot_q4_0, avx2::dot4_q4_0, prepacked(avx2::panel_kernel_q4_0()));
   t.dot[uint32_t(GgmlType::Q5_0)] = dot_kernel(ActFormat::kQ8_0, avx2::dot_q5_0, avx2::dot4_q5_0, prepacked(avx2::panel_kernel_q5_0()));
   t.dot[uint32_t(GgmlType::Q4_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q4_k, nullptr, avx2::panel_kernel_q4_k());
-  set(GgmlType::Q5_K, ActFormat::kQ8_K, avx2::dot_q5_k);
+  t.dot[uint32_t(GgmlType::Q5_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q5_k, nullptr, avx2::panel_kernel_q5_k());
   t.dot[uint32_t(GgmlType::Q6_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q6_k, avx2::dot4_q6_k, avx2::panel_kernel_q6_k());
   t.dot[uint32_t(GgmlType::Q4_1)] = dot_kernel(ActFormat::kQ8_0, avx2::dot1<avx2::Q4_1Block>, avx2::dot4<avx2::Q4_1Block>);
   t.dot[uint32_t(GgmlType::Q5_1)] = dot_kernel(ActFormat::kQ8_0, avx2::dot1<avx2::Q5_1Block>, avx2::dot4<avx2::Q5_1Block>);

@@ -10,6 +10,7 @@ PanelKernel panel_kernel_q5_0();
 PanelKernel panel_kernel_q8_0();
 PanelKernel panel_kernel_iq4_nl();  // per call only: Q8_0's layout, larger than the rows
 PanelKernel panel_kernel_q4_k();  // gemm_kquant_avx2.cpp
+PanelKernel panel_kernel_q5_k();
 PanelKernel panel_kernel_q6_k();
 PanelKernel panel_kernel_q3_k();  // Q6_K's panels
 

@@ -1,4 +1,4 @@
-// AVX2 panel GEMM for Q4_K, Q6_K and Q3_K weights against Q8_K activations, packed
+// AVX2 panel GEMM for Q4_K, Q5_K, Q6_K and Q3_K weights against Q8_K activations, packed
 // per call (prefill, batched decode). Same idea as gemm_avx2.cpp: chunk c of
 // a 32-element group holds elements 4c..4c+3 of 8 rows, so maddubs with the
 // activations broadcast yields int16 partial sums per row. Sub-block scales
@@ -11,7 +11,9 @@
 //   scale16[g]: 16 int16 (both lanes of row r = 6-bit scale of group g), g < 8
 //   min16[g]:   the same for the mins
 //   group g: 4 x 32 B, vector j holds chunk j (low nibbles) and j+4 (high)
-// Q6_K panel super-block (8 rows, 2848 B):
+// Q5_K panel super-block (8 rows, 1856 B): as Q4_K's, each group followed by
+//   32 B whose bit c of byte i is the fifth bit of byte i of chunk c
+// Q6_K panel super-block (8 rows, 2848 B), also holding Q3_K:
 //   d[8] float,
 //   scale16[j]: 16 int16 (both lanes of row r = scale of 16-element sub-block j), j < 16
 //   pair16[p]:  lanes 2r, 2r+1 = scales 2p, 2p+1 of row r (for the -32 offset), p < 8
@@ -47,17 +49,32 @@ inline void prefetch_next_panel(const uint8_t* a, size_t row_bytes, size_t bytes
   prefetch_lines(a + kPanelRows * row_bytes, bytes);
 }
 
-struct Q4_KPanel {
-  static constexpr size_t kWeightBytes = sizeof(quant::BlockQ4_K);
+// Q4_K and Q5_K: 32-element groups with a 6-bit scale and min each. Q5_K's
+// fifth bits are kept as Q5_0's panels keep theirs: one more 32-byte plane
+// per group whose bit c of byte i belongs to byte i of chunk c.
+template <bool kFifthBit>
+struct Q45_KPanel {
+  static constexpr size_t kWeightBytes = kFifthBit ? sizeof(quant::BlockQ5_K) : sizeof(quant::BlockQ4_K);
+  static constexpr size_t kRowQsAt = kFifthBit ? 48 : 16;  // Q5_K's qh[32] sit at 16
+  static constexpr size_t kGroupBytes = kFifthBit ? 160 : 128;
+  // maddubs results an int16 lane may add: 8 * 15 * 127 * 2 and 4 * 31 * 127 * 2 < 2^15.
+  static constexpr int kSumChunks = kFifthBit ? 4 : 8;
   static constexpr size_t kScalesAt = 64, kMinsAt = kScalesAt + 256, kQsAt = kMinsAt + 256;
-  static constexpr size_t kBlockBytes = kQsAt + 8 * 128;
+  static constexpr size_t kBlockBytes = kQsAt + 8 * kGroupBytes;
+
+  // Bit `from` of every byte of v moved to bit `to` (16-bit shifts: the
+  // neighbouring byte never lands on the bit kept), the other bits cleared.
+  static __m256i move_bit(__m256i v, int from, int to) {
+    const __m256i s = from <= to ? _mm256_slli_epi16(v, to - from) : _mm256_srli_epi16(v, from - to);
+    return _mm256_and_si256(s, _mm256_set1_epi8(int8_t(1 << to)));
+  }
 
   static void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
     const __m256i low4 = _mm256_set1_epi8(0x0f);
     for (size_t sb = 0; sb < n / kQK_K; ++sb, panel += kBlockBytes) {
       float d[8], dmin[8];
       uint64_t scales[8], mins[8];  // [row]: byte g = group g
-      __m256i groups[8][8];         // [group][row]: 32 values 0..15
+      __m256i groups[8][8];         // [group][row]: 32 values 0..15 (0..31)
       for (int r = 0; r < 8; ++r) {
         const uint8_t* a = w + r * row_bytes + sb * kWeightBytes;
         prefetch_next_panel(a, row_bytes, kWeightBytes);
@@ -65,9 +82,13 @@ struct Q4_KPanel {
         dmin[r] = half_at(a + 2);
         unpack_k_scales(a + 4, scales[r], mins[r]);
         for (int j = 0; j < 4; ++j) {
-          const __m256i q = load256(a + 16 + 32 * j);
+          const __m256i q = load256(a + kRowQsAt + 32 * j);
           groups[2 * j][r] = _mm256_and_si256(q, low4);
           groups[2 * j + 1][r] = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+        }
+        if constexpr (kFifthBit) {
+          const __m256i qh = load256(a + 16);  // bit g of byte l: element l of group g
+          for (int g = 0; g < 8; ++g) groups[g][r] = _mm256_or_si256(groups[g][r], move_bit(qh, g, 4));
         }
       }
       store_floats(panel, d);
@@ -79,9 +100,16 @@ struct Q4_KPanel {
         store_pairs(panel + kScalesAt + 32 * g, sc[g], sc[g]);
         store_pairs(panel + kMinsAt + 32 * g, mn[g], mn[g]);
         transpose8x8_epi32(groups[g]);  // 8 rows' groups -> chunks
+        uint8_t* out = panel + kQsAt + kGroupBytes * g;
         for (int j = 0; j < 4; ++j) {
-          const __m256i v = _mm256_or_si256(groups[g][j], _mm256_slli_epi16(groups[g][j + 4], 4));
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(panel + kQsAt + 128 * g + 32 * j), v);
+          const __m256i v = _mm256_or_si256(_mm256_and_si256(groups[g][j], low4),
+                                            _mm256_slli_epi16(_mm256_and_si256(groups[g][j + 4], low4), 4));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * j), v);
+        }
+        if constexpr (kFifthBit) {
+          __m256i high = _mm256_setzero_si256();
+          for (int c = 0; c < 8; ++c) high = _mm256_or_si256(high, move_bit(groups[g][c], 4, c));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 128), high);
         }
       }
     }
@@ -95,22 +123,25 @@ struct Q4_KPanel {
       __m256i s32[kTokens];
 #pragma GCC unroll 8
       for (int g = 0; g < 8; ++g) {
+        const uint8_t* q = p + kQsAt + kGroupBytes * g;
+        const __m256i scale = load256(p + kScalesAt + 32 * g);
         __m256i s16[kTokens];
 #pragma GCC unroll 8
         for (int c = 0; c < 8; ++c) {
-          const __m256i v = load256(p + kQsAt + 128 * g + 32 * (c & 3));
-          const __m256i wc = _mm256_and_si256(c < 4 ? v : _mm256_srli_epi16(v, 4), low4);
+          const __m256i v = load256(q + 32 * (c & 3));
+          __m256i wc = _mm256_and_si256(c < 4 ? v : _mm256_srli_epi16(v, 4), low4);
+          if constexpr (kFifthBit) wc = _mm256_or_si256(wc, move_bit(load256(q + 128), c, 4));
 #pragma GCC unroll 4
           for (int t = 0; t < kTokens; ++t) {
             const __m256i prod = _mm256_maddubs_epi16(wc, broadcast4(xb(t) + kQ8KQs + 32 * g + 4 * c));
-            s16[t] = c == 0 ? prod : _mm256_add_epi16(s16[t], prod);
+            s16[t] = c % kSumChunks == 0 ? prod : _mm256_add_epi16(s16[t], prod);
           }
-        }
-        const __m256i scale = load256(p + kScalesAt + 32 * g);
+          if ((c + 1) % kSumChunks != 0) continue;
 #pragma GCC unroll 4
-        for (int t = 0; t < kTokens; ++t) {
-          const __m256i part = _mm256_madd_epi16(s16[t], scale);
-          s32[t] = g == 0 ? part : _mm256_add_epi32(s32[t], part);
+          for (int t = 0; t < kTokens; ++t) {
+            const __m256i part = _mm256_madd_epi16(s16[t], scale);
+            s32[t] = g == 0 && c + 1 == kSumChunks ? part : _mm256_add_epi32(s32[t], part);
+          }
         }
       }
       const __m256 d = _mm256_loadu_ps(reinterpret_cast<const float*>(p));
@@ -127,6 +158,8 @@ struct Q4_KPanel {
     }
   }
 };
+using Q4_KPanel = Q45_KPanel<false>;
+using Q5_KPanel = Q45_KPanel<true>;
 
 // Super-block decoders for the Q6_K panel layout: d, sixteen int8
 // sub-block scales, and eight groups of 32 values 0..63 whose weight is
@@ -257,6 +290,7 @@ void gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, siz
 // Per call only (no unpack_row, never prepacked): the panels are larger than
 // the rows, and decode keeps the dot kernels.
 PanelKernel panel_kernel_q4_k() { return {Q4_KPanel::pack, gemm<Q4_KPanel>, nullptr, Q4_KPanel::kBlockBytes / 8}; }
+PanelKernel panel_kernel_q5_k() { return {Q5_KPanel::pack, gemm<Q5_KPanel>, nullptr, Q5_KPanel::kBlockBytes / 8}; }
 PanelKernel panel_kernel_q6_k() {
   return {Q6_KPanel::pack<Q6_KRows>, gemm<Q6_KPanel>, nullptr, Q6_KPanel::kBlockBytes / 8};
 }
