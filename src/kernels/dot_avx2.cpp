@@ -305,11 +305,8 @@ void dot4_q6_k(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, fl
 namespace minnow::kernels {
 
 void fill_avx2_kernels(KernelTable& t) {
-  auto set = [&](GgmlType type, ActFormat act, DotFn fn) {
-    t.dot[uint32_t(type)] = dot_kernel(act, fn);
-  };
-  set(GgmlType::F32, ActFormat::kF32, avx2::dot_f32);
-  set(GgmlType::F16, ActFormat::kF32, avx2::dot_f16);
+  t.dot[uint32_t(GgmlType::F32)] = dot_kernel(ActFormat::kF32, avx2::dot_f32, nullptr, avx2::panel_kernel_f32());
+  t.dot[uint32_t(GgmlType::F16)] = dot_kernel(ActFormat::kF32, avx2::dot_f16, nullptr, avx2::panel_kernel_f16());
   // Q4_0/Q5_0/Q8_0 panels are repacked at load on this path: decode then runs
   // the panel kernel too (fewer instructions per weight than the dot kernels;
   // tg128 Q4_0 47 -> 53 tokens/s), and batches skip the per-call packing. For
@@ -331,7 +328,8 @@ void fill_avx2_kernels(KernelTable& t) {
   t.dot[uint32_t(GgmlType::Q5_1)] = dot_kernel(ActFormat::kQ8_0, avx2::dot1<avx2::Q5_1Block>, avx2::dot4<avx2::Q5_1Block>);
   t.dot[uint32_t(GgmlType::IQ4_NL)] =
       dot_kernel(ActFormat::kQ8_0, avx2::dot1<avx2::IQ4_NLBlock>, avx2::dot4<avx2::IQ4_NLBlock>, avx2::panel_kernel_iq4_nl());
-  set(GgmlType::BF16, ActFormat::kF32, avx2::dot_16bit<avx2::bf16x8, bf16_to_float>);
+  t.dot[uint32_t(GgmlType::BF16)] =
+      dot_kernel(ActFormat::kF32, avx2::dot_16bit<avx2::bf16x8, bf16_to_float>, nullptr, avx2::panel_kernel_bf16());
   fill_kquant_low_avx2(t);
 }
 

@@ -257,11 +257,13 @@ float dot_f16(const uint8_t* w, const uint8_t* x, size_t n) {
 namespace minnow::kernels {
 
 void fill_avx512_kernels(KernelTable& t) {
-  auto set = [&](GgmlType type, ActFormat act, DotFn fn) {
-    t.dot[uint32_t(type)] = dot_kernel(act, fn);
+  // F32/F16 keep the AVX2 float panels for batches.
+  auto set_keep_panel = [&](GgmlType type, DotFn fn) {
+    DotKernel& k = t.dot[uint32_t(type)];
+    k = dot_kernel(ActFormat::kF32, fn, nullptr, k.panel);
   };
-  set(GgmlType::F32, ActFormat::kF32, avx512::dot_f32);
-  set(GgmlType::F16, ActFormat::kF32, avx512::dot_f16);
+  set_keep_panel(GgmlType::F32, avx512::dot_f32);
+  set_keep_panel(GgmlType::F16, avx512::dot_f16);
   {
     DotKernel& k = t.dot[uint32_t(GgmlType::Q4_K)];
     k = dot_kernel(ActFormat::kQ8_K, avx512::dot_q4_k, avx512::dot4_q4_k, k.panel);

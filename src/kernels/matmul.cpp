@@ -175,7 +175,7 @@ void matmul_many(const KernelTable& table, std::span<const WeightMatrix> ws, con
       if (w.packed) {
         j.path = Job::Path::kPacked;
         j.n_units = w.n_rows / kPanelRows;
-      } else if (n_tokens >= kPanelMinTokens && j.kernel.panel.pack && w.n_rows >= kPanelRows) {
+      } else if (n_tokens >= kPanelMinTokens && j.kernel.panel.pack && w.n_rows >= kPanelRows && w.n_cols % 32 == 0) {
         j.path = Job::Path::kPanels;
         j.n_panels = w.n_rows / kPanelRows;
         j.n_units = j.n_panels + (w.n_rows % kPanelRows ? 1 : 0);

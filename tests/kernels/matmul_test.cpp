@@ -49,7 +49,7 @@ TEST(Matmul, ThreadedTiledMatchesSerialScalar) {
   // Q8_K weights (loadable, but an activation format first) are the one
   // convertible type without a kernel: they keep the dequantized path covered.
   ASSERT_EQ(kernel_table().for_type(GgmlType::Q8_K).dot, nullptr);
-  for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0,
+  for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0,
                         GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q4_1, GgmlType::IQ4_NL,
                         GgmlType::Q3_K, GgmlType::Q8_K}) {
   // 37 rows: four 8-row panels and a ragged rest; 928 columns: 29 blocks,
@@ -144,9 +144,33 @@ TEST(Matmul, Avx2HasPanelsForBatchedTypes) {
   const KernelTable* avx2 = kernel_table_for(Isa::kAvx2);
   if (!avx2) GTEST_SKIP() << "no AVX2 here";
   for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::IQ4_NL, GgmlType::Q3_K,
-                        GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
+                        GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::F32, GgmlType::F16,
+                        GgmlType::BF16}) {
     EXPECT_NE(avx2->for_type(type).panel.pack, nullptr) << ggml_type_name(type);
     EXPECT_NE(avx2->for_type(type).panel.gemm, nullptr) << ggml_type_name(type);
+  }
+}
+
+// Float rows whose length is not a whole number of 32-element panel blocks
+// (possible for F32/F16, never for quantized types) take the dot kernels.
+TEST(Matmul, FloatRowsOfAnyLengthMatchScalar) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (GgmlType type : {GgmlType::F32, GgmlType::F16}) {
+    const uint64_t cols = 40, rows = 16;
+    std::vector<float> wf(cols * rows), x(cols * 6), want(rows * 6), got(rows * 6);
+    for (auto& v : wf) v = dist(rng);
+    for (auto& v : x) v = dist(rng);
+    const size_t row_bytes = *quantized_size(type, cols);
+    std::vector<uint8_t> wq(row_bytes * rows);
+    if (type == GgmlType::F32)
+      std::memcpy(wq.data(), wf.data(), wq.size());
+    else
+      ASSERT_TRUE(quantize(type, wf, wq).ok());
+    const WeightMatrix w{wq.data(), type, cols, rows, row_bytes};
+    matmul(*kernel_table_for(Isa::kScalar), w, x.data(), 6, want.data(), nullptr);
+    matmul(kernel_table(), w, x.data(), 6, got.data(), nullptr);
+    for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-4f * (1 + std::fabs(want[i])));
   }
 }
 
