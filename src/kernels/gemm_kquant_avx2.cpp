@@ -1,4 +1,4 @@
-// AVX2 panel GEMM for Q4_K, Q5_K, Q6_K and Q3_K weights against Q8_K activations, packed
+// AVX2 panel GEMM for Q4_K, Q5_K, Q6_K, Q3_K and IQ4_XS weights against Q8_K activations, packed
 // per call (prefill, batched decode). Same idea as gemm_avx2.cpp: chunk c of
 // a 32-element group holds elements 4c..4c+3 of 8 rows, so maddubs with the
 // activations broadcast yields int16 partial sums per row. Sub-block scales
@@ -24,6 +24,7 @@
 #include "base/half.h"
 #include "kernels/blocks_avx2.h"
 #include "quant/block_formats.h"
+#include "quant/iq_quants.h"
 
 namespace minnow::kernels::avx2 {
 namespace {
@@ -266,6 +267,72 @@ struct Q6_KPanel {
   }
 };
 
+// IQ4_XS: 32-element groups of codebook values (int8, >= -127) with a
+// 6-bit scale each. The values are signed, so, as in Q8_0's panels, |w|
+// meets the activations carrying w's sign; every chunk's int16 pairs are
+// widened by a madd with the group's scale lanes.
+//   d[8] float, scale16[g] (lanes 2r, 2r+1 = scale of group g, row r),
+//   group g: 8 chunks x 32 B of values                        (2336 B)
+struct IQ4_XSPanel {
+  static constexpr size_t kWeightBytes = sizeof(quant::BlockIQ4_XS);
+  static constexpr size_t kScalesAt = 32, kQsAt = kScalesAt + 8 * 32;
+  static constexpr size_t kBlockBytes = kQsAt + 8 * 256;
+
+  static void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
+    const __m256i codebook =
+        _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(quant::kIq4Values)));
+    for (size_t sb = 0; sb < n / kQK_K; ++sb, panel += kBlockBytes) {
+      float d[8];
+      uint64_t scales[8];      // [row]: byte g = int8 scale of group g
+      __m256i groups[8][8];    // [group][row]: 32 values
+      for (int r = 0; r < 8; ++r) {
+        const uint8_t* a = w + r * row_bytes + sb * kWeightBytes;
+        prefetch_next_panel(a, row_bytes, kWeightBytes);
+        d[r] = half_at(a);
+        uint16_t high;
+        std::memcpy(&high, a + 2, 2);
+        uint8_t sc[8];
+        for (int g = 0; g < 8; ++g) sc[g] = uint8_t(int8_t(quant::iq4_xs_group_scale(high, a + 4, g)));
+        std::memcpy(&scales[r], sc, 8);
+        for (int g = 0; g < 8; ++g) groups[g][r] = _mm256_shuffle_epi8(codebook, nibbles_32(a + 8 + 16 * g));
+      }
+      store_floats(panel, d);
+      __m128i sc[8];
+      transpose_bytes_to_i16<true>(scales, sc);
+      for (int g = 0; g < 8; ++g) {
+        store_pairs(panel + kScalesAt + 32 * g, sc[g], sc[g]);
+        transpose8x8_epi32(groups[g]);
+        for (int c = 0; c < 8; ++c)
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(panel + kQsAt + 256 * g + 32 * c), groups[g][c]);
+      }
+    }
+  }
+
+  template <int kTokens, class XBlock>
+  MINNOW_INLINE static void super_block(const uint8_t* p, XBlock xb, __m256 acc[kTokens]) {
+    __m256i s32[kTokens];
+#pragma GCC unroll 8
+    for (int g = 0; g < 8; ++g) {
+      const __m256i scale = load256(p + kScalesAt + 32 * g);
+#pragma GCC unroll 8
+      for (int c = 0; c < 8; ++c) {
+        const __m256i w = load256(p + kQsAt + 256 * g + 32 * c), aw = _mm256_abs_epi8(w);
+#pragma GCC unroll 4
+        for (int t = 0; t < kTokens; ++t) {
+          const __m256i xc = _mm256_sign_epi8(broadcast4(xb(t) + kQ8KQs + 32 * g + 4 * c), w);
+          const __m256i part = _mm256_madd_epi16(_mm256_maddubs_epi16(aw, xc), scale);
+          s32[t] = g == 0 && c == 0 ? part : _mm256_add_epi32(s32[t], part);
+        }
+      }
+    }
+    const __m256 d = _mm256_loadu_ps(reinterpret_cast<const float*>(p));
+#pragma GCC unroll 4
+    for (int t = 0; t < kTokens; ++t)
+      acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s32[t]), d),
+                               _mm256_broadcast_ss(reinterpret_cast<const float*>(xb(t))), acc[t]);
+  }
+};
+
 // kTokens activation rows against one panel, a super-block at a time.
 template <class L, int kTokens>
 void panel_tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, float* y, size_t y_stride) {
@@ -293,6 +360,9 @@ PanelKernel panel_kernel_q4_k() { return {Q4_KPanel::pack, gemm<Q4_KPanel>, null
 PanelKernel panel_kernel_q5_k() { return {Q5_KPanel::pack, gemm<Q5_KPanel>, nullptr, Q5_KPanel::kBlockBytes / 8}; }
 PanelKernel panel_kernel_q6_k() {
   return {Q6_KPanel::pack<Q6_KRows>, gemm<Q6_KPanel>, nullptr, Q6_KPanel::kBlockBytes / 8};
+}
+PanelKernel panel_kernel_iq4_xs() {
+  return {IQ4_XSPanel::pack, gemm<IQ4_XSPanel>, nullptr, IQ4_XSPanel::kBlockBytes / 8};
 }
 PanelKernel panel_kernel_q3_k() {
   return {Q6_KPanel::pack<Q3_KRows>, gemm<Q6_KPanel>, nullptr, Q6_KPanel::kBlockBytes / 8};
