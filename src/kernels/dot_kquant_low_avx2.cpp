@@ -130,7 +130,7 @@ float dot_iq4_xs(const uint8_t* w, const uint8_t* x, size_t n) {
 namespace minnow::kernels {
 
 void fill_kquant_low_avx2(KernelTable& t) {
-  t.dot[uint32_t(GgmlType::Q2_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q2_k);
+  t.dot[uint32_t(GgmlType::Q2_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q2_k, nullptr, avx2::panel_kernel_q2_k());
   t.dot[uint32_t(GgmlType::Q3_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q3_k, nullptr, avx2::panel_kernel_q3_k());
   t.dot[uint32_t(GgmlType::IQ4_XS)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_iq4_xs, nullptr, avx2::panel_kernel_iq4_xs());
 }

@@ -12,6 +12,7 @@ PanelKernel panel_kernel_iq4_nl();  // per call only: Q8_0's layout, larger than
 PanelKernel panel_kernel_q4_k();  // gemm_kquant_avx2.cpp
 PanelKernel panel_kernel_q5_k();
 PanelKernel panel_kernel_q6_k();
+PanelKernel panel_kernel_q2_k();  // Q6_K's panels
 PanelKernel panel_kernel_q3_k();  // Q6_K's panels
 PanelKernel panel_kernel_iq4_xs();
 PanelKernel panel_kernel_f32();  // gemm_float_avx2.cpp: rows converted to f32

@@ -13,10 +13,10 @@
 //   group g: 4 x 32 B, vector j holds chunk j (low nibbles) and j+4 (high)
 // Q5_K panel super-block (8 rows, 1856 B): as Q4_K's, each group followed by
 //   32 B whose bit c of byte i is the fifth bit of byte i of chunk c
-// Q6_K panel super-block (8 rows, 2848 B), also holding Q3_K:
-//   d[8] float,
+// Q6_K panel super-block (8 rows, 2880 B), also holding Q3_K and Q2_K:
+//   d[8] float, f[8] float (the offset term's factor: see Q6_KRows),
 //   scale16[j]: 16 int16 (both lanes of row r = scale of 16-element sub-block j), j < 16
-//   pair16[p]:  lanes 2r, 2r+1 = scales 2p, 2p+1 of row r (for the -32 offset), p < 8
+//   pair16[p]:  lanes 2r, 2r+1 = offsets o_2p, o_2p+1 of row r (for the offset term), p < 8
 //   group g: 8 chunks x 32 B of values 0..63
 // The scalar twins are the scalar dots of each row (tests compare).
 #include "kernels/gemm_avx2.h"
@@ -163,12 +163,16 @@ using Q4_KPanel = Q45_KPanel<false>;
 using Q5_KPanel = Q45_KPanel<true>;
 
 // Super-block decoders for the Q6_K panel layout: d, sixteen int8
-// sub-block scales, and eight groups of 32 values 0..63 whose weight is
-// d * scale * (value - 32).
+// sub-block scales s_j, eight groups of 32 values 0..63 (u), and an offset
+// term: the weight is d * s_j * u - f * o_j, with o_j = s_j and f = 32 d
+// for Q6_K and Q3_K (value u - 32), o_j = min_j and f = dmin for Q2_K.
 struct Q6_KRows {
   static constexpr size_t kBytes = sizeof(quant::BlockQ6_K);
+  static constexpr bool kOwnOffsets = false;  // o_j = s_j
   static float d(const uint8_t* a) { return half_at(a + 208); }
+  static float f(const uint8_t* a) { return 32.0f * d(a); }
   static void scales(const uint8_t* a, uint8_t out[16]) { std::memcpy(out, a + 192, 16); }
+  static void offsets(const uint8_t*, uint8_t*) {}
   static void values(const uint8_t* a, __m256i q[8]) {
     q6_k_half(a, 0, q);
     q6_k_half(a, 1, q + 4);
@@ -180,10 +184,13 @@ struct Q6_KRows {
 // its 6-bit scales are int8 once unbiased.
 struct Q3_KRows {
   static constexpr size_t kBytes = sizeof(quant::BlockQ3_K);
+  static constexpr bool kOwnOffsets = false;
   static float d(const uint8_t* a) { return half_at(a + 108); }
+  static float f(const uint8_t* a) { return 32.0f * d(a); }
   static void scales(const uint8_t* a, uint8_t out[16]) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out), q3_k_scales(a + 96));
   }
+  static void offsets(const uint8_t*, uint8_t*) {}
   static void values(const uint8_t* a, __m256i q[8]) {
     const __m256i hm = load256(a), bias = _mm256_set1_epi8(28);
     for (int half = 0; half < 2; ++half) {
@@ -194,34 +201,69 @@ struct Q3_KRows {
   }
 };
 
+// Q2_K: values 0..3 with 4-bit scales and mins per 16 elements.
+struct Q2_KRows {
+  static constexpr size_t kBytes = sizeof(quant::BlockQ2_K);
+  static constexpr bool kOwnOffsets = true;
+  static float d(const uint8_t* a) { return half_at(a + 80); }
+  static float f(const uint8_t* a) { return half_at(a + 82); }
+  static void scales(const uint8_t* a, uint8_t out[16]) {
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_and_si128(packed, _mm_set1_epi8(0x0f)));
+  }
+  static void offsets(const uint8_t* a, uint8_t out[16]) {
+    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0f)));
+  }
+  static void values(const uint8_t* a, __m256i q[8]) {
+    for (int half = 0; half < 2; ++half) {
+      const __m256i qs = load256(a + 16 + 32 * half);
+      for (int p = 0; p < 4; ++p) q[4 * half + p] = plane2(qs, p);
+    }
+  }
+};
+
 struct Q6_KPanel {
-  static constexpr size_t kScalesAt = 32, kPairsAt = kScalesAt + 16 * 32, kQsAt = kPairsAt + 8 * 32;
+  static constexpr size_t kFAt = 32, kScalesAt = 64, kPairsAt = kScalesAt + 16 * 32, kQsAt = kPairsAt + 8 * 32;
   static constexpr size_t kBlockBytes = kQsAt + 8 * 256;
 
   template <class Rows>
   static void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
     for (size_t sb = 0; sb < n / kQK_K; ++sb, panel += kBlockBytes) {
-      float d[8];
-      uint64_t scales[2][8];   // [sub-blocks 0-7, 8-15][row]
-      __m256i groups[8][8];    // [group][row]: 32 values 0..63
+      float d[8], f[8];
+      uint64_t scales[2][8], offsets[2][8];  // [sub-blocks 0-7, 8-15][row]
+      __m256i groups[8][8];                  // [group][row]: 32 values 0..63
       for (int r = 0; r < 8; ++r) {
         const uint8_t* a = w + r * row_bytes + sb * Rows::kBytes;
         prefetch_next_panel(a, row_bytes, Rows::kBytes);
         d[r] = Rows::d(a);
-        uint8_t sc[16];
+        f[r] = Rows::f(a);
+        uint8_t sc[16], off[16];
         Rows::scales(a, sc);
         std::memcpy(&scales[0][r], sc, 8);
         std::memcpy(&scales[1][r], sc + 8, 8);
+        if constexpr (Rows::kOwnOffsets) {
+          Rows::offsets(a, off);
+          std::memcpy(&offsets[0][r], off, 8);
+          std::memcpy(&offsets[1][r], off + 8, 8);
+        }
         __m256i q[8];
         Rows::values(a, q);
         for (int g = 0; g < 8; ++g) groups[g][r] = q[g];
       }
       store_floats(panel, d);
-      __m128i sc[16];  // [sub-block]: row r in lane r
+      store_floats(panel + kFAt, f);
+      __m128i sc[16], off[16];  // [sub-block]: row r in lane r
       transpose_bytes_to_i16<true>(scales[0], sc);
       transpose_bytes_to_i16<true>(scales[1], sc + 8);
+      const __m128i* o = sc;
+      if constexpr (Rows::kOwnOffsets) {
+        transpose_bytes_to_i16<true>(offsets[0], off);
+        transpose_bytes_to_i16<true>(offsets[1], off + 8);
+        o = off;
+      }
       for (int j = 0; j < 16; ++j) store_pairs(panel + kScalesAt + 32 * j, sc[j], sc[j]);
-      for (int p2 = 0; p2 < 8; ++p2) store_pairs(panel + kPairsAt + 32 * p2, sc[2 * p2], sc[2 * p2 + 1]);
+      for (int p2 = 0; p2 < 8; ++p2) store_pairs(panel + kPairsAt + 32 * p2, o[2 * p2], o[2 * p2 + 1]);
       for (int g = 0; g < 8; ++g) {
         transpose8x8_epi32(groups[g]);  // 8 rows' groups -> chunks
         for (int c = 0; c < 8; ++c)
@@ -253,14 +295,14 @@ struct Q6_KPanel {
         }
       }
       const __m256 d = _mm256_loadu_ps(reinterpret_cast<const float*>(p));
+      const __m256 f = _mm256_loadu_ps(reinterpret_cast<const float*>(p + kFAt));
 #pragma GCC unroll 4
       for (int t = 0; t < kTokens; ++t) {
-        // The -32 offset: 32 * sum_j scale[j] * bsums[j], two sub-blocks per madd.
+        // The offset term f * sum_j o_j * bsums[j], two sub-blocks per madd.
         __m256i off = _mm256_setzero_si256();
         for (int p2 = 0; p2 < 8; ++p2)
           off = _mm256_add_epi32(off, _mm256_madd_epi16(load256(p + kPairsAt + 32 * p2), broadcast4(xb(t) + kQ8KBsums + 4 * p2)));
-        const __m256 v = _mm256_mul_ps(
-            _mm256_fnmadd_ps(_mm256_set1_ps(32.0f), _mm256_cvtepi32_ps(off), _mm256_cvtepi32_ps(s32[t])), d);
+        const __m256 v = _mm256_fmsub_ps(_mm256_cvtepi32_ps(s32[t]), d, _mm256_mul_ps(_mm256_cvtepi32_ps(off), f));
         acc[t] = _mm256_fmadd_ps(v, _mm256_broadcast_ss(reinterpret_cast<const float*>(xb(t))), acc[t]);
       }
     }
@@ -363,6 +405,9 @@ PanelKernel panel_kernel_q6_k() {
 }
 PanelKernel panel_kernel_iq4_xs() {
   return {IQ4_XSPanel::pack, gemm<IQ4_XSPanel>, nullptr, IQ4_XSPanel::kBlockBytes / 8};
+}
+PanelKernel panel_kernel_q2_k() {
+  return {Q6_KPanel::pack<Q2_KRows>, gemm<Q6_KPanel>, nullptr, Q6_KPanel::kBlockBytes / 8};
 }
 PanelKernel panel_kernel_q3_k() {
   return {Q6_KPanel::pack<Q3_KRows>, gemm<Q6_KPanel>, nullptr, Q6_KPanel::kBlockBytes / 8};

@@ -51,7 +51,7 @@ TEST(Matmul, ThreadedTiledMatchesSerialScalar) {
   ASSERT_EQ(kernel_table().for_type(GgmlType::Q8_K).dot, nullptr);
   for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0,
                         GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q4_1, GgmlType::IQ4_NL,
-                        GgmlType::Q3_K, GgmlType::IQ4_XS, GgmlType::Q8_K}) {
+                        GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::IQ4_XS, GgmlType::Q8_K}) {
   // 37 rows: four 8-row panels and a ragged rest; 928 columns: 29 blocks,
   // not a multiple of the 8 blocks the dot kernels take at a time.
   for (uint64_t cols : {uint64_t(96), uint64_t(928)}) {
@@ -143,8 +143,8 @@ TEST(Matmul, PanelPackedMatricesMatchScalarAndUnpackRows) {
 TEST(Matmul, Avx2HasPanelsForBatchedTypes) {
   const KernelTable* avx2 = kernel_table_for(Isa::kAvx2);
   if (!avx2) GTEST_SKIP() << "no AVX2 here";
-  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::IQ4_NL, GgmlType::Q3_K,
-                        GgmlType::IQ4_XS, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::F32, GgmlType::F16,
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::IQ4_NL, GgmlType::Q2_K,
+                        GgmlType::Q3_K, GgmlType::IQ4_XS, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::F32, GgmlType::F16,
                         GgmlType::BF16}) {
     EXPECT_NE(avx2->for_type(type).panel.pack, nullptr) << ggml_type_name(type);
     EXPECT_NE(avx2->for_type(type).panel.gemm, nullptr) << ggml_type_name(type);
