@@ -44,6 +44,12 @@ inline void store_pairs(uint8_t* p, __m128i a, __m128i b) {
 
 inline void store_floats(uint8_t* p, const float v[8]) { std::memcpy(p, v, 32); }
 
+// One group of 8 rows (32 values each) stored as its 8 chunks of 32 B.
+inline void store_chunks(uint8_t* out, __m256i rows[8]) {
+  transpose8x8_epi32(rows);
+  for (int c = 0; c < 8; ++c) _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32 * c), rows[c]);
+}
+
 // This super-block's spot in the next panel's rows, which the next call
 // packs (as in gemm_avx2.cpp); a super-block spans several cache lines.
 inline void prefetch_next_panel(const uint8_t* a, size_t row_bytes, size_t bytes) {
@@ -264,11 +270,7 @@ struct Q6_KPanel {
       }
       for (int j = 0; j < 16; ++j) store_pairs(panel + kScalesAt + 32 * j, sc[j], sc[j]);
       for (int p2 = 0; p2 < 8; ++p2) store_pairs(panel + kPairsAt + 32 * p2, o[2 * p2], o[2 * p2 + 1]);
-      for (int g = 0; g < 8; ++g) {
-        transpose8x8_epi32(groups[g]);  // 8 rows' groups -> chunks
-        for (int c = 0; c < 8; ++c)
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(panel + kQsAt + 256 * g + 32 * c), groups[g][c]);
-      }
+      for (int g = 0; g < 8; ++g) store_chunks(panel + kQsAt + 256 * g, groups[g]);
     }
   }
 
@@ -343,9 +345,7 @@ struct IQ4_XSPanel {
       transpose_bytes_to_i16<true>(scales, sc);
       for (int g = 0; g < 8; ++g) {
         store_pairs(panel + kScalesAt + 32 * g, sc[g], sc[g]);
-        transpose8x8_epi32(groups[g]);
-        for (int c = 0; c < 8; ++c)
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(panel + kQsAt + 256 * g + 32 * c), groups[g][c]);
+        store_chunks(panel + kQsAt + 256 * g, groups[g]);
       }
     }
   }
