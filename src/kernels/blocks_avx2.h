@@ -25,8 +25,7 @@ constexpr size_t kQ8KBytes = sizeof(quant::BlockQ8_K);
 // int16 lane, |y| <= 127) int16 lanes can add before they could overflow.
 // kMinAt: where a type with value = d * u + m keeps its fp16 m (0: none);
 // the m term then needs only the activations' d * sum(q) as well. kSigned
-// and kSumChunks are read by the panel GEMM: types without panels (Q4_1,
-// Q5_1) leave them out.
+// and kSumChunks are read by the panel GEMM.
 struct Q4_0Block {
   static constexpr size_t kBytes = sizeof(quant::BlockQ4_0);
   static constexpr size_t kMinAt = 0;
@@ -64,6 +63,8 @@ struct Q4_1Block {
   static constexpr size_t kBytes = sizeof(quant::BlockQ4_1);
   static constexpr size_t kMinAt = 2;
   static constexpr float kOffset = 0.0f;
+  static constexpr bool kSigned = false;
+  static constexpr int kSumChunks = Q4_0Block::kSumChunks;
   static __m256i unpack(const uint8_t* a) { return nibbles_32(a + 4); }
   static __m256i sums(__m256i u, __m256i y) { return Q4_0Block::sums(u, y); }
 };
@@ -71,6 +72,8 @@ struct Q5_1Block {
   static constexpr size_t kBytes = sizeof(quant::BlockQ5_1);
   static constexpr size_t kMinAt = 2;
   static constexpr float kOffset = 0.0f;
+  static constexpr bool kSigned = false;
+  static constexpr int kSumChunks = Q5_0Block::kSumChunks;
   static __m256i unpack(const uint8_t* a) { return Q5_0Block::unpack(a + 2); }  // Q5_0's layout after m
   static __m256i sums(__m256i u, __m256i y) { return Q4_0Block::sums(u, y); }
 };

@@ -324,8 +324,10 @@ void fill_avx2_kernels(KernelTable& t) {
   t.dot[uint32_t(GgmlType::Q4_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q4_k, nullptr, avx2::panel_kernel_q4_k());
   t.dot[uint32_t(GgmlType::Q5_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q5_k, nullptr, avx2::panel_kernel_q5_k());
   t.dot[uint32_t(GgmlType::Q6_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q6_k, avx2::dot4_q6_k, avx2::panel_kernel_q6_k());
-  t.dot[uint32_t(GgmlType::Q4_1)] = dot_kernel(ActFormat::kQ8_0, avx2::dot1<avx2::Q4_1Block>, avx2::dot4<avx2::Q4_1Block>);
-  t.dot[uint32_t(GgmlType::Q5_1)] = dot_kernel(ActFormat::kQ8_0, avx2::dot1<avx2::Q5_1Block>, avx2::dot4<avx2::Q5_1Block>);
+  t.dot[uint32_t(GgmlType::Q4_1)] = dot_kernel(ActFormat::kQ8_0, avx2::dot1<avx2::Q4_1Block>, avx2::dot4<avx2::Q4_1Block>,
+                                                prepacked(avx2::panel_kernel_q4_1()));
+  t.dot[uint32_t(GgmlType::Q5_1)] = dot_kernel(ActFormat::kQ8_0, avx2::dot1<avx2::Q5_1Block>, avx2::dot4<avx2::Q5_1Block>,
+                                                prepacked(avx2::panel_kernel_q5_1()));
   t.dot[uint32_t(GgmlType::IQ4_NL)] =
       dot_kernel(ActFormat::kQ8_0, avx2::dot1<avx2::IQ4_NLBlock>, avx2::dot4<avx2::IQ4_NLBlock>, avx2::panel_kernel_iq4_nl());
   t.dot[uint32_t(GgmlType::BF16)] =

@@ -33,13 +33,16 @@ constexpr int kChunks = 8;  // 4-element chunks per 32-element block
 
 // The panel layouts. chunk(p, c) is chunk c of a panel block as the unsigned
 // maddubs operand (|w| for Q8_0); sign_source(p, c) the bytes whose signs
-// move onto the activations (Q8_0 only).
-struct Q4_0Panel {
-  using Block = Q4_0Block;
+// move onto the activations (Q8_0 only). A block starts with the 8 rows'
+// fp16 scales, then (Q4_1, Q5_1) their fp16 mins: kHeader bytes.
+template <class B>
+struct NibblePanel {  // Q4_0, Q4_1
+  using Block = B;
   static constexpr bool kNibbles = true;
-  static constexpr size_t kBlockBytes = 16 + 4 * 32;
+  static constexpr size_t kHeader = B::kMinAt ? 32 : 16;
+  static constexpr size_t kBlockBytes = kHeader + 4 * 32;
   static __m256i nibbles(const uint8_t* p, int c) {
-    const __m256i v = load256(p + 16 + 32 * (c & 3));
+    const __m256i v = load256(p + kHeader + 32 * (c & 3));
     return _mm256_and_si256(c < 4 ? v : _mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0f));
   }
   static __m256i chunk(const uint8_t* p, int c) { return nibbles(p, c); }
@@ -48,36 +51,45 @@ struct Q4_0Panel {
     for (int j = 0; j < 4; ++j) {
       const __m256i v = _mm256_or_si256(_mm256_and_si256(chunks[j], low4),
                                         _mm256_slli_epi16(_mm256_and_si256(chunks[j + 4], low4), 4));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + 16 + 32 * j), v);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + kHeader + 32 * j), v);
     }
   }
 };
 
-struct Q5_0Panel {
-  using Block = Q5_0Block;
+template <class B>
+struct Nibble5Panel {  // Q5_0, Q5_1: the nibble panel, then the fifth bits
+  using Block = B;
+  using Low = NibblePanel<B>;
   static constexpr bool kNibbles = true;
-  static constexpr size_t kBlockBytes = Q4_0Panel::kBlockBytes + 32;
+  static constexpr size_t kHeader = Low::kHeader;
+  static constexpr size_t kBlockBytes = Low::kBlockBytes + 32;
   static __m256i chunk(const uint8_t* p, int c) {
-    const __m256i high = load256(p + Q4_0Panel::kBlockBytes);
+    const __m256i high = load256(p + Low::kBlockBytes);
     // Bit c of each byte to bit 4 (16-bit shifts: bits crossing into the
     // neighbouring byte never land on bit 4).
     const __m256i bit = c <= 4 ? _mm256_slli_epi16(high, 4 - c) : _mm256_srli_epi16(high, c - 4);
-    return _mm256_or_si256(Q4_0Panel::nibbles(p, c), _mm256_and_si256(bit, _mm256_set1_epi8(0x10)));
+    return _mm256_or_si256(Low::nibbles(p, c), _mm256_and_si256(bit, _mm256_set1_epi8(0x10)));
   }
   static void store(const __m256i chunks[8], uint8_t* p) {
-    Q4_0Panel::store(chunks, p);
+    Low::store(chunks, p);
     __m256i high = _mm256_setzero_si256();
     for (int c = 0; c < 8; ++c) {
       const __m256i bit = _mm256_and_si256(_mm256_srli_epi16(chunks[c], 4), _mm256_set1_epi8(1));
       high = _mm256_or_si256(high, _mm256_slli_epi16(bit, c));  // at most bit 7: stays in its byte
     }
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + Q4_0Panel::kBlockBytes), high);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + Low::kBlockBytes), high);
   }
 };
+
+using Q4_0Panel = NibblePanel<Q4_0Block>;
+using Q4_1Panel = NibblePanel<Q4_1Block>;
+using Q5_0Panel = Nibble5Panel<Q5_0Block>;
+using Q5_1Panel = Nibble5Panel<Q5_1Block>;
 
 struct Q8_0Panel {
   using Block = Q8_0Block;
   static constexpr bool kNibbles = false;
+  static constexpr size_t kHeader = 16;
   static constexpr size_t kBlockBytes = 16 + 8 * 32;
   static __m256i chunk(const uint8_t* p, int c) { return _mm256_abs_epi8(sign_source(p, c)); }
   static __m256i sign_source(const uint8_t* p, int c) { return load256(p + 16 + 32 * c); }
@@ -101,13 +113,14 @@ template <class Packed>
 struct BytePanel {
   using Block = typename Packed::Block;
   static constexpr bool kNibbles = false;
-  static constexpr size_t kBlockBytes = 16 + 8 * 32;
-  static __m256i chunk(const uint8_t* p, int c) { return load256(p + 16 + 32 * c); }
+  static constexpr size_t kHeader = Packed::kHeader;
+  static constexpr size_t kBlockBytes = kHeader + 8 * 32;
+  static __m256i chunk(const uint8_t* p, int c) { return load256(p + kHeader + 32 * c); }
   static void expand(const uint8_t* packed, size_t nb, uint8_t* out) {
     for (size_t b = 0; b < nb; ++b, packed += Packed::kBlockBytes, out += kBlockBytes) {
-      std::memcpy(out, packed, 16);
+      std::memcpy(out, packed, kHeader);
       for (int c = 0; c < 8; ++c)
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 16 + 32 * c), Packed::chunk(packed, c));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + kHeader + 32 * c), Packed::chunk(packed, c));
     }
   }
 };
@@ -125,6 +138,7 @@ void pack_panel(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
       // fixed distance would mostly land in rows being read already).
       prefetch_lines(a + kPanelRows * row_bytes, B::kBytes);
       std::memcpy(panel + 2 * j, a, 2);  // the fp16 scale
+      if constexpr (B::kMinAt != 0) std::memcpy(panel + 16 + 2 * j, a + B::kMinAt, 2);  // and min
       rows[j] = B::unpack(a);
     }
     transpose8x8_epi32(rows);
@@ -172,6 +186,8 @@ void panel_tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_
       }
     }
     const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    __m256 mw = _mm256_setzero_ps();
+    if constexpr (B::kMinAt != 0) mw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)));
 #pragma GCC unroll 4
     for (int t = 0; t < kTokens; ++t) {
       __m256 v = _mm256_cvtepi32_ps(s32[t]);
@@ -180,6 +196,8 @@ void panel_tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_
       else
         v = _mm256_mul_ps(v, x_float(t, 1, b));
       acc[t] = _mm256_fmadd_ps(dw, v, acc[t]);
+      // value = d * u + m: the m term is m * d_x * sum(q).
+      if constexpr (B::kMinAt != 0) acc[t] = _mm256_fmadd_ps(mw, x_float(t, 0, b), acc[t]);
     }
   }
   for (int t = 0; t < kTokens; ++t) _mm256_storeu_ps(y + t * y_stride, acc[t]);
@@ -212,6 +230,7 @@ void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out) {
   const uint8_t* p = panels + (r / kPanelRows) * nb * L::kBlockBytes;
   for (size_t b = 0; b < nb; ++b, p += L::kBlockBytes, out += kQK) {
     const float d = half_at(p + 2 * i);
+    [[maybe_unused]] const float m = L::Block::kMinAt != 0 ? half_at(p + 16 + 2 * i) : 0.0f;
     alignas(32) int8_t chunk[32];
     for (int c = 0; c < kChunks; ++c) {
       __m256i v;
@@ -220,7 +239,10 @@ void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out) {
       else
         v = _mm256_sub_epi8(L::chunk(p, c), _mm256_set1_epi8(int8_t(L::Block::kOffset)));
       _mm256_store_si256(reinterpret_cast<__m256i*>(chunk), v);
-      for (int k = 0; k < 4; ++k) out[4 * c + k] = d * float(chunk[4 * i + k]);
+      for (int k = 0; k < 4; ++k) {
+        out[4 * c + k] = d * float(chunk[4 * i + k]);
+        if constexpr (L::Block::kMinAt != 0) out[4 * c + k] += m;  // the reference's d * q + m
+      }
     }
   }
 }
@@ -234,6 +256,8 @@ constexpr PanelKernel panel_kernel() {
 
 PanelKernel panel_kernel_q4_0() { return panel_kernel<Q4_0Panel>(); }
 PanelKernel panel_kernel_q5_0() { return panel_kernel<Q5_0Panel>(); }
+PanelKernel panel_kernel_q4_1() { return panel_kernel<Q4_1Panel>(); }
+PanelKernel panel_kernel_q5_1() { return panel_kernel<Q5_1Panel>(); }
 PanelKernel panel_kernel_q8_0() { return panel_kernel<Q8_0Panel>(); }
 PanelKernel panel_kernel_iq4_nl() { return panel_kernel<IQ4_NLPanel>(); }
 

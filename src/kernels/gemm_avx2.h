@@ -7,6 +7,8 @@ namespace minnow::kernels::avx2 {
 
 PanelKernel panel_kernel_q4_0();
 PanelKernel panel_kernel_q5_0();
+PanelKernel panel_kernel_q4_1();
+PanelKernel panel_kernel_q5_1();
 PanelKernel panel_kernel_q8_0();
 PanelKernel panel_kernel_iq4_nl();  // per call only: Q8_0's layout, larger than the rows
 PanelKernel panel_kernel_q4_k();  // gemm_kquant_avx2.cpp

@@ -50,7 +50,7 @@ TEST(Matmul, ThreadedTiledMatchesSerialScalar) {
   // convertible type without a kernel: they keep the dequantized path covered.
   ASSERT_EQ(kernel_table().for_type(GgmlType::Q8_K).dot, nullptr);
   for (GgmlType type : {GgmlType::F32, GgmlType::F16, GgmlType::BF16, GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0,
-                        GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q4_1, GgmlType::IQ4_NL,
+                        GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q4_1, GgmlType::Q5_1, GgmlType::IQ4_NL,
                         GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::IQ4_XS, GgmlType::Q8_K}) {
   // 37 rows: four 8-row panels and a ragged rest; 928 columns: 29 blocks,
   // not a multiple of the 8 blocks the dot kernels take at a time.
@@ -96,7 +96,7 @@ TEST(Matmul, PanelPackedMatricesMatchScalarAndUnpackRows) {
   for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
     const KernelTable* table = kernel_table_for(isa);
     if (!table) continue;
-    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0}) {
+    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_1}) {
       const PanelKernel& panel = table->for_type(type).panel;
       if (!panel.pack) continue;
       for (uint64_t cols : {uint64_t(32), uint64_t(288), uint64_t(928)}) {
@@ -143,7 +143,8 @@ TEST(Matmul, PanelPackedMatricesMatchScalarAndUnpackRows) {
 TEST(Matmul, Avx2HasPanelsForBatchedTypes) {
   const KernelTable* avx2 = kernel_table_for(Isa::kAvx2);
   if (!avx2) GTEST_SKIP() << "no AVX2 here";
-  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::IQ4_NL, GgmlType::Q2_K,
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_1,
+                        GgmlType::IQ4_NL, GgmlType::Q2_K,
                         GgmlType::Q3_K, GgmlType::IQ4_XS, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::F32, GgmlType::F16,
                         GgmlType::BF16}) {
     EXPECT_NE(avx2->for_type(type).panel.pack, nullptr) << ggml_type_name(type);
