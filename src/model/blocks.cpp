@@ -1,5 +1,6 @@
 #include "model/blocks.h"
 
+#include "base/thread_pool.h"
 #include "kernels/activations.h"
 #include "kernels/kernel_table.h"
 #include "model/ops.h"
@@ -37,13 +38,32 @@ void linear(const TensorRef& w, const TensorRef& b, const float* x, uint32_t n_t
   linear_many(one, x, n_tokens);
 }
 
+namespace {
+
+// act = silu(g) * up, token rows split over the thread pool.
+void silu_mul_rows(const float* g, const float* up, float* act, uint32_t n_tokens, uint32_t n_ff) {
+  auto rows = [&](size_t b, size_t e) {
+    kernels::silu_mul(g + b * n_ff, up + b * n_ff, act + b * n_ff, (e - b) * n_ff);
+  };
+  if (ThreadPool* pool = current_thread_pool(); pool && n_tokens > 1)
+    pool->parallel_for(n_tokens, rows);
+  else
+    rows(0, n_tokens);
+}
+
+}  // namespace
+
 std::vector<float> ffn(FfnKind kind, const TensorRef& gate, const TensorRef& up, const TensorRef& up_b,
                        const TensorRef& down, const TensorRef& down_b, const float* x, uint32_t n_tokens,
                        uint32_t n_ff) {
-  std::vector<float> hidden, act(size_t(n_tokens) * n_ff), out;
+  // Intermediates live as long as the thread: every layer of every forward
+  // pass needs the same sizes, and fresh vectors were zeroed (and their
+  // megabytes faulted in) once per layer, to be overwritten at once.
+  thread_local std::vector<float> hidden, act, g;
+  act.resize(size_t(n_tokens) * n_ff);
+  std::vector<float> out;
   // The vector activations unless the scalar path was asked for (then these loops are their twins).
   const bool vector_ops = kernels::kernel_table().isa != kernels::Isa::kScalar;
-  std::vector<float> g;
   if (kind == FfnKind::kGatedSilu || kind == FfnKind::kGatedGelu) {
     const TensorRef no_bias;
     const LinearOut both[] = {{gate, no_bias, g}, {up, up_b, hidden}};
@@ -68,7 +88,7 @@ std::vector<float> ffn(FfnKind kind, const TensorRef& gate, const TensorRef& up,
     case FfnKind::kGatedSilu:
     case FfnKind::kGatedGelu: {
       if (kind == FfnKind::kGatedSilu && vector_ops) {
-        kernels::silu_mul(g.data(), hidden.data(), act.data(), act.size());
+        silu_mul_rows(g.data(), hidden.data(), act.data(), n_tokens, n_ff);
         break;
       }
       for (size_t i = 0; i < act.size(); ++i)
