@@ -28,6 +28,13 @@ inline void cpu_relax() {
 
 ThreadPool* current_thread_pool() { return t_current_pool; }
 
+void parallel_rows(size_t n, const std::function<void(size_t, size_t)>& fn, size_t min_parallel) {
+  if (ThreadPool* pool = t_current_pool; pool && n >= min_parallel)
+    pool->parallel_for(n, fn);
+  else if (n > 0)
+    fn(0, n);
+}
+
 ScopedThreadPool::ScopedThreadPool(ThreadPool* pool) : previous_(t_current_pool) { t_current_pool = pool; }
 ScopedThreadPool::~ScopedThreadPool() { t_current_pool = previous_; }
 

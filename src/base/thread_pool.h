@@ -55,6 +55,11 @@ class ThreadPool {
 // An inference context installs its pool for the duration of a forward pass.
 ThreadPool* current_thread_pool();
 
+// fn(begin, end) over [0, n): split over the current thread's pool when it
+// has one and n reaches min_parallel, inline otherwise (per-token work that
+// is too small to hand off one token at a time).
+void parallel_rows(size_t n, const std::function<void(size_t, size_t)>& fn, size_t min_parallel = 2);
+
 class ScopedThreadPool {
  public:
   explicit ScopedThreadPool(ThreadPool* pool);

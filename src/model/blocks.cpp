@@ -9,13 +9,15 @@ namespace minnow::blocks {
 
 void norm(NormKind kind, float* x, uint32_t n_tokens, uint32_t n, const TensorRef& w, const TensorRef& b,
           float eps) {
-  for (uint32_t t = 0; t < n_tokens; ++t) {
-    float* row = x + size_t(t) * n;
-    if (kind == NormKind::kRms)
-      ops::rms_norm(row, w ? w.f32() : nullptr, n, eps);
-    else
-      ops::layer_norm(row, w ? w.f32() : nullptr, b ? b.f32() : nullptr, n, eps);
-  }
+  parallel_rows(n_tokens, [&](size_t t0, size_t t1) {
+    for (size_t t = t0; t < t1; ++t) {
+      float* row = x + t * n;
+      if (kind == NormKind::kRms)
+        ops::rms_norm(row, w ? w.f32() : nullptr, n, eps);
+      else
+        ops::layer_norm(row, w ? w.f32() : nullptr, b ? b.f32() : nullptr, n, eps);
+    }
+  }, 8);
 }
 
 void linear_many(std::span<const LinearOut> layers, const float* x, uint32_t n_tokens) {
@@ -42,13 +44,9 @@ namespace {
 
 // act = silu(g) * up, token rows split over the thread pool.
 void silu_mul_rows(const float* g, const float* up, float* act, uint32_t n_tokens, uint32_t n_ff) {
-  auto rows = [&](size_t b, size_t e) {
+  parallel_rows(n_tokens, [&](size_t b, size_t e) {
     kernels::silu_mul(g + b * n_ff, up + b * n_ff, act + b * n_ff, (e - b) * n_ff);
-  };
-  if (ThreadPool* pool = current_thread_pool(); pool && n_tokens > 1)
-    pool->parallel_for(n_tokens, rows);
-  else
-    rows(0, n_tokens);
+  });
 }
 
 }  // namespace

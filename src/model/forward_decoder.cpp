@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/thread_pool.h"
 #include "model/attention.h"
 #include "model/blocks.h"
 #include "model/context.h"
@@ -84,15 +85,18 @@ Status decode_batch(std::span<DecodeItem> items) {
           {L(Role::kQ), L(Role::kQB), q}, {L(Role::kK), L(Role::kKB), k}, {L(Role::kV), L(Role::kVB), v}};
       blocks::linear_many(qkv_parts, cur.data(), n);
     }
-    for (uint32_t t = 0; t < n; ++t) {
-      if (arch.rope != RopeKind::kNone) {
-        ops::rope(&q[size_t(t) * QD], h.n_head, h.head_dim, h.rope_dim, pos[t], h.rope_freq_base, h.rope_freq_scale,
-                  freq_factors, rope_style, h.rope_attn_factor);
-        ops::rope(&k[size_t(t) * KD], h.n_head_kv, h.head_dim, h.rope_dim, pos[t], h.rope_freq_base,
-                  h.rope_freq_scale, freq_factors, rope_style, h.rope_attn_factor);
+    // Tokens write distinct cache rows, so they can go in parallel.
+    parallel_rows(n, [&](size_t t0, size_t t1) {
+      for (size_t t = t0; t < t1; ++t) {
+        if (arch.rope != RopeKind::kNone) {
+          ops::rope(&q[t * QD], h.n_head, h.head_dim, h.rope_dim, pos[t], h.rope_freq_base, h.rope_freq_scale,
+                    freq_factors, rope_style, h.rope_attn_factor);
+          ops::rope(&k[t * KD], h.n_head_kv, h.head_dim, h.rope_dim, pos[t], h.rope_freq_base, h.rope_freq_scale,
+                    freq_factors, rope_style, h.rope_attn_factor);
+        }
+        items[owner[t]].ctx->kv_.store(il, pos[t], &k[t * KD], &v[t * KD]);
       }
-      items[owner[t]].ctx->kv_.store(il, pos[t], &k[size_t(t) * KD], &v[size_t(t) * KD]);
-    }
+    }, 8);
     const bool swa = h.sliding_window > 0 &&
                      (arch.swa == SwaLayers::kAll || (arch.swa == SwaLayers::kEven && il % 2 == 0));
     ap.window = swa ? h.sliding_window : 0;
