@@ -1,5 +1,5 @@
-// AVX2 panel GEMM for Q4_0, Q5_0, Q8_0 and IQ4_NL weights against Q8_0
-// activations.
+// AVX2 panel GEMM for Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and IQ4_NL weights against
+// Q8_0 activations.
 //
 // A panel is kPanelRows = 8 weight rows interleaved so that one 256-bit
 // register holds the same four elements ("chunk" c = elements 4c..4c+3 of a
@@ -16,7 +16,10 @@
 //         in its low nibble and chunk j + 4 in its high nibble     (144 B)
 //   Q5_0: as Q4_0, then 32 bytes whose bit c of byte i is the fifth bit of
 //         byte i of chunk c                                        (176 B)
+//   Q4_1, Q5_1: as Q4_0, Q5_0 with the 8 fp16 mins after the scales
+//                                                            (160, 192 B)
 //   Q8_0: 8 fp16 scales, then the 8 chunks as signed bytes          (272 B)
+//   IQ4_NL: Q8_0's, the codebook applied
 // The scalar twin is the scalar dot of each row: tests compare every element.
 #include "kernels/gemm_avx2.h"
 
