@@ -17,6 +17,12 @@ constexpr size_t kQ8 = sizeof(quant::BlockQ8_0);
 constexpr size_t kQ8KQs = offsetof(quant::BlockQ8_K, qs), kQ8KBsums = offsetof(quant::BlockQ8_K, bsums);
 constexpr size_t kQ8KBytes = sizeof(quant::BlockQ8_K);
 
+// The IQ4 codebook (quant::kIq4Values, the reference decoding's table) in
+// both lanes: one pshufb maps 32 nibbles to their int8 values.
+inline __m256i iq4_codebook() {
+  return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(quant::kIq4Values)));
+}
+
 // Per-type block decoding. Q4_0/Q5_0 decode to unsigned bytes u with an
 // offset (value = u - c): maddubs(u, y) sums u * y, and c * d_w * d_x * sum(y)
 // comes off once per eight blocks from the activations' precomputed sums.
@@ -83,13 +89,7 @@ struct IQ4_NLBlock {
   static constexpr float kOffset = 0.0f;
   static constexpr bool kSigned = true;  // decoded, a block is a Q8_0 block
   static constexpr int kSumChunks = 1;
-  // The codebook in both lanes: one pshufb maps 32 nibbles to their int8
-  // values (quant::kIq4Values, the reference decoding's table).
-  static __m256i unpack(const uint8_t* a) {
-    __m128i book;
-    std::memcpy(&book, quant::kIq4Values, 16);
-    return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(book), nibbles_32(a + 2));
-  }
+  static __m256i unpack(const uint8_t* a) { return _mm256_shuffle_epi8(iq4_codebook(), nibbles_32(a + 2)); }
   // Codes are >= -127, so dot_s8's |q| never overflows a byte.
   static __m256i sums(__m256i q, __m256i y) { return dot_s8(q, y); }
 };

@@ -169,7 +169,6 @@ void dot4_q5_0(const uint8_t* w, const uint8_t* x, size_t s, size_t n, float* ou
 
 namespace {
 
-
 template <bool kFifthBit>
 float dot_q45_k(const uint8_t* w, const uint8_t* x, size_t n) {
   constexpr size_t kBytes = kFifthBit ? sizeof(quant::BlockQ5_K) : sizeof(quant::BlockQ4_K);

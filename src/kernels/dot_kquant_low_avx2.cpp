@@ -17,7 +17,6 @@ namespace {
 using namespace simd;
 using quant::kQK_K;
 
-
 inline float q8k_scale(const uint8_t* b) { return float_at(b); }
 
 // A madd multiplier for 16-groups g (low 128-bit lane) and g + 1 (high lane)
@@ -90,27 +89,19 @@ float dot_q3_k(const uint8_t* w, const uint8_t* x, size_t n) {
   return hsum(acc);
 }
 
-// The eight IQ4_XS 6-bit group scales, unbiased to -32..31.
-inline void iq4_xs_scales(const uint8_t* a, int ls[8]) {
-  uint16_t high;
-  std::memcpy(&high, a + 2, 2);
-  for (int ib = 0; ib < 8; ++ib) ls[ib] = quant::iq4_xs_group_scale(high, a + 4, ib);
-}
-
 // IQ4_XS: the nibbles index the codebook with pshufb, then a signed int8
 // dot. Codes are >= -127 and Q8_K activations symmetric in [-127, 127], so
 // moving the codes' sign onto the activations (maddubs wants one unsigned
 // side) neither overflows a byte nor saturates a pair sum.
 float dot_iq4_xs(const uint8_t* w, const uint8_t* x, size_t n) {
-  const __m256i codebook =
-      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(quant::kIq4Values)));
+  const __m256i codebook = iq4_codebook();
   __m256 acc = _mm256_setzero_ps();
   for (size_t i = 0; i < n / kQK_K; ++i) {
     const uint8_t* a = w + i * sizeof(quant::BlockIQ4_XS);
     prefetch_ahead(a, sizeof(quant::BlockIQ4_XS));
     const uint8_t* b = x + i * sizeof(quant::BlockQ8_K);
     int ls[8];
-    iq4_xs_scales(a, ls);
+    quant::iq4_xs_group_scales(a, ls);
     __m256i sumi = _mm256_setzero_si256();
 #pragma GCC unroll 8
     for (int ib = 0; ib < 8; ++ib) {

@@ -67,19 +67,12 @@ struct Nibble5Panel {  // Q5_0, Q5_1: the nibble panel, then the fifth bits
   static constexpr size_t kHeader = Low::kHeader;
   static constexpr size_t kBlockBytes = Low::kBlockBytes + 32;
   static __m256i chunk(const uint8_t* p, int c) {
-    const __m256i high = load256(p + Low::kBlockBytes);
-    // Bit c of each byte to bit 4 (16-bit shifts: bits crossing into the
-    // neighbouring byte never land on bit 4).
-    const __m256i bit = c <= 4 ? _mm256_slli_epi16(high, 4 - c) : _mm256_srli_epi16(high, c - 4);
-    return _mm256_or_si256(Low::nibbles(p, c), _mm256_and_si256(bit, _mm256_set1_epi8(0x10)));
+    return _mm256_or_si256(Low::nibbles(p, c), move_bit(load256(p + Low::kBlockBytes), c, 4));
   }
   static void store(const __m256i chunks[8], uint8_t* p) {
     Low::store(chunks, p);
     __m256i high = _mm256_setzero_si256();
-    for (int c = 0; c < 8; ++c) {
-      const __m256i bit = _mm256_and_si256(_mm256_srli_epi16(chunks[c], 4), _mm256_set1_epi8(1));
-      high = _mm256_or_si256(high, _mm256_slli_epi16(bit, c));  // at most bit 7: stays in its byte
-    }
+    for (int c = 0; c < 8; ++c) high = _mm256_or_si256(high, move_bit(chunks[c], 4, c));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + Low::kBlockBytes), high);
   }
 };

@@ -69,13 +69,6 @@ struct Q45_KPanel {
   static constexpr size_t kScalesAt = 64, kMinsAt = kScalesAt + 256, kQsAt = kMinsAt + 256;
   static constexpr size_t kBlockBytes = kQsAt + 8 * kGroupBytes;
 
-  // Bit `from` of every byte of v moved to bit `to` (16-bit shifts: the
-  // neighbouring byte never lands on the bit kept), the other bits cleared.
-  static __m256i move_bit(__m256i v, int from, int to) {
-    const __m256i s = from <= to ? _mm256_slli_epi16(v, to - from) : _mm256_srli_epi16(v, from - to);
-    return _mm256_and_si256(s, _mm256_set1_epi8(int8_t(1 << to)));
-  }
-
   static void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
     const __m256i low4 = _mm256_set1_epi8(0x0f);
     for (size_t sb = 0; sb < n / kQK_K; ++sb, panel += kBlockBytes) {
@@ -323,8 +316,7 @@ struct IQ4_XSPanel {
   static constexpr size_t kBlockBytes = kQsAt + 8 * 256;
 
   static void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
-    const __m256i codebook =
-        _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(quant::kIq4Values)));
+    const __m256i codebook = iq4_codebook();
     for (size_t sb = 0; sb < n / kQK_K; ++sb, panel += kBlockBytes) {
       float d[8];
       uint64_t scales[8];      // [row]: byte g = int8 scale of group g
@@ -333,10 +325,10 @@ struct IQ4_XSPanel {
         const uint8_t* a = w + r * row_bytes + sb * kWeightBytes;
         prefetch_next_panel(a, row_bytes, kWeightBytes);
         d[r] = half_at(a);
-        uint16_t high;
-        std::memcpy(&high, a + 2, 2);
+        int ls[8];
+        quant::iq4_xs_group_scales(a, ls);
         uint8_t sc[8];
-        for (int g = 0; g < 8; ++g) sc[g] = uint8_t(int8_t(quant::iq4_xs_group_scale(high, a + 4, g)));
+        for (int g = 0; g < 8; ++g) sc[g] = uint8_t(int8_t(ls[g]));
         std::memcpy(&scales[r], sc, 8);
         for (int g = 0; g < 8; ++g) groups[g][r] = _mm256_shuffle_epi8(codebook, nibbles_32(a + 8 + 16 * g));
       }

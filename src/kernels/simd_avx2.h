@@ -179,12 +179,15 @@ inline __m256i plane2(__m256i q, int plane) {
   return _mm256_and_si256(_mm256_srli_epi16(q, 2 * plane), _mm256_set1_epi8(3));
 }
 
-// Bit `bit` of every hmask byte, moved to bit 2 (4 or 0). The 16-bit shifts
-// never carry a neighbour byte's bit into bit 2, since |bit - 2| <= 5.
-inline __m256i hbit_as_4(__m256i hm, int bit) {
-  const __m256i s = bit >= 2 ? _mm256_srli_epi16(hm, bit - 2) : _mm256_slli_epi16(hm, 2 - bit);
-  return _mm256_and_si256(s, _mm256_set1_epi8(4));
+// Bit `from` of every byte of v moved to bit `to`, the other bits cleared.
+// 16-bit shifts suffice: the bit kept never comes from the neighbouring byte.
+inline __m256i move_bit(__m256i v, int from, int to) {
+  const __m256i s = from <= to ? _mm256_slli_epi16(v, to - from) : _mm256_srli_epi16(v, from - to);
+  return _mm256_and_si256(s, _mm256_set1_epi8(int8_t(1 << to)));
 }
+
+// Bit `bit` of every hmask byte as 4 or 0 (Q3_K's third bit).
+inline __m256i hbit_as_4(__m256i hm, int bit) { return move_bit(hm, bit, 2); }
 
 // The sixteen Q3_K scales, unbiased to -32..31, one int8 each. Word-wide:
 // scales 4k..4k+3 take nibble k / 2 of bytes 4 * (k % 2) ... and bits

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 namespace minnow::quant {
 
@@ -13,6 +14,14 @@ namespace minnow::quant {
 // bits 2 ib, 2 ib + 1 of scales_h.
 inline int iq4_xs_group_scale(uint16_t scales_h, const uint8_t* scales_l, int ib) {
   return (((scales_l[ib / 2] >> (4 * (ib % 2))) & 0x0f) | (((scales_h >> (2 * ib)) & 3) << 4)) - 32;
+}
+
+// All eight group scales of the IQ4_XS super-block at `block` (its bytes as
+// stored: d, scales_h, scales_l, qs).
+inline void iq4_xs_group_scales(const uint8_t* block, int ls[8]) {
+  uint16_t scales_h;
+  std::memcpy(&scales_h, block + 2, 2);
+  for (int ib = 0; ib < 8; ++ib) ls[ib] = iq4_xs_group_scale(scales_h, block + 4, ib);
 }
 
 void dequantize_iq4_nl(const uint8_t* src, float* dst, size_t n_blocks);
