@@ -3,21 +3,42 @@
 #include "base/thread_pool.h"
 #include "kernels/activations.h"
 #include "kernels/kernel_table.h"
+#include "kernels/norms.h"
+#include "kernels/rope.h"
 #include "model/ops.h"
 
 namespace minnow::blocks {
 
+bool vector_ops() { return kernels::kernel_table().isa != kernels::Isa::kScalar; }
+
 void norm(NormKind kind, float* x, uint32_t n_tokens, uint32_t n, const TensorRef& w, const TensorRef& b,
           float eps) {
+  const bool vec = vector_ops();
+  const float* wf = w ? w.f32() : nullptr;
+  const float* bf = b ? b.f32() : nullptr;
   parallel_rows(n_tokens, [&](size_t t0, size_t t1) {
     for (size_t t = t0; t < t1; ++t) {
       float* row = x + t * n;
       if (kind == NormKind::kRms)
-        ops::rms_norm(row, w ? w.f32() : nullptr, n, eps);
+        vec ? kernels::rms_norm(row, wf, n, eps) : ops::rms_norm(row, wf, n, eps);
       else
-        ops::layer_norm(row, w ? w.f32() : nullptr, b ? b.f32() : nullptr, n, eps);
+        vec ? kernels::layer_norm(row, wf, bf, n, eps) : ops::layer_norm(row, wf, bf, n, eps);
     }
   }, 8);
+}
+
+void rope(const RopeAngles& a, bool neox, float* x, size_t t0, size_t t1, uint32_t n_heads, uint32_t head_dim) {
+  const bool vec = vector_ops();
+  const size_t width = size_t(n_heads) * head_dim;
+  for (size_t t = t0; t < t1; ++t) {
+    const float* c = &a.cos[t * a.half];
+    const float* s = &a.sin[t * a.half];
+    if (vec)
+      kernels::rope_rotate(x + t * width, n_heads, head_dim, 2 * a.half, c, s, neox);
+    else
+      ops::rope_rotate(x + t * width, n_heads, head_dim, 2 * a.half, c, s,
+                       neox ? ops::RopeStyle::kNeox : ops::RopeStyle::kNorm);
+  }
 }
 
 void linear_many(std::span<const LinearOut> layers, const float* x, uint32_t n_tokens) {
@@ -49,6 +70,13 @@ void silu_mul_rows(const float* g, const float* up, float* act, uint32_t n_token
   });
 }
 
+// act = gelu(g) * up (up may be null), the same way.
+void gelu_mul_rows(const float* g, const float* up, float* act, uint32_t n_tokens, uint32_t n_ff) {
+  parallel_rows(n_tokens, [&](size_t b, size_t e) {
+    kernels::gelu_mul(g + b * n_ff, up ? up + b * n_ff : nullptr, act + b * n_ff, (e - b) * n_ff);
+  });
+}
+
 }  // namespace
 
 std::vector<float> ffn(FfnKind kind, const TensorRef& gate, const TensorRef& up, const TensorRef& up_b,
@@ -61,7 +89,7 @@ std::vector<float> ffn(FfnKind kind, const TensorRef& gate, const TensorRef& up,
   act.resize(size_t(n_tokens) * n_ff);
   std::vector<float> out;
   // The vector activations unless the scalar path was asked for (then these loops are their twins).
-  const bool vector_ops = kernels::kernel_table().isa != kernels::Isa::kScalar;
+  const bool vec = vector_ops();
   if (kind == FfnKind::kGatedSilu || kind == FfnKind::kGatedGelu) {
     const TensorRef no_bias;
     const LinearOut both[] = {{gate, no_bias, g}, {up, up_b, hidden}};
@@ -71,12 +99,16 @@ std::vector<float> ffn(FfnKind kind, const TensorRef& gate, const TensorRef& up,
   }
   switch (kind) {
     case FfnKind::kGelu:
+      if (vec) {
+        gelu_mul_rows(hidden.data(), nullptr, act.data(), n_tokens, n_ff);
+        break;
+      }
       for (size_t i = 0; i < act.size(); ++i) act[i] = ops::gelu_tanh(hidden[i]);
       break;
     case FfnKind::kFusedGateUpSilu:  // one matrix: rows [gate; up]
       for (uint32_t t = 0; t < n_tokens; ++t) {
         const float* g = hidden.data() + size_t(t) * 2 * n_ff;
-        if (vector_ops) {
+        if (vec) {
           kernels::silu_mul(g, g + n_ff, &act[size_t(t) * n_ff], n_ff);
           continue;
         }
@@ -85,8 +117,9 @@ std::vector<float> ffn(FfnKind kind, const TensorRef& gate, const TensorRef& up,
       break;
     case FfnKind::kGatedSilu:
     case FfnKind::kGatedGelu: {
-      if (kind == FfnKind::kGatedSilu && vector_ops) {
-        silu_mul_rows(g.data(), hidden.data(), act.data(), n_tokens, n_ff);
+      if (vec) {
+        (kind == FfnKind::kGatedSilu ? silu_mul_rows : gelu_mul_rows)(g.data(), hidden.data(), act.data(), n_tokens,
+                                                                      n_ff);
         break;
       }
       for (size_t i = 0; i < act.size(); ++i)

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "base/thread_pool.h"
+#include "kernels/activations.h"
 #include "model/attention.h"
 #include "model/blocks.h"
 #include "model/context.h"
@@ -53,7 +54,16 @@ Status decode_batch(std::span<DecodeItem> items) {
                                               m.global(Role::kRopeFactorsLong).f32(), h.rope_original_ctx,
                                               items[0].ctx->n_ctx()))
     freq_factors = lr;
-  const ops::RopeStyle rope_style = arch.rope == RopeKind::kNorm ? ops::RopeStyle::kNorm : ops::RopeStyle::kNeox;
+  const bool rope_neox = arch.rope == RopeKind::kNeox;
+  blocks::RopeAngles angles;
+  if (arch.rope != RopeKind::kNone) {
+    angles.half = h.rope_dim / 2;
+    angles.cos.resize(size_t(n) * angles.half);
+    angles.sin.resize(size_t(n) * angles.half);
+    for (uint32_t t = 0; t < n; ++t)
+      ops::rope_angles(pos[t], h.rope_dim, h.rope_freq_base, h.rope_freq_scale, freq_factors, h.rope_attn_factor,
+                       &angles.cos[size_t(t) * angles.half], &angles.sin[size_t(t) * angles.half]);
+  }
 
   AttentionParams ap;
   ap.n_head = h.n_head;
@@ -87,15 +97,11 @@ Status decode_batch(std::span<DecodeItem> items) {
     }
     // Tokens write distinct cache rows, so they can go in parallel.
     parallel_rows(n, [&](size_t t0, size_t t1) {
-      for (size_t t = t0; t < t1; ++t) {
-        if (arch.rope != RopeKind::kNone) {
-          ops::rope(&q[t * QD], h.n_head, h.head_dim, h.rope_dim, pos[t], h.rope_freq_base, h.rope_freq_scale,
-                    freq_factors, rope_style, h.rope_attn_factor);
-          ops::rope(&k[t * KD], h.n_head_kv, h.head_dim, h.rope_dim, pos[t], h.rope_freq_base, h.rope_freq_scale,
-                    freq_factors, rope_style, h.rope_attn_factor);
-        }
-        items[owner[t]].ctx->kv_.store(il, pos[t], &k[t * KD], &v[t * KD]);
+      if (arch.rope != RopeKind::kNone) {
+        blocks::rope(angles, rope_neox, q.data(), t0, t1, h.n_head, h.head_dim);
+        blocks::rope(angles, rope_neox, k.data(), t0, t1, h.n_head_kv, h.head_dim);
       }
+      for (size_t t = t0; t < t1; ++t) items[owner[t]].ctx->kv_.store(il, pos[t], &k[t * KD], &v[t * KD]);
     }, 8);
     const bool swa = h.sliding_window > 0 &&
                      (arch.swa == SwaLayers::kAll || (arch.swa == SwaLayers::kEven && il % 2 == 0));
@@ -134,7 +140,12 @@ Status decode_batch(std::span<DecodeItem> items) {
   blocks::norm(arch.norm, rows.data(), total_rows, E, m.global(Role::kOutputNorm), m.global(Role::kOutputNormB),
                h.norm_eps);
   blocks::linear(m.output(), {}, rows.data(), total_rows, logits);
-  if (h.final_softcap > 0.0f) ops::softcap(logits.data(), logits.size(), h.final_softcap);
+  if (h.final_softcap > 0.0f) {
+    if (blocks::vector_ops())
+      kernels::softcap(logits.data(), logits.size(), h.final_softcap);
+    else
+      ops::softcap(logits.data(), logits.size(), h.final_softcap);
+  }
   const size_t V = h.n_vocab;
   for (size_t i = 0, r = 0; i < items.size(); r += n_rows[i], ++i)
     if (items[i].logits)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace minnow::ops {
 
@@ -54,23 +55,37 @@ void softcap(float* x, size_t n, float cap) {
   for (size_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] / cap);
 }
 
-void rope(float* x, uint32_t n_heads, uint32_t head_dim, uint32_t rope_dim, int64_t pos, float freq_base,
-          float freq_scale, const float* freq_factors, RopeStyle style, float mscale) {
-  const uint32_t half = rope_dim / 2;
-  for (uint32_t i = 0; i < half; ++i) {
+void rope_angles(int64_t pos, uint32_t rope_dim, float freq_base, float freq_scale, const float* freq_factors,
+                 float mscale, float* cos_out, float* sin_out) {
+  for (uint32_t i = 0; i < rope_dim / 2; ++i) {
     double theta = double(pos) * freq_scale * std::pow(double(freq_base), -2.0 * i / double(rope_dim));
     if (freq_factors) theta /= freq_factors[i];
-    const float c = float(std::cos(theta)) * mscale, s = float(std::sin(theta)) * mscale;
+    cos_out[i] = float(std::cos(theta)) * mscale;
+    sin_out[i] = float(std::sin(theta)) * mscale;
+  }
+}
+
+void rope_rotate(float* x, uint32_t n_heads, uint32_t head_dim, uint32_t rope_dim, const float* cos,
+                 const float* sin, RopeStyle style) {
+  const uint32_t half = rope_dim / 2;
+  for (uint32_t i = 0; i < half; ++i) {
     // NORM rotates adjacent pairs; NEOX pairs dim i with dim i + rope_dim/2.
     const uint32_t a = style == RopeStyle::kNorm ? 2 * i : i;
     const uint32_t b = style == RopeStyle::kNorm ? 2 * i + 1 : i + half;
     for (uint32_t h = 0; h < n_heads; ++h) {
       float* v = x + size_t(h) * head_dim;
       const float x0 = v[a], x1 = v[b];
-      v[a] = x0 * c - x1 * s;
-      v[b] = x0 * s + x1 * c;
+      v[a] = x0 * cos[i] - x1 * sin[i];
+      v[b] = x0 * sin[i] + x1 * cos[i];
     }
   }
+}
+
+void rope(float* x, uint32_t n_heads, uint32_t head_dim, uint32_t rope_dim, int64_t pos, float freq_base,
+          float freq_scale, const float* freq_factors, RopeStyle style, float mscale) {
+  std::vector<float> cos(rope_dim / 2), sin(rope_dim / 2);
+  rope_angles(pos, rope_dim, freq_base, freq_scale, freq_factors, mscale, cos.data(), sin.data());
+  rope_rotate(x, n_heads, head_dim, rope_dim, cos.data(), sin.data(), style);
 }
 
 const float* longrope_factors(const float* short_factors, const float* long_factors, uint32_t original_ctx,

@@ -16,6 +16,14 @@ float gelu_tanh(float x);
 void softcap(float* x, size_t n, float cap);                    // cap * tanh(x / cap)
 
 enum class RopeStyle { kNorm, kNeox };
+// cos and sin (times mscale) of the rope_dim/2 rotation angles at position
+// pos; freq_factors (rope_dim/2 values) divide the frequencies when not null.
+void rope_angles(int64_t pos, uint32_t rope_dim, float freq_base, float freq_scale, const float* freq_factors,
+                 float mscale, float* cos, float* sin);
+// Rotates the first rope_dim dims of each of n_heads heads by those angles
+// (the twin of kernels::rope_rotate).
+void rope_rotate(float* x, uint32_t n_heads, uint32_t head_dim, uint32_t rope_dim, const float* cos,
+                 const float* sin, RopeStyle style);
 // Rotates the first rope_dim dims of each of n_heads heads at position pos.
 // freq_factors (rope_dim/2 values) divide the frequencies when not null;
 // mscale multiplies the rotation (LongRoPE's attention factor).
