@@ -1,6 +1,12 @@
 #include "base/thread_pool.h"
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "base/cpu_topology.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -38,11 +44,26 @@ void parallel_rows(size_t n, const std::function<void(size_t, size_t)>& fn, size
 ScopedThreadPool::ScopedThreadPool(ThreadPool* pool) : previous_(t_current_pool) { t_current_pool = pool; }
 ScopedThreadPool::~ScopedThreadPool() { t_current_pool = previous_; }
 
-unsigned ThreadPool::default_thread_count() { return std::max(1u, std::thread::hardware_concurrency()); }
+unsigned ThreadPool::default_thread_count() { return cpu_topology().physical_cores; }
 
 ThreadPool::ThreadPool(unsigned n_threads) : n_threads_(n_threads ? n_threads : default_thread_count()) {
   workers_.reserve(n_threads_ - 1);
   for (unsigned i = 1; i < n_threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
+  // Worker i on the i-th allowed CPU, one per physical core first (the
+  // calling thread, unpinned, is left cpus[0]): the scheduler then never
+  // moves a worker's cache away or stacks two on one core while another
+  // idles. Only when every thread can have its own CPU; MINNOW_PIN=0 opts out.
+  const char* pin = std::getenv("MINNOW_PIN");
+  if (pin && std::strcmp(pin, "0") == 0) return;
+  const CpuTopology topo = cpu_topology();
+  if (n_threads_ > topo.cpus.size()) return;
+  for (unsigned i = 1; i < n_threads_; ++i) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(topo.cpus[i], &set);
+    if (pthread_setaffinity_np(workers_[i - 1].native_handle(), sizeof(set), &set) == 0)
+      pinned_cpus_.push_back(topo.cpus[i]);
+  }
 }
 
 ThreadPool::~ThreadPool() {

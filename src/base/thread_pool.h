@@ -26,13 +26,16 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   unsigned size() const { return n_threads_; }
+  // The CPU each worker was pinned to (empty when pinning was off, refused
+  // or there are more threads than CPUs).
+  const std::vector<int>& pinned_cpus() const { return pinned_cpus_; }
 
   // Runs fn(begin, end) over disjoint ranges covering [0, n), each a
   // multiple of `grain` long except the last, on the calling thread and the
   // workers. Not reentrant: fn must not call parallel_for on the same pool.
   void parallel_for(size_t n, const std::function<void(size_t, size_t)>& fn, size_t grain = 1);
 
-  // std::thread::hardware_concurrency(), at least 1.
+  // Physical cores this process may use (cpu_topology()), at least 1.
   static unsigned default_thread_count();
 
  private:
@@ -41,6 +44,7 @@ class ThreadPool {
 
   unsigned n_threads_;
   std::vector<std::thread> workers_;
+  std::vector<int> pinned_cpus_;
   // The current job. Written only while no chunk is claimable or running, read
   // only by a thread that holds a claimed chunk, so the claim orders them.
   const std::function<void(size_t, size_t)>* job_ = nullptr;

@@ -1,0 +1,91 @@
+// The pool covers every index exactly once, the topology lists only CPUs
+// this process may use, and pinned workers really run on their one CPU.
+#include <gtest/gtest.h>
+
+#include <sched.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/cpu_topology.h"
+#include "base/thread_pool.h"
+
+namespace minnow {
+namespace {
+
+TEST(ThreadPool, EveryIndexRunsExactlyOnce) {
+  ThreadPool pool(3);
+  for (size_t n : {1, 2, 7, 64, 1000, 100003})
+    for (size_t grain : {1, 8, 33}) {
+      std::vector<std::atomic<int>> hits(n);
+      pool.parallel_for(n, [&](size_t b, size_t e) {
+        EXPECT_TRUE(b % grain == 0) << b;
+        for (size_t i = b; i < e; ++i) hits[i].fetch_add(1);
+      }, grain);
+      for (size_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << "n=" << n << " grain=" << grain << " i=" << i;
+    }
+}
+
+TEST(CpuTopology, ListsAllowedCpusOncePhysicalCoresFirst) {
+  const CpuTopology t = cpu_topology();
+  ASSERT_FALSE(t.cpus.empty());
+  EXPECT_GE(t.physical_cores, 1u);
+  EXPECT_LE(t.physical_cores, t.cpus.size());
+  cpu_set_t allowed;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
+  EXPECT_EQ(size_t(CPU_COUNT(&allowed)), t.cpus.size());
+  std::set<int> seen;
+  for (int c : t.cpus) {
+    EXPECT_TRUE(CPU_ISSET(c, &allowed)) << c;
+    EXPECT_TRUE(seen.insert(c).second) << "listed twice: " << c;
+  }
+  EXPECT_EQ(ThreadPool::default_thread_count(), t.physical_cores);
+}
+
+TEST(ThreadPool, PinnedWorkersRunOnTheirCpu) {
+  const CpuTopology t = cpu_topology();
+  if (t.cpus.size() < 2) GTEST_SKIP() << "one CPU: nothing to pin";
+  if (const char* pin = std::getenv("MINNOW_PIN"); pin && std::string(pin) == "0") GTEST_SKIP() << "MINNOW_PIN=0";
+  ThreadPool pool(2);
+  ASSERT_EQ(pool.pinned_cpus().size(), 1u);
+  EXPECT_EQ(pool.pinned_cpus()[0], t.cpus[1]);
+  // Slow chunks so the worker surely takes some; each reports its mask.
+  const std::thread::id caller = std::this_thread::get_id();
+  std::mutex mu;
+  std::vector<int> worker_mask_sizes, worker_cpus;
+  pool.parallel_for(64, [&](size_t, size_t) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (std::this_thread::get_id() == caller) return;
+    cpu_set_t mine;
+    CPU_ZERO(&mine);
+    ASSERT_EQ(sched_getaffinity(0, sizeof(mine), &mine), 0);
+    std::lock_guard<std::mutex> lock(mu);
+    worker_mask_sizes.push_back(CPU_COUNT(&mine));
+    worker_cpus.push_back(sched_getcpu());
+  });
+  ASSERT_FALSE(worker_cpus.empty());
+  for (size_t i = 0; i < worker_cpus.size(); ++i) {
+    EXPECT_EQ(worker_mask_sizes[i], 1);
+    EXPECT_EQ(worker_cpus[i], t.cpus[1]);
+  }
+}
+
+TEST(ThreadPool, MorePoolThreadsThanCpusAreNotPinned) {
+  const CpuTopology t = cpu_topology();
+  ThreadPool pool(unsigned(t.cpus.size()) + 1);
+  EXPECT_TRUE(pool.pinned_cpus().empty());
+  std::atomic<size_t> sum{0};
+  pool.parallel_for(100, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) sum += i;
+  });
+  EXPECT_EQ(sum.load(), 4950u);
+}
+
+}  // namespace
+}  // namespace minnow
