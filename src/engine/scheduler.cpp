@@ -309,7 +309,9 @@ bool Scheduler::step() {
       s->prompt_pos += s->batch_tokens.size();
       if (s->prompt_pos < p.req.prompt.size()) continue;  // more prompt to go
     }
-    const std::vector<float> raw = s->logits;  // the model's own distribution, for logprobs
+    // The model's own distribution, for logprobs (sampling rewrites s->logits).
+    std::vector<float> raw;
+    if (p.req.want_logits) raw = s->logits;
     const int32_t token = s->sampler->sample(s->logits);
     if (token == Sampler::kNoToken) {
       finish(*s, FinishReason::kError, "grammar: no token of the vocabulary can continue the output");

@@ -46,8 +46,11 @@ struct GenerationRequest {
   std::vector<int32_t> stop_tokens;  // end of generation (EOS, EOT, <|im_end|>...)
   std::shared_ptr<GrammarAutomaton> grammar;  // constrained decoding when set
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
-  // On the scheduler thread, per generated token with its raw logits. Return
-  // false to end the request (stop string seen, client gone).
+  // On the scheduler thread, per generated token with its raw logits (an
+  // empty span unless want_logits: copying 150k floats per token and
+  // sequence is not free). Return false to end the request (stop string
+  // seen, client gone).
+  bool want_logits = false;
   std::function<bool(int32_t token, std::span<const float> logits)> on_token;
   // Exactly once, last.
   std::function<void(const GenerationOutcome&)> on_done;

@@ -22,6 +22,7 @@ GenerationRequest GenerationStream::make_request(uint32_t index, std::vector<int
   r.max_tokens = max_tokens;
   if (!ignore_eos) r.stop_tokens = model_->stop_tokens();
   r.deadline = deadline;
+  r.want_logits = want_logprobs_;
   auto self = shared_from_this();
   r.on_token = [self, index](int32_t token, std::span<const float> logits) {
     return self->on_token(index, token, logits);

@@ -122,8 +122,10 @@ class ConstrainedGeneration : public ::testing::Test {
     r.max_tokens = 400;
     r.stop_tokens = tm_->stop_tokens();
     r.grammar = automaton_;
+    r.want_logits = keep_logits;
     r.on_token = [run, keep_logits](int32_t t, std::span<const float> logits) {
       run->tokens.push_back(t);
+      EXPECT_EQ(logits.empty(), !keep_logits);  // copied only when asked for
       if (keep_logits) run->raw_logits.emplace_back(logits.begin(), logits.end());
       return true;
     };

@@ -158,6 +158,7 @@ TEST_F(SchedulerTest, StopTokensEndGeneration) {
   r.sampling = SamplingParams::greedy();
   r.max_tokens = 50;
   r.stop_tokens = {expected[2]};
+  r.want_logits = true;
   std::vector<int32_t> got;
   std::promise<GenerationOutcome> done;
   r.on_token = [&](int32_t t, std::span<const float> logits) {
