@@ -73,8 +73,18 @@ Status decode_batch(std::span<DecodeItem> items) {
   ap.softcap = h.attn_softcap;
   ap.causal = true;
 
+  // Rows whose logits were asked for: each item's last token, or all of them.
+  std::vector<uint32_t> n_rows(items.size());
+  uint32_t n_out = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const uint32_t len = uint32_t(items[i].tokens.size());
+    n_rows[i] = items[i].all_logits ? len : 1;
+    n_out += n_rows[i];
+  }
+
   std::vector<float> cur, q, k, v, qkv, attn(size_t(n) * QD), o;
   std::vector<AttentionQuery> queries(items.size());
+  uint32_t n_live = n;  // rows of x still carried (all but in the last layer)
   for (uint32_t il = 0; il < h.n_layer; ++il) {
     auto L = [&](Role r) -> const TensorRef& { return m.layer(il, r); };
     cur = x;
@@ -106,36 +116,35 @@ Status decode_batch(std::span<DecodeItem> items) {
     const bool swa = h.sliding_window > 0 &&
                      (arch.swa == SwaLayers::kAll || (arch.swa == SwaLayers::kEven && il % 2 == 0));
     ap.window = swa ? h.sliding_window : 0;
-    for (size_t i = 0; i < items.size(); ++i) {
-      const size_t t0 = first_of[i];
-      queries[i] = {&q[t0 * QD], uint32_t(items[i].tokens.size()), items[i].ctx->n_past(), &items[i].ctx->kv_,
-                    &attn[t0 * QD]};
+    // After the last layer's cache stores nothing reads the rows whose
+    // logits nobody asked for: their attention, output projection and FFN
+    // are skipped (a 64-token prompt then runs that layer's FFN once, not 64 times).
+    if (il + 1 == h.n_layer) n_live = n_out;
+    for (size_t i = 0, r = 0; i < items.size(); r += n_live == n ? items[i].tokens.size() : n_rows[i], ++i) {
+      const uint32_t len = uint32_t(items[i].tokens.size()), skip = n_live == n ? 0 : len - n_rows[i];
+      const size_t t0 = first_of[i] + skip;
+      queries[i] = {&q[t0 * QD], len - skip, items[i].ctx->n_past() + skip, &items[i].ctx->kv_, &attn[r * QD]};
+      // Rows only move towards the front, in order, so this copy is safe in place.
+      if (n_live != n) std::copy_n(&x[t0 * E], size_t(n_rows[i]) * E, &x[r * E]);
     }
+    x.resize(size_t(n_live) * E);
     attention_many(ap, queries, il);
-    blocks::linear(L(Role::kO), L(Role::kOB), attn.data(), n, o);
-    if (arch.post_norms) blocks::norm(arch.norm, o.data(), n, E, L(Role::kPostAttnNorm), {}, h.norm_eps);
+    blocks::linear(L(Role::kO), L(Role::kOB), attn.data(), n_live, o);
+    if (arch.post_norms) blocks::norm(arch.norm, o.data(), n_live, E, L(Role::kPostAttnNorm), {}, h.norm_eps);
     ops::add(x.data(), o.data(), x.size());
 
     cur = x;
-    blocks::norm(arch.norm, cur.data(), n, E, L(Role::kFfnNorm), L(Role::kFfnNormB), h.norm_eps);
+    blocks::norm(arch.norm, cur.data(), n_live, E, L(Role::kFfnNorm), L(Role::kFfnNormB), h.norm_eps);
     std::vector<float> f = blocks::ffn(arch.ffn, L(Role::kGate), L(Role::kUp), L(Role::kUpB), L(Role::kDown),
-                                       L(Role::kDownB), cur.data(), n, h.n_ff);
-    if (arch.post_norms) blocks::norm(arch.norm, f.data(), n, E, L(Role::kPostFfnNorm), {}, h.norm_eps);
+                                       L(Role::kDownB), cur.data(), n_live, h.n_ff);
+    if (arch.post_norms) blocks::norm(arch.norm, f.data(), n_live, E, L(Role::kPostFfnNorm), {}, h.norm_eps);
     ops::add(x.data(), f.data(), x.size());
   }
   for (auto& it : items) it.ctx->kv_.set_n_past(it.ctx->n_past() + uint32_t(it.tokens.size()));
 
-  // Only the rows asked for go through the (large) output projection.
-  std::vector<float> rows;
-  std::vector<uint32_t> n_rows(items.size());
-  for (size_t i = 0; i < items.size(); ++i) {
-    const uint32_t len = uint32_t(items[i].tokens.size());
-    const uint32_t skip = items[i].all_logits ? 0 : len - 1;
-    n_rows[i] = len - skip;
-    const float* from = &x[size_t(first_of[i] + skip) * E];
-    rows.insert(rows.end(), from, from + size_t(n_rows[i]) * E);
-  }
-  const uint32_t total_rows = uint32_t(rows.size() / E);
+  // x now holds only the rows asked for, item by item.
+  std::vector<float>& rows = x;
+  const uint32_t total_rows = n_out;
   std::vector<float> logits;
   blocks::norm(arch.norm, rows.data(), total_rows, E, m.global(Role::kOutputNorm), m.global(Role::kOutputNormB),
                h.norm_eps);
