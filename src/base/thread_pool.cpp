@@ -16,6 +16,9 @@ namespace minnow {
 namespace {
 
 thread_local ThreadPool* t_current_pool = nullptr;
+// Set while this thread runs a chunk of some pool's job: a nested
+// parallel_rows then runs inline instead of re-entering a busy pool.
+thread_local bool t_in_job = false;
 
 // ~10-50 us of polling: longer than the gap between the matmuls of one decode
 // step, far shorter than the gap between requests.
@@ -35,7 +38,7 @@ inline void cpu_relax() {
 ThreadPool* current_thread_pool() { return t_current_pool; }
 
 void parallel_rows(size_t n, const std::function<void(size_t, size_t)>& fn, size_t min_parallel) {
-  if (ThreadPool* pool = t_current_pool; pool && n >= min_parallel)
+  if (ThreadPool* pool = t_current_pool; pool && n >= min_parallel && !t_in_job)
     pool->parallel_for(n, fn);
   else if (n > 0)
     fn(0, n);
@@ -81,7 +84,10 @@ void ThreadPool::claim_chunks() {
     } while (!next_chunk_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel));
     // A claimed, unfinished chunk keeps parallel_for waiting, so job_ is stable.
     const size_t begin = size_t(uint32_t(v)) * job_chunk_;
+    const bool outer = t_in_job;
+    t_in_job = true;
     (*job_)(begin, std::min(job_n_, begin + job_chunk_));
+    t_in_job = outer;
     done_chunks_.fetch_add(1, std::memory_order_acq_rel);
   }
 }

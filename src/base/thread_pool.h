@@ -61,7 +61,8 @@ ThreadPool* current_thread_pool();
 
 // fn(begin, end) over [0, n): split over the current thread's pool when it
 // has one and n reaches min_parallel, inline otherwise (per-token work that
-// is too small to hand off one token at a time).
+// is too small to hand off one token at a time). Called from inside a pool
+// job it runs inline: the pool is busy with that job.
 void parallel_rows(size_t n, const std::function<void(size_t, size_t)>& fn, size_t min_parallel = 2);
 
 class ScopedThreadPool {

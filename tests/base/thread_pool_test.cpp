@@ -32,6 +32,21 @@ TEST(ThreadPool, EveryIndexRunsExactlyOnce) {
     }
 }
 
+TEST(ThreadPool, ParallelRowsInsideAJobRunsInline) {
+  ThreadPool pool(2);
+  ScopedThreadPool use(&pool);
+  std::vector<std::atomic<int>> hits(64 * 100);
+  parallel_rows(64, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) {
+      ScopedThreadPool inner(&pool);  // as a forward pass inside a job would see it
+      parallel_rows(100, [&](size_t b2, size_t e2) {
+        for (size_t j = b2; j < e2; ++j) hits[i * 100 + j].fetch_add(1);
+      });
+    }
+  });
+  for (size_t i = 0; i < hits.size(); ++i) ASSERT_EQ(hits[i].load(), 1) << i;
+}
+
 TEST(CpuTopology, ListsAllowedCpusOncePhysicalCoresFirst) {
   const CpuTopology t = cpu_topology();
   ASSERT_FALSE(t.cpus.empty());
