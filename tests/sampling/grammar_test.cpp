@@ -107,7 +107,9 @@ TEST(Grammar, HostileGrammarsStayBounded) {
     GrammarMatcher m(automaton);
     const auto allowed = m.allowed_tokens();
     for (size_t t = 0; t < allowed.size(); ++t)
-      if (allowed[t]) EXPECT_TRUE(GrammarMatcher(m).accept(int32_t(t)).ok()) << pieces[t];
+      if (allowed[t]) {
+        EXPECT_TRUE(GrammarMatcher(m).accept(int32_t(t)).ok()) << pieces[t];
+      }
   }
   // Nested repetition stays compact (rules reference rules), and matching
   // it needs no expansion of the 10^9 strings it describes.
