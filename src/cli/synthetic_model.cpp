@@ -187,8 +187,7 @@ Expected<SyntheticModel> make_synthetic_model(std::string_view preset_name, std:
     }
   }
   SyntheticModel out;
-  out.bytes = std::make_shared<std::vector<uint8_t>>(w.serialize());
-  w = GgufWriter();  // free the tensor copies before the model views the bytes
+  out.bytes = std::make_shared<std::vector<uint8_t>>(w.take_serialized());
   MINNOW_ASSIGN_OR_RETURN(GgufFile file, GgufFile::parse(*out.bytes, std::string(p->name)));
   MINNOW_ASSIGN_OR_RETURN(out.model, Model::from_file(std::move(file)));
   return out;

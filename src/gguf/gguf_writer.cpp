@@ -1,5 +1,9 @@
 #include "gguf/gguf_writer.h"
 
+#include <malloc.h>
+
+#include <type_traits>
+
 #include <cstring>
 #include <vector>
 
@@ -93,34 +97,53 @@ Status GgufWriter::add_f32_tensor(const std::string& name, std::vector<uint64_t>
   return add_tensor(name, GgmlType::F32, std::move(ne), std::move(bytes));
 }
 
-std::vector<uint8_t> GgufWriter::serialize() const {
+template <class Self>
+std::vector<uint8_t> GgufWriter::serialize_impl(Self& self, bool release) {
   std::vector<uint8_t> out;
+  out.reserve(1 << 16);  // the header; also keeps GCC 12's -Wstringop-overflow from misfiring on the first insert
   put<uint32_t>(out, kGgufMagic);
   put<uint32_t>(out, 3);
-  put<uint64_t>(out, tensors_.size());
-  put<uint64_t>(out, kv_.size());
-  for (const auto& [k, v] : kv_) {
+  put<uint64_t>(out, self.tensors_.size());
+  put<uint64_t>(out, self.kv_.size());
+  for (const auto& [k, v] : self.kv_) {
     gguf_encode_string(out, k);
     put<uint32_t>(out, uint32_t(v.type()));
     gguf_encode_value(out, v);
   }
+  const uint64_t align = self.alignment_;
   uint64_t offset = 0;
-  for (const auto& t : tensors_) {
+  for (const auto& t : self.tensors_) {
     gguf_encode_string(out, t.name);
     put<uint32_t>(out, uint32_t(t.ne.size()));
     for (uint64_t d : t.ne) put<uint64_t>(out, d);
     put<uint32_t>(out, uint32_t(t.type));
     put<uint64_t>(out, offset);
     offset += t.data.size();
-    offset = (offset + alignment_ - 1) / alignment_ * alignment_;
+    offset = (offset + align - 1) / align * align;
   }
-  pad_to(out, alignment_);
-  for (const auto& t : tensors_) {
+  pad_to(out, self.alignment_);
+  out.reserve(out.size() + offset);  // one allocation: growing by doubling held up to 2x the model
+  for (auto& t : self.tensors_) {
     out.insert(out.end(), t.data.begin(), t.data.end());
-    pad_to(out, alignment_);
+    pad_to(out, self.alignment_);
+    if constexpr (!std::is_const_v<Self>) {
+      if (release) {
+        const bool big = t.data.size() >= (1u << 20);
+        std::vector<uint8_t>().swap(t.data);
+        // Freed chunks inside the heap stay resident until trimmed (the CLI
+        // raises glibc's trim threshold for its forward passes).
+        if (big) malloc_trim(0);
+      }
+    }
   }
+  if constexpr (!std::is_const_v<Self>)
+    if (release) self.tensors_.clear();
   return out;
 }
+
+std::vector<uint8_t> GgufWriter::serialize() const { return serialize_impl(*this, false); }
+
+std::vector<uint8_t> GgufWriter::take_serialized() { return serialize_impl(*this, true); }
 
 Status GgufWriter::write(const std::string& path) const {
   const std::vector<uint8_t> bytes = serialize();

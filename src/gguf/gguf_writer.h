@@ -27,6 +27,10 @@ class GgufWriter {
   Status add_f32_tensor(const std::string& name, std::vector<uint64_t> ne, std::span<const float> values);
 
   std::vector<uint8_t> serialize() const;
+  // The same bytes, giving up each tensor's data as soon as it is copied:
+  // peak memory is one copy of the model plus one tensor (synthetic models
+  // of several GB are built this way). The writer is left without tensors.
+  std::vector<uint8_t> take_serialized();
   // Atomic: writes PATH.tmp and renames it into place.
   Status write(const std::string& path) const;
 
@@ -37,6 +41,8 @@ class GgufWriter {
     std::vector<uint64_t> ne;
     std::vector<uint8_t> data;
   };
+  template <class Self>
+  static std::vector<uint8_t> serialize_impl(Self& self, bool release);
   uint32_t alignment_;
   std::vector<std::pair<std::string, GgufValue>> kv_;
   std::vector<Tensor> tensors_;

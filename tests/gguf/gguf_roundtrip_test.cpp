@@ -83,6 +83,21 @@ TEST(GgufRoundTrip, TensorsAreAlignedAndZeroCopy) {
   EXPECT_EQ(first, -2.0f);
 }
 
+TEST(GgufRoundTrip, TakeSerializedGivesTheSameBytesAndEmptiesTheWriter) {
+  GgufWriter w(64);
+  w.set("general.name", GgufValue::string("x"));
+  std::vector<float> a(5, 1.5f), b(70, -2.0f);
+  ASSERT_TRUE(w.add_f32_tensor("a", {5}, a).ok());
+  ASSERT_TRUE(w.add_f32_tensor("b", {7, 10}, b).ok());
+  const auto copy = w.serialize();
+  const auto taken = w.take_serialized();
+  EXPECT_EQ(copy, taken);
+  auto f = GgufFile::parse(w.serialize());  // what is left: metadata, no tensors
+  ASSERT_TRUE(f.ok()) << f.error().to_string();
+  EXPECT_TRUE(f->tensors().empty());
+  EXPECT_NE(f->find("general.name"), nullptr);
+}
+
 TEST(GgufRoundTrip, FileOnDiskViaMmap) {
   test::TempDir dir;
   TinyModelSpec spec;

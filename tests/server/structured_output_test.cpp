@@ -142,7 +142,9 @@ TEST(StructuredOutput, JsonObjectStreamsValidJson) {
   EXPECT_EQ(done, 1);
   const json v = json::parse(text, nullptr, false);
   // A random model may run out of tokens mid-object; when it finishes, it is an object.
-  if (!v.is_discarded()) EXPECT_TRUE(v.is_object()) << text;
+  if (!v.is_discarded()) {
+    EXPECT_TRUE(v.is_object()) << text;
+  }
   EXPECT_EQ(text.substr(0, 1), "{") << text;
 }
 
@@ -185,7 +187,9 @@ TEST(StructuredOutput, RequiredToolChoiceYieldsValidCalls) {
     ASSERT_TRUE(args.is_object()) << call.dump();
     if (name == "get_weather") {
       EXPECT_TRUE(args["city"].is_string()) << args.dump();
-      if (args.contains("days")) EXPECT_TRUE(args["days"].get<int>() >= 1 && args["days"].get<int>() <= 7);
+      if (args.contains("days")) {
+        EXPECT_TRUE(args["days"].get<int>() >= 1 && args["days"].get<int>() <= 7);
+      }
     }
   }
 }
