@@ -2,7 +2,7 @@
 // and `minnow bench --membw`. Prompt processing (pp) times one batch of p
 // tokens; text generation (tg) times n single-token steps from an empty
 // context, like llama-bench. tg rows also report efficiency: weight bytes read
-// per token x tokens/s / the machine's measured read bandwidth. Every row says
+// per token x tokens/s / the read bandwidth measured around each repetition. Every row says
 // which share of its threads' wall time the process actually got the CPU
 // (cpu share), because a busy shared machine lowers every figure.
 #include <CLI/CLI.hpp>
@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sys/resource.h>
@@ -136,8 +137,11 @@ Status run_batched(InferenceContext& first, const BenchOptions& o, unsigned thre
   return Status::success();
 }
 
+// Read bandwidth now, in bytes/s (0: not measured).
+using BandwidthProbe = std::function<double()>;
+
 Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& o, double bytes_per_token,
-                                     double bandwidth, unsigned threads) {
+                                     const BandwidthProbe& probe, double& bandwidth, unsigned threads) {
   std::vector<Row> rows;
   const uint32_t n_vocab = ctx.model().hparams().n_vocab;
   std::mt19937 rng(1234);
@@ -174,22 +178,35 @@ Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& 
   }
   if (o.n_gen > 0 && !encoder) {
     MINNOW_TRY(process(random_tokens(1)));  // warm-up
-    std::vector<double> ts;
-    double wall = 0;
-    const double cpu0 = process_cpu_seconds();
+    std::vector<double> ts, effs, bws;
+    double wall = 0, cpu = 0;
+    // Bandwidth is probed before and after every repetition and each one is
+    // divided by the mean of its two probes: on a shared machine another
+    // tenant's traffic comes and goes within seconds, and one probe before
+    // the whole row would be compared with the wrong minutes.
+    double bw_before = probe();
     for (int64_t r = 0; r < o.reps; ++r) {
       ctx.reset();
       const auto tokens = random_tokens(size_t(o.n_gen));
+      const double cpu0 = process_cpu_seconds();
       const auto t0 = std::chrono::steady_clock::now();
       for (int32_t id : tokens) MINNOW_TRY(ctx.decode(std::span<const int32_t>(&id, 1)));
       const double s = seconds_since(t0);
+      cpu += process_cpu_seconds() - cpu0;
       wall += s;
       ts.push_back(double(o.n_gen) / s);
+      const double bw_after = probe(), bw = (bw_before + bw_after) / 2;
+      bws.push_back(bw);
+      if (bw > 0) effs.push_back(bytes_per_token * ts.back() / bw);
+      bw_before = bw_after;
     }
     Row row{"tg" + std::to_string(o.n_gen), 0, uint32_t(o.n_gen)};
     mean_sd(ts, row.avg, row.sd);
-    row.cpu_share = (process_cpu_seconds() - cpu0) / (wall * threads);
-    row.efficiency = bandwidth > 0 ? bytes_per_token * row.avg / bandwidth : 0.0;
+    row.cpu_share = cpu / (wall * threads);
+    double sd = 0;
+    row.efficiency = 0.0;
+    if (!effs.empty()) mean_sd(effs, row.efficiency, sd);
+    mean_sd(bws, bandwidth, sd);
     rows.push_back(row);
   }
   if (o.n_gen > 0 && o.batch > 1 && !encoder) MINNOW_TRY(run_batched(ctx, o, threads, rows));
@@ -231,14 +248,16 @@ int run_bench(const BenchOptions& o) {
   for (const auto& t : model->file().tensors()) n_params += t.n_elements;
   const double bytes_per_token = double(weight_bytes_per_token(*model));
   double bandwidth = 0;
-  if (o.n_gen > 0) {
-    // Eight times the weights (at least 64 MiB, past any L3), at most 512 MiB.
-    const size_t buffer = std::clamp<size_t>(size_t(8 * bytes_per_token), size_t(64) << 20, size_t(512) << 20);
-    ThreadPool pool(unsigned(o.n_threads));
-    bandwidth = kernels::measure_read_bandwidth(pool, buffer, 5);
-  }
+  // Eight times the weights (at least 64 MiB, past any L3), at most 512 MiB.
+  const size_t buffer = std::clamp<size_t>(size_t(8 * bytes_per_token), size_t(64) << 20, size_t(512) << 20);
+  ThreadPool probe_pool(unsigned(o.n_threads));
+  std::unique_ptr<kernels::ReadBandwidthProbe> membw;
+  const BandwidthProbe probe = [&] {
+    if (!membw) membw = std::make_unique<kernels::ReadBandwidthProbe>(probe_pool, buffer);  // only tg rows need it
+    return membw->measure(3);
+  };
   const unsigned threads = o.n_threads ? unsigned(o.n_threads) : ThreadPool::default_thread_count();
-  auto rows = run_tests(**ctx, o, bytes_per_token, bandwidth, threads);
+  auto rows = run_tests(**ctx, o, bytes_per_token, probe, bandwidth, threads);
   if (!rows) return report_error(rows.error());
 
   const std::string isa(kernels::isa_name(kernels::kernel_table().isa));

@@ -31,23 +31,31 @@ uint64_t sum_words(const uint64_t* p, size_t n) {
 
 }  // namespace
 
-double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int reps) {
-  const size_t n = bytes / sizeof(uint64_t);
-  const size_t alloc = (n * sizeof(uint64_t) + 63) / 64 * 64;
-  std::unique_ptr<void, void (*)(void*)> owner(std::aligned_alloc(64, alloc), std::free);
-  if (!owner) return 0.0;
-  uint64_t* words = static_cast<uint64_t*>(owner.get());
+ReadBandwidthProbe::ReadBandwidthProbe(ThreadPool& pool, size_t bytes)
+    : pool_(pool), n_words_(bytes / sizeof(uint64_t)),
+      buffer_(std::aligned_alloc(64, (n_words_ * sizeof(uint64_t) + 63) / 64 * 64), std::free) {
+  if (!buffer_) return;
+  uint64_t* words = static_cast<uint64_t*>(buffer_.get());
   // Touch every page first (from every thread's share) so faults are not timed.
-  pool.parallel_for(n, [&](size_t b, size_t e) { std::fill(words + b, words + e, uint64_t(b)); }, 4096);
+  pool_.parallel_for(n_words_, [&](size_t b, size_t e) { std::fill(words + b, words + e, uint64_t(b)); }, 4096);
+}
+
+double ReadBandwidthProbe::measure(int reps) {
+  if (!buffer_) return 0.0;
+  const uint64_t* words = static_cast<const uint64_t*>(buffer_.get());
   double best = 0.0;
   volatile uint64_t sink = 0;
   for (int r = 0; r < reps; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
-    pool.parallel_for(n, [&](size_t b, size_t e) { sink = sink + sum_words(words + b, e - b); }, 4096);
+    pool_.parallel_for(n_words_, [&](size_t b, size_t e) { sink = sink + sum_words(words + b, e - b); }, 4096);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    best = std::max(best, double(bytes) / s);
+    best = std::max(best, double(n_words_ * sizeof(uint64_t)) / s);
   }
   return best;
+}
+
+double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int reps) {
+  return ReadBandwidthProbe(pool, bytes).measure(reps);
 }
 
 }  // namespace minnow::kernels

@@ -3,13 +3,28 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 
 #include "base/thread_pool.h"
 
 namespace minnow::kernels {
 
-// Best of `reps` timed sums over a buffer of `bytes` (far larger than the
-// caches), split across the pool's threads. Bytes per second.
+// A buffer of `bytes` (far larger than the caches), allocated and touched
+// once, to time repeatedly: bench probes bandwidth around every repetition.
+class ReadBandwidthProbe {
+ public:
+  ReadBandwidthProbe(ThreadPool& pool, size_t bytes);
+  // Best of `reps` timed sums over the buffer, split across the pool's
+  // threads. Bytes per second; 0 when the buffer could not be allocated.
+  double measure(int reps);
+
+ private:
+  ThreadPool& pool_;
+  size_t n_words_;
+  std::unique_ptr<void, void (*)(void*)> buffer_;
+};
+
+// One probe, measured once.
 double measure_read_bandwidth(ThreadPool& pool, size_t bytes = size_t(1) << 30, int reps = 5);
 
 }  // namespace minnow::kernels
