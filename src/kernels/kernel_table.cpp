@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <array>
+#include <cmath>
 #include <cstring>
 
 #include "base/half.h"
@@ -70,13 +71,61 @@ void quantize_q8_0_rows(const float* x, uint8_t* dst, size_t n_blocks) {
   }
 }
 
+// quant::quantize_q8_k with AVX2: the same scale (from the first element of
+// the largest magnitude, whose sign it takes), the same products and the
+// same rounding (nearest_int's round-half-even is cvtps_epi32's default
+// mode), so the bytes are identical. A block with an inf or NaN goes to
+// the reference.
+void quantize_q8_k_rows(const float* x, uint8_t* dst, size_t n_blocks) {
+  const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+  const __m256i max_q = _mm256_set1_epi32(127);
+  for (size_t i = 0; i < n_blocks; ++i, x += quant::kQK_K, dst += sizeof(quant::BlockQ8_K)) {
+    __m256 amax = _mm256_setzero_ps(), nan = _mm256_setzero_ps();
+    for (int k = 0; k < quant::kQK_K / 8; ++k) {
+      const __m256 v = _mm256_loadu_ps(x + 8 * k);
+      amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign_bit, v));
+      nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    }
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(amax), _mm256_extractf128_ps(amax, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    const float a = _mm_cvtss_f32(m);
+    if (!std::isfinite(a) || !_mm256_testz_ps(nan, nan)) {
+      quant::quantize_q8_k(x, dst, 1);
+      continue;
+    }
+    quant::BlockQ8_K b{};
+    if (a != 0.0f) {
+      int first = 0;
+      while (std::fabs(x[first]) != a) ++first;
+      const float iscale = -127.0f / x[first];
+      const __m256 vs = _mm256_set1_ps(iscale);
+      for (int g = 0; g < quant::kQK_K / 16; ++g) {
+        const __m256i q0 = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(vs, _mm256_loadu_ps(x + 16 * g))), max_q);
+        const __m256i q1 = _mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(vs, _mm256_loadu_ps(x + 16 * g + 8))), max_q);
+        // packs interleave the 128-bit lanes: elements 0-3, 8-11, 4-7, 12-15.
+        const __m256i q16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0xD8);
+        const __m128i q8 = _mm_packs_epi16(_mm256_castsi256_si128(q16), _mm256_extracti128_si256(q16, 1));
+        std::memcpy(b.qs + 16 * g, &q8, 16);
+        __m128i t = _mm_add_epi32(_mm256_castsi256_si128(_mm256_add_epi32(q0, q1)),
+                                  _mm256_extracti128_si256(_mm256_add_epi32(q0, q1), 1));
+        t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(1, 0, 3, 2)));
+        t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(2, 3, 0, 1)));
+        b.bsums[g] = int16_t(_mm_cvtsi128_si32(t));
+      }
+      b.d = 1.0f / iscale;
+    }
+    std::memcpy(dst, &b, sizeof b);
+  }
+}
+
 }  // namespace
 
 void quantize_act(ActFormat format, const float* x, uint8_t* out, size_t n) {
   switch (format) {
     case ActFormat::kF32: __builtin_memcpy(out, x, n * sizeof(float)); return;
     case ActFormat::kQ8_0: quantize_q8_0_rows(x, out, n / quant::kQK); return;
-    case ActFormat::kQ8_K: quant::quantize_q8_k(x, out, n / quant::kQK_K); return;
+    case ActFormat::kQ8_K: quantize_q8_k_rows(x, out, n / quant::kQK_K); return;
   }
 }
 

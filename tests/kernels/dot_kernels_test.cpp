@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "kernels/kernel_table.h"
 #include "quant/block_codecs.h"
 #include "quant/dequantize.h"
+#include "quant/k_quants.h"
 #include "quant/quantize.h"
 
 namespace minnow::kernels {
@@ -188,6 +190,22 @@ TEST(Isa, EnvironmentForcesPath) {
 
 namespace minnow::kernels {
 namespace {
+
+TEST(ActivationQuantization, Q8_KMatchesReferenceQuantizerBytes) {
+  for (size_t n : {256, 2048, 4864}) {
+    std::vector<float> x = random_floats(n, uint32_t(n) + 3);
+    std::fill(x.begin() + 256, x.begin() + std::min<size_t>(n, 512), 0.0f);  // an all-zero block (n > 256)
+    x[5] = 7.5f, x[9] = -7.5f;   // a tie in magnitude: the first one sets the sign
+    x[n - 1] = -9.25f;           // the last block's extreme is negative
+    if (n >= 2048) x[1100] = std::numeric_limits<float>::quiet_NaN(), x[1500] = std::numeric_limits<float>::infinity();
+    std::vector<uint8_t> got(act_row_bytes(ActFormat::kQ8_K, n)), want(got.size());
+    quantize_act(ActFormat::kQ8_K, x.data(), got.data(), n);
+    quant::quantize_q8_k(x.data(), want.data(), n / 256);
+    for (size_t b = 0; b < n / 256; ++b)
+      EXPECT_TRUE(std::equal(want.begin() + long(b * 292), want.begin() + long((b + 1) * 292), got.begin() + long(b * 292)))
+          << "n=" << n << " block " << b;
+  }
+}
 
 TEST(ActivationQuantization, Q8_0MatchesReferenceQuantizerBytes) {
   for (size_t n : {32, 64, 896, 4864}) {
