@@ -47,7 +47,7 @@ void parallel_rows(size_t n, const std::function<void(size_t, size_t)>& fn, size
 ScopedThreadPool::ScopedThreadPool(ThreadPool* pool) : previous_(t_current_pool) { t_current_pool = pool; }
 ScopedThreadPool::~ScopedThreadPool() { t_current_pool = previous_; }
 
-unsigned ThreadPool::default_thread_count() { return cpu_topology().physical_cores; }
+unsigned ThreadPool::default_thread_count() { return cpu_topology().usable_cores; }
 
 ThreadPool::ThreadPool(unsigned n_threads) : n_threads_(n_threads ? n_threads : default_thread_count()) {
   workers_.reserve(n_threads_ - 1);

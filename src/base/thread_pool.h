@@ -35,7 +35,7 @@ class ThreadPool {
   // workers. Not reentrant: fn must not call parallel_for on the same pool.
   void parallel_for(size_t n, const std::function<void(size_t, size_t)>& fn, size_t grain = 1);
 
-  // Physical cores this process may use (cpu_topology()), at least 1.
+  // Physical cores this process may use, within a cgroup CPU quota (cpu_topology()), at least 1.
   static unsigned default_thread_count();
 
  private:

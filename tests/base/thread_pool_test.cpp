@@ -60,7 +60,22 @@ TEST(CpuTopology, ListsAllowedCpusOncePhysicalCoresFirst) {
     EXPECT_TRUE(CPU_ISSET(c, &allowed)) << c;
     EXPECT_TRUE(seen.insert(c).second) << "listed twice: " << c;
   }
-  EXPECT_EQ(ThreadPool::default_thread_count(), t.physical_cores);
+  EXPECT_GE(t.usable_cores, 1u);
+  EXPECT_LE(t.usable_cores, t.physical_cores);
+  EXPECT_EQ(ThreadPool::default_thread_count(), t.usable_cores);
+}
+
+TEST(CpuTopology, CgroupQuotasRoundUpAndUnlimitedIsZero) {
+  EXPECT_EQ(cgroup_cpu_limit_v2("max 100000\n"), 0u);
+  EXPECT_EQ(cgroup_cpu_limit_v2("200000 100000\n"), 2u);
+  EXPECT_EQ(cgroup_cpu_limit_v2("150000 100000"), 2u);  // 1.5 CPUs: two threads
+  EXPECT_EQ(cgroup_cpu_limit_v2("50000 100000"), 1u);
+  EXPECT_EQ(cgroup_cpu_limit_v2(""), 0u);
+  EXPECT_EQ(cgroup_cpu_limit_v2("lots 100000"), 0u);
+  EXPECT_EQ(cgroup_cpu_limit_v2("100000 0"), 0u);
+  EXPECT_EQ(cgroup_cpu_limit_v1(-1, 100000), 0u);
+  EXPECT_EQ(cgroup_cpu_limit_v1(400000, 100000), 4u);
+  EXPECT_EQ(cgroup_cpu_limit_v1(1, 100000), 1u);
 }
 
 TEST(ThreadPool, PinnedWorkersRunOnTheirCpu) {
