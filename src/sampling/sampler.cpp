@@ -1,5 +1,7 @@
 #include "sampling/sampler.h"
 
+#include "kernels/activations.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -37,6 +39,47 @@ void keep_mass(std::vector<Candidate>& c, float mass) {
     }
   }
   c.resize(std::max<size_t>(keep, 1));
+}
+
+constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+// Top-p without sorting the vocabulary: the candidates (any order, all of
+// the weights w = e^(logit - max) summing to z) are bucketed by logit, the
+// buckets walked from the top until the mass reaches top_p, and only the
+// bucket that crosses the line is sorted. Keeps exactly the smallest prefix
+// of the sorted order that the sorting chain kept (ties in any order, as
+// std::sort left them), at O(n) plus one bucket's sort.
+void keep_top_p(std::vector<Candidate>& c, float top_p, float mx, double z) {
+  const auto by_logit = [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; };
+  const double target = double(top_p) * z;
+  float mn = mx;
+  for (const Candidate& x : c) mn = std::min(mn, x.logit);
+  constexpr int kBuckets = 4096;
+  const float span = mx - mn;
+  auto bucket_of = [&](float l) {  // 0 holds the largest logits
+    if (!(span > 0.0f)) return 0;
+    return std::clamp(int(float(kBuckets) * (mx - l) / span), 0, kBuckets - 1);
+  };
+  std::vector<double> mass(kBuckets, 0.0);
+  for (const Candidate& x : c) mass[size_t(bucket_of(x.logit))] += double(x.p);
+  double cum = 0;
+  int cut = 0;
+  for (; cut < kBuckets - 1 && cum + mass[size_t(cut)] < target; ++cut) cum += mass[size_t(cut)];
+  // Buckets above the cut are kept whole; the cut bucket in logit order
+  // until the mass is reached; everything below goes.
+  std::vector<Candidate> kept, edge;
+  for (const Candidate& x : c) {
+    const int b = bucket_of(x.logit);
+    if (b < cut) kept.push_back(x);
+    else if (b == cut) edge.push_back(x);
+  }
+  std::sort(edge.begin(), edge.end(), by_logit);
+  for (const Candidate& x : edge) {
+    kept.push_back(x);
+    cum += double(x.p);
+    if (cum >= target) break;
+  }
+  c = std::move(kept);
 }
 
 }  // namespace
@@ -81,13 +124,84 @@ int32_t Sampler::sample(std::span<float> logits) {
     if (std::none_of(logits.begin(), logits.end(), [](float l) { return std::isfinite(l); })) return kNoToken;
   }
   if (p_.temperature <= 0.0f) return argmax();
+  if (p_.typical_p < 1.0f) return sample_sorted(logits);
 
+  // The chain without a sort of the vocabulary (OpenAI's default, T = 1 and
+  // no truncation, sorted 150k candidates per token: ~25 ms). Each cut is a
+  // set, not an order: top-k by selection, top-p by buckets (keep_top_p),
+  // min-p as a logit floor (p_i / p_max = e^(l_i - l_max)), then one draw
+  // over the survivors in index order. The distribution is the sorting
+  // chain's; only which token a given seed lands on differs.
+  std::uniform_real_distribution<double> uni(0.0, 1.0);
+  const bool truncated = (p_.top_k > 0 && size_t(p_.top_k) < logits.size()) || p_.top_p < 1.0f || p_.min_p > 0.0f;
+  if (!truncated) return draw_all(logits, uni(rng_));
+  std::vector<Candidate> c;
+  c.reserve(logits.size());
+  for (size_t i = 0; i < logits.size(); ++i)  // NaN (a broken model) never enters either
+    if (logits[i] != kNegInf && !std::isnan(logits[i])) c.push_back({int32_t(i), logits[i], 0.0f});
+  if (c.empty()) return argmax();
+  const auto by_logit = [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; };
+  if (p_.top_k > 0 && size_t(p_.top_k) < c.size()) {
+    // A heap of k beats nth_element for the usual small k (40: 0.5 vs 2.6 ms on 150k).
+    std::partial_sort(c.begin(), c.begin() + p_.top_k, c.end(), by_logit);
+    c.resize(size_t(p_.top_k));
+  }
+  float mx = kNegInf;
+  int32_t best = c.front().id;
+  for (const Candidate& x : c)
+    if (x.logit > mx) mx = x.logit, best = x.id;
+  if (std::isinf(mx)) return best;  // +inf outweighs everything
+  if (p_.top_p < 1.0f) {
+    double z = 0;
+    for (Candidate& x : c) z += x.p = std::exp(x.logit - mx);
+    keep_top_p(c, p_.top_p, mx, z);
+  }
+  if (p_.min_p > 0.0f) {
+    const float floor = mx + std::log(p_.min_p);
+    std::erase_if(c, [&](const Candidate& x) { return x.logit < floor && x.logit != mx; });
+  }
+  double z = 0;
+  for (Candidate& x : c) z += x.p = std::exp((x.logit - mx) / p_.temperature);
+  const double r = uni(rng_) * z;
+  double cum = 0;
+  for (const Candidate& x : c) {
+    cum += double(x.p);
+    if (r < cum) return x.id;
+  }
+  return c.back().id;
+}
+
+// No truncation: softmax(logits / T) drawn in place over the whole
+// vocabulary, two passes and a vector exp.
+int32_t Sampler::draw_all(std::span<float> logits, double u) const {
+  float mx = kNegInf;
+  size_t best = 0;
+  for (size_t i = 0; i < logits.size(); ++i)
+    if (logits[i] > mx) mx = logits[i], best = i;  // NaN never compares greater
+  if (mx == kNegInf || std::isinf(mx)) return int32_t(best);  // all masked, or +inf outweighs the rest
+  const float inv_t = 1.0f / p_.temperature;
+  for (float& l : logits) l = std::isnan(l) ? kNegInf : (l - mx) * inv_t;  // -inf stays -inf: weight 0
+  kernels::exp_vec(logits.data(), logits.data(), logits.size());
+  double z = 0;
+  for (float w : logits) z += w;
+  const double r = u * z;
+  double cum = 0;
+  for (size_t i = 0; i < logits.size(); ++i) {
+    cum += logits[i];
+    if (r < cum) return int32_t(i);
+  }
+  return int32_t(best);
+}
+
+// The full chain with a sorted candidate list: locally typical sampling
+// reorders by surprise, so it needs the order.
+int32_t Sampler::sample_sorted(std::span<float> logits) {
   // Masked (-inf) tokens never enter the chain.
   std::vector<Candidate> c;
   c.reserve(logits.size());
   for (size_t i = 0; i < logits.size(); ++i)
-    if (logits[i] != -std::numeric_limits<float>::infinity()) c.push_back({int32_t(i), logits[i], 0.0f});
-  if (c.empty()) return argmax();
+    if (logits[i] != kNegInf) c.push_back({int32_t(i), logits[i], 0.0f});
+  if (c.empty()) return int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
   const auto by_logit = [](const Candidate& a, const Candidate& b) { return a.logit > b.logit; };
   if (p_.top_k > 0 && size_t(p_.top_k) < c.size()) {
     std::partial_sort(c.begin(), c.begin() + p_.top_k, c.end(), by_logit);

@@ -38,6 +38,8 @@ class Sampler {
   bool constrained() const { return grammar_ != nullptr; }
 
  private:
+  int32_t sample_sorted(std::span<float> logits);
+  int32_t draw_all(std::span<float> logits, double u) const;
   void apply_bias_and_penalties(std::span<float> logits) const;
   SamplingParams p_;
   std::unique_ptr<GrammarMatcher> grammar_;

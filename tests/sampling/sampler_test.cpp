@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <random>
 #include <map>
 #include <set>
 
@@ -79,6 +82,74 @@ TEST(Sampler, TopKTopPAndMinPCutTheTail) {
   SamplingParams mp;
   mp.top_k = 0, mp.top_p = 1.0f, mp.min_p = 0.2f;  // p1/p0 = e^-1 > 0.2, p2/p0 = e^-4 < 0.2
   EXPECT_EQ(only(mp), (std::set<int32_t>{0, 1}));
+}
+
+TEST(Sampler, TemperatureSharpensTheWholeVocabulary) {
+  SamplingParams p;
+  p.temperature = 0.5f, p.top_k = 0, p.top_p = 1.0f, p.min_p = 0.0f, p.seed = 5;
+  Sampler s(p);
+  std::map<int32_t, int> hits;
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) {
+    auto l = logits_of({0.0f, std::log(2.0f), std::log(7.0f)});  // at T = 0.5: 1 : 4 : 49
+    ++hits[s.sample(l)];
+  }
+  EXPECT_NEAR(hits[0] / double(n), 1.0 / 54, 0.006);
+  EXPECT_NEAR(hits[1] / double(n), 4.0 / 54, 0.01);
+  EXPECT_NEAR(hits[2] / double(n), 49.0 / 54, 0.01);
+}
+
+// A vocabulary of 5000 in shuffled order (so neither the order nor one
+// bucket does the work): top-p must keep exactly the smallest prefix of the
+// sorted logits whose mass reaches p, and draw from it in proportion.
+TEST(Sampler, TopPOnALargeVocabularyKeepsTheExactPrefix) {
+  const size_t n = 5000;  // more than the 4096 buckets
+  std::vector<int32_t> perm(n);
+  for (size_t i = 0; i < n; ++i) perm[i] = int32_t(i);
+  std::mt19937 rng(9);
+  std::shuffle(perm.begin(), perm.end(), rng);
+  std::vector<float> base(n);
+  for (size_t rank = 0; rank < n; ++rank) base[size_t(perm[rank])] = -0.01f * float(rank);
+  // The reference cut, by sorting: cumulative mass of ranks 0..k-1.
+  double z = 0;
+  for (size_t r = 0; r < n; ++r) z += std::exp(double(-0.01f * float(r)));
+  size_t keep = 0;
+  for (double cum = 0; keep < n && cum < 0.5 * z; ++keep) cum += std::exp(double(-0.01f * float(keep)));
+  ASSERT_GT(keep, 50u);
+  ASSERT_LT(keep, 100u);
+  SamplingParams p;
+  p.temperature = 1.0f, p.top_k = 0, p.top_p = 0.5f, p.min_p = 0.0f, p.seed = 11;
+  Sampler s(p);
+  std::vector<int> by_rank(n, 0);
+  std::vector<int32_t> rank_of(n);
+  for (size_t r = 0; r < n; ++r) rank_of[size_t(perm[r])] = int32_t(r);
+  const int draws = 4000;
+  for (int i = 0; i < draws; ++i) {
+    std::vector<float> l = base;
+    ++by_rank[size_t(rank_of[size_t(s.sample(l))])];
+  }
+  for (size_t r = keep; r < n; ++r) ASSERT_EQ(by_rank[r], 0) << "rank " << r << " is past the top-p cut " << keep;
+  EXPECT_GT(by_rank[keep - 1], 0);  // the last token of the prefix is in
+  double kept_mass = 0;
+  for (size_t r = 0; r < keep; ++r) kept_mass += std::exp(-0.01 * double(r));
+  EXPECT_NEAR(by_rank[0] / double(draws), 1.0 / kept_mass, 0.008);
+}
+
+TEST(Sampler, NanLogitsAreNeverDrawnAndInfinityWins) {
+  SamplingParams p;
+  p.temperature = 1.0f, p.top_k = 0, p.top_p = 1.0f, p.min_p = 0.0f;
+  const float nan = std::numeric_limits<float>::quiet_NaN(), inf = std::numeric_limits<float>::infinity();
+  for (float top_p : {1.0f, 0.9f}) {
+    p.top_p = top_p;
+    Sampler s(p);
+    for (int i = 0; i < 200; ++i) {
+      auto l = logits_of({nan, 1.0f, nan, 0.5f});
+      const int32_t t = s.sample(l);
+      EXPECT_TRUE(t == 1 || t == 3) << t;
+    }
+    auto l = logits_of({1.0f, inf, 3.0f});
+    EXPECT_EQ(s.sample(l), 1);
+  }
 }
 
 TEST(Sampler, PenaltiesAndBiasSteerGreedy) {
