@@ -71,7 +71,9 @@ struct Job {
       tokens.push_back(e["token"]);
       lps.push_back(e["logprob"]);
       nlohmann::json top = nlohmann::json::object();
-      for (const auto& t : e["top_logprobs"]) top[t["token"].get<std::string>()] = t["logprob"];
+      // Keyed by text, as OpenAI's legacy format is: tokens that print the
+      // same keep the first (likeliest) entry rather than the last.
+      for (const auto& t : e["top_logprobs"]) top.emplace(t["token"].get<std::string>(), t["logprob"]);
       tops.push_back(top);
     }
     return {{"tokens", tokens}, {"token_logprobs", lps}, {"top_logprobs", tops}};

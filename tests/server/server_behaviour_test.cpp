@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cmath>
 #include <fstream>
 #include <future>
 
@@ -9,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "server/generation_stream.h"
 #include "server/server_fixture.h"
 
 namespace minnow {
@@ -83,6 +85,13 @@ TEST(ServerApi, ChatWholeAndStreamedAgreeAndUsageIsExact) {
   EXPECT_TRUE(usage["choices"].empty());
 }
 
+TEST(ServerApi, TokenLabelsSpellBrokenUtf8AsBytes) {
+  EXPECT_EQ(token_label("ok"), "ok");
+  EXPECT_EQ(token_label("\xc3\xa9"), "\xc3\xa9");  // a whole character stays
+  EXPECT_EQ(token_label("\xe2\x80"), "bytes:\\xe2\\x80");
+  EXPECT_NE(token_label("\x92"), token_label("\xe7"));  // they used to print alike
+}
+
 TEST(ServerApi, CompletionsAcceptTextAndTokenPromptsWithLogprobs) {
   test::ServerFixture fx;
   auto cli = fx.client();
@@ -95,6 +104,19 @@ TEST(ServerApi, CompletionsAcceptTextAndTokenPromptsWithLogprobs) {
   const json& lp = j["choices"][0]["logprobs"];
   EXPECT_EQ(lp["token_logprobs"].size(), j["usage"]["completion_tokens"].get<size_t>());
   for (const auto& v : lp["token_logprobs"]) EXPECT_LE(v.get<double>(), 0.0);
+  // Greedy: each chosen token is the most likely one, so its log-probability
+  // is the largest of its top_logprobs, and those are a (log) distribution's.
+  ASSERT_EQ(lp["top_logprobs"].size(), lp["token_logprobs"].size());
+  for (size_t i = 0; i < lp["top_logprobs"].size(); ++i) {
+    double best = -1e30, mass = 0;
+    for (const auto& [piece, v] : lp["top_logprobs"][i].items()) {
+      best = std::max(best, v.get<double>());
+      mass += std::exp(v.get<double>());
+    }
+    EXPECT_NEAR(best, lp["token_logprobs"][i].get<double>(), 1e-5) << i << " " << lp.dump();
+    EXPECT_LE(mass, 1.0 + 1e-5) << i;
+    EXPECT_GT(mass, 0.0) << i;
+  }
   auto multi = cli.Post("/v1/completions", R"({"model":"tiny","prompt":["ab","cd"],"max_tokens":3,"n":2})", "application/json");
   ASSERT_EQ(multi->status, 200) << multi->body;
   EXPECT_EQ(json::parse(multi->body)["choices"].size(), 4u);
