@@ -128,10 +128,10 @@ int32_t Sampler::sample(std::span<float> logits) {
 
   // The chain without a sort of the vocabulary (OpenAI's default, T = 1 and
   // no truncation, sorted 150k candidates per token: ~25 ms). Each cut is a
-  // set, not an order: top-k by selection, top-p by buckets (keep_top_p),
+  // set, not an order: top-k by a heap, top-p by buckets (keep_top_p),
   // min-p as a logit floor (p_i / p_max = e^(l_i - l_max)), then one draw
-  // over the survivors in index order. The distribution is the sorting
-  // chain's; only which token a given seed lands on differs.
+  // over the survivors in the order they stand. The distribution is the
+  // sorting chain's; only which token a given seed lands on differs.
   std::uniform_real_distribution<double> uni(0.0, 1.0);
   const bool truncated = (p_.top_k > 0 && size_t(p_.top_k) < logits.size()) || p_.top_p < 1.0f || p_.min_p > 0.0f;
   if (!truncated) return draw_all(logits, uni(rng_));
