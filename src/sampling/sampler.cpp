@@ -56,9 +56,9 @@ void keep_top_p(std::vector<Candidate>& c, float top_p, float mx, double z) {
   for (const Candidate& x : c) mn = std::min(mn, x.logit);
   constexpr int kBuckets = 4096;
   const float span = mx - mn;
-  auto bucket_of = [&](float l) {  // 0 holds the largest logits
-    if (!(span > 0.0f)) return 0;
-    return std::clamp(int(float(kBuckets) * (mx - l) / span), 0, kBuckets - 1);
+  const float scale = span > 0.0f && std::isfinite(span) ? float(kBuckets) / span : 0.0f;
+  auto bucket_of = [&](float l) {  // 0 holds the largest logits; one bucket when the span is 0 or overflows
+    return scale == 0.0f ? 0 : std::min(int((mx - l) * scale), kBuckets - 1);
   };
   std::vector<double> mass(kBuckets, 0.0);
   for (const Candidate& x : c) mass[size_t(bucket_of(x.logit))] += double(x.p);
@@ -152,8 +152,12 @@ int32_t Sampler::sample(std::span<float> logits) {
     if (x.logit > mx) mx = x.logit, best = x.id;
   if (std::isinf(mx)) return best;  // +inf outweighs everything
   if (p_.top_p < 1.0f) {
+    thread_local std::vector<float> w;  // e^(logit - max) by the vector exp
+    w.resize(c.size());
+    for (size_t i = 0; i < c.size(); ++i) w[i] = c[i].logit - mx;
+    kernels::exp_vec(w.data(), w.data(), w.size());
     double z = 0;
-    for (Candidate& x : c) z += x.p = std::exp(x.logit - mx);
+    for (size_t i = 0; i < c.size(); ++i) z += c[i].p = w[i];
     keep_top_p(c, p_.top_p, mx, z);
   }
   if (p_.min_p > 0.0f) {

@@ -149,6 +149,9 @@ TEST(Sampler, NanLogitsAreNeverDrawnAndInfinityWins) {
     }
     auto l = logits_of({1.0f, inf, 3.0f});
     EXPECT_EQ(s.sample(l), 1);
+    // Logits whose spread overflows a float still cut and draw.
+    auto wide = logits_of({3e38f, -3e38f, 2.9e38f});
+    EXPECT_EQ(s.sample(wide), 0);
   }
 }
 
