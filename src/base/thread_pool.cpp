@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <set>
 
 #include "base/cpu_topology.h"
 
@@ -19,6 +21,10 @@ thread_local ThreadPool* t_current_pool = nullptr;
 // Set while this thread runs a chunk of some pool's job: a nested
 // parallel_rows then runs inline instead of re-entering a busy pool.
 thread_local bool t_in_job = false;
+
+// CPUs some live pool has pinned a worker to.
+std::mutex g_pinned_mu;
+std::set<int> g_pinned;
 
 // ~10-50 us of polling: longer than the gap between the matmuls of one decode
 // step, far shorter than the gap between requests.
@@ -52,24 +58,37 @@ unsigned ThreadPool::default_thread_count() { return cpu_topology().usable_cores
 ThreadPool::ThreadPool(unsigned n_threads) : n_threads_(n_threads ? n_threads : default_thread_count()) {
   workers_.reserve(n_threads_ - 1);
   for (unsigned i = 1; i < n_threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
-  // Worker i on the i-th allowed CPU, one per physical core first (the
-  // calling thread, unpinned, is left cpus[0]): the scheduler then never
-  // moves a worker's cache away or stacks two on one core while another
-  // idles. Only when every thread can have its own CPU; MINNOW_PIN=0 opts out.
+  // Workers on CPUs of their own, one per physical core first: the
+  // scheduler then never moves a worker's cache away or stacks two on one
+  // core while another idles. Pools share the machine (a server holds one
+  // per loaded model), so a process-wide tally hands each pool CPUs no other
+  // pool's worker holds; cpus[0] stays free for the calling threads. When
+  // there are not enough free CPUs the pool is not pinned and the OS
+  // balances it. MINNOW_PIN=0 opts out.
   const char* pin = std::getenv("MINNOW_PIN");
   if (pin && std::strcmp(pin, "0") == 0) return;
   const CpuTopology topo = cpu_topology();
-  if (n_threads_ > topo.cpus.size()) return;
+  std::lock_guard<std::mutex> lock(g_pinned_mu);
+  std::vector<int> free_cpus;
+  for (size_t i = 1; i < topo.cpus.size() && free_cpus.size() + 1 < n_threads_; ++i)
+    if (!g_pinned.count(topo.cpus[i])) free_cpus.push_back(topo.cpus[i]);
+  if (free_cpus.size() + 1 < n_threads_) return;
   for (unsigned i = 1; i < n_threads_; ++i) {
     cpu_set_t set;
     CPU_ZERO(&set);
-    CPU_SET(topo.cpus[i], &set);
-    if (pthread_setaffinity_np(workers_[i - 1].native_handle(), sizeof(set), &set) == 0)
-      pinned_cpus_.push_back(topo.cpus[i]);
+    CPU_SET(free_cpus[i - 1], &set);
+    if (pthread_setaffinity_np(workers_[i - 1].native_handle(), sizeof(set), &set) == 0) {
+      pinned_cpus_.push_back(free_cpus[i - 1]);
+      g_pinned.insert(free_cpus[i - 1]);
+    }
   }
 }
 
 ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(g_pinned_mu);
+    for (int cpu : pinned_cpus_) g_pinned.erase(cpu);
+  }
   stop_.store(true, std::memory_order_release);
   generation_.fetch_add(1, std::memory_order_acq_rel);
   generation_.notify_all();

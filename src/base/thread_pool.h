@@ -26,8 +26,8 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   unsigned size() const { return n_threads_; }
-  // The CPU each worker was pinned to (empty when pinning was off, refused
-  // or there are more threads than CPUs).
+  // The CPU each worker was pinned to (empty when pinning was off, refused,
+  // or other pools' workers left too few free CPUs).
   const std::vector<int>& pinned_cpus() const { return pinned_cpus_; }
 
   // Runs fn(begin, end) over disjoint ranges covering [0, n), each a

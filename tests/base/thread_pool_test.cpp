@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -104,6 +105,30 @@ TEST(ThreadPool, PinnedWorkersRunOnTheirCpu) {
     EXPECT_EQ(worker_mask_sizes[i], 1);
     EXPECT_EQ(worker_cpus[i], t.cpus[1]);
   }
+}
+
+TEST(ThreadPool, PoolsPinToDifferentCpusAndReleaseThem) {
+  if (const char* pin = std::getenv("MINNOW_PIN"); pin && std::string(pin) == "0") GTEST_SKIP() << "MINNOW_PIN=0";
+  const CpuTopology t = cpu_topology();
+  if (t.cpus.size() < 2) GTEST_SKIP() << "one CPU: nothing to pin";
+  std::set<int> held;
+  {
+    std::vector<std::unique_ptr<ThreadPool>> pools;
+    // As many 2-thread pools as there are CPUs besides cpus[0]: each gets its own.
+    for (size_t i = 1; i < t.cpus.size(); ++i) {
+      pools.push_back(std::make_unique<ThreadPool>(2));
+      ASSERT_EQ(pools.back()->pinned_cpus().size(), 1u) << "pool " << i;
+      EXPECT_TRUE(held.insert(pools.back()->pinned_cpus()[0]).second) << "two pools on one CPU";
+      EXPECT_NE(pools.back()->pinned_cpus()[0], t.cpus[0]);
+    }
+    ThreadPool extra(2);  // none left: not pinned, and still correct
+    EXPECT_TRUE(extra.pinned_cpus().empty());
+    std::atomic<int> n{0};
+    extra.parallel_for(10, [&](size_t b, size_t e) { n += int(e - b); });
+    EXPECT_EQ(n.load(), 10);
+  }
+  ThreadPool again(2);  // the pools above gave their CPUs back
+  EXPECT_EQ(again.pinned_cpus().size(), 1u);
 }
 
 TEST(ThreadPool, MorePoolThreadsThanCpusAreNotPinned) {
