@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <span>
 #include <vector>
 
 namespace minnow {
@@ -42,6 +43,28 @@ void keep_mass(std::vector<Candidate>& c, float mass) {
 }
 
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+// The index where the running sum of w first exceeds u * sum(w); the last
+// one when rounding leaves u * sum just short.
+size_t pick(std::span<const float> w, double u) {
+  double z = 0;
+  for (float x : w) z += x;
+  const double r = u * z;
+  double cum = 0;
+  for (size_t i = 0; i < w.size(); ++i) {
+    cum += w[i];
+    if (r < cum) return i;
+  }
+  return w.empty() ? 0 : w.size() - 1;
+}
+
+// w[i] = e^((c[i].logit - mx) / t) by the vector exp.
+void candidate_weights(const std::vector<Candidate>& c, float mx, float t, std::vector<float>& w) {
+  w.resize(c.size());
+  const float inv_t = 1.0f / t;
+  for (size_t i = 0; i < c.size(); ++i) w[i] = (c[i].logit - mx) * inv_t;
+  kernels::exp_vec(w.data(), w.data(), w.size());
+}
 
 // Top-p without sorting the vocabulary: the candidates (any order, all of
 // the weights w = e^(logit - max) summing to z) are bucketed by logit, the
@@ -151,11 +174,9 @@ int32_t Sampler::sample(std::span<float> logits) {
   for (const Candidate& x : c)
     if (x.logit > mx) mx = x.logit, best = x.id;
   if (std::isinf(mx)) return best;  // +inf outweighs everything
+  thread_local std::vector<float> w;
   if (p_.top_p < 1.0f) {
-    thread_local std::vector<float> w;  // e^(logit - max) by the vector exp
-    w.resize(c.size());
-    for (size_t i = 0; i < c.size(); ++i) w[i] = c[i].logit - mx;
-    kernels::exp_vec(w.data(), w.data(), w.size());
+    candidate_weights(c, mx, 1.0f, w);
     double z = 0;
     for (size_t i = 0; i < c.size(); ++i) z += c[i].p = w[i];
     keep_top_p(c, p_.top_p, mx, z);
@@ -164,15 +185,8 @@ int32_t Sampler::sample(std::span<float> logits) {
     const float floor = mx + std::log(p_.min_p);
     std::erase_if(c, [&](const Candidate& x) { return x.logit < floor && x.logit != mx; });
   }
-  double z = 0;
-  for (Candidate& x : c) z += x.p = std::exp((x.logit - mx) / p_.temperature);
-  const double r = uni(rng_) * z;
-  double cum = 0;
-  for (const Candidate& x : c) {
-    cum += double(x.p);
-    if (r < cum) return x.id;
-  }
-  return c.back().id;
+  candidate_weights(c, mx, p_.temperature, w);
+  return c[pick(w, uni(rng_))].id;
 }
 
 // No truncation: softmax(logits / T) drawn in place over the whole
@@ -186,15 +200,7 @@ int32_t Sampler::draw_all(std::span<float> logits, double u) const {
   const float inv_t = 1.0f / p_.temperature;
   for (float& l : logits) l = std::isnan(l) ? kNegInf : (l - mx) * inv_t;  // -inf stays -inf: weight 0
   kernels::exp_vec(logits.data(), logits.data(), logits.size());
-  double z = 0;
-  for (float w : logits) z += w;
-  const double r = u * z;
-  double cum = 0;
-  for (size_t i = 0; i < logits.size(); ++i) {
-    cum += logits[i];
-    if (r < cum) return int32_t(i);
-  }
-  return int32_t(best);
+  return int32_t(pick(logits, u));
 }
 
 // The full chain with a sorted candidate list: locally typical sampling
