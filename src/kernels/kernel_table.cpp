@@ -26,6 +26,14 @@ size_t act_row_bytes(ActFormat format, size_t n) {
 
 namespace {
 
+// The sum of the eight int32 lanes.
+int32_t hsum_i32(__m256i v) {
+  __m128i t = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(1, 0, 3, 2)));
+  t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(2, 3, 0, 1)));
+  return _mm_cvtsi128_si32(t);
+}
+
 // quant::quantize_q8_0 with AVX2 (the x86-64-v3 baseline): the same formula
 // and float operations; round-half-away-from-zero as roundf does, via
 // trunc(v + copysign(0.5, v)) (exact here: |v| <= 127.5, so adding 0.5 is
@@ -60,12 +68,9 @@ void quantize_q8_0_rows(const float* x, uint8_t* dst, size_t n_blocks) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + 2), q8);
     // d * sum(q) with d as stored (fp16), as the kernels see it.
     const __m256i q16 = _mm256_add_epi16(q16a, q16b);
-    const __m256i q32s = _mm256_madd_epi16(q16, _mm256_set1_epi16(1));
-    __m128i t = _mm_add_epi32(_mm256_castsi256_si128(q32s), _mm256_extracti128_si256(q32s, 1));
-    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(1, 0, 3, 2)));
-    t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(2, 3, 0, 1)));
+    const int32_t q_sum = hsum_i32(_mm256_madd_epi16(q16, _mm256_set1_epi16(1)));
     const float d_stored = fp16_to_float(dh);
-    const float sum = d_stored * float(_mm_cvtsi128_si32(t));
+    const float sum = d_stored * float(q_sum);
     std::memcpy(block_sums + 4 * i, &sum, 4);
     std::memcpy(block_scales + 4 * i, &d_stored, 4);
   }
@@ -107,11 +112,7 @@ void quantize_q8_k_rows(const float* x, uint8_t* dst, size_t n_blocks) {
         const __m256i q16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(q0, q1), 0xD8);
         const __m128i q8 = _mm_packs_epi16(_mm256_castsi256_si128(q16), _mm256_extracti128_si256(q16, 1));
         std::memcpy(b.qs + 16 * g, &q8, 16);
-        __m128i t = _mm_add_epi32(_mm256_castsi256_si128(_mm256_add_epi32(q0, q1)),
-                                  _mm256_extracti128_si256(_mm256_add_epi32(q0, q1), 1));
-        t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(1, 0, 3, 2)));
-        t = _mm_add_epi32(t, _mm_shuffle_epi32(t, _MM_SHUFFLE(2, 3, 0, 1)));
-        b.bsums[g] = int16_t(_mm_cvtsi128_si32(t));
+        b.bsums[g] = int16_t(hsum_i32(_mm256_add_epi32(q0, q1)));
       }
       b.d = 1.0f / iscale;
     }
