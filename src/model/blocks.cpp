@@ -63,17 +63,13 @@ void linear(const TensorRef& w, const TensorRef& b, const float* x, uint32_t n_t
 
 namespace {
 
-// act = silu(g) * up, token rows split over the thread pool.
-void silu_mul_rows(const float* g, const float* up, float* act, uint32_t n_tokens, uint32_t n_ff) {
+// act = f(g) * up (kernels::silu_mul or gelu_mul; gelu's up may be null),
+// token rows split over the thread pool.
+using GatedActivation = void (*)(const float*, const float*, float*, size_t);
+void activation_rows(GatedActivation f, const float* g, const float* up, float* act, uint32_t n_tokens,
+                     uint32_t n_ff) {
   parallel_rows(n_tokens, [&](size_t b, size_t e) {
-    kernels::silu_mul(g + b * n_ff, up + b * n_ff, act + b * n_ff, (e - b) * n_ff);
-  });
-}
-
-// act = gelu(g) * up (up may be null), the same way.
-void gelu_mul_rows(const float* g, const float* up, float* act, uint32_t n_tokens, uint32_t n_ff) {
-  parallel_rows(n_tokens, [&](size_t b, size_t e) {
-    kernels::gelu_mul(g + b * n_ff, up ? up + b * n_ff : nullptr, act + b * n_ff, (e - b) * n_ff);
+    f(g + b * n_ff, up ? up + b * n_ff : nullptr, act + b * n_ff, (e - b) * n_ff);
   });
 }
 
@@ -100,7 +96,7 @@ std::vector<float> ffn(FfnKind kind, const TensorRef& gate, const TensorRef& up,
   switch (kind) {
     case FfnKind::kGelu:
       if (vec) {
-        gelu_mul_rows(hidden.data(), nullptr, act.data(), n_tokens, n_ff);
+        activation_rows(kernels::gelu_mul, hidden.data(), nullptr, act.data(), n_tokens, n_ff);
         break;
       }
       for (size_t i = 0; i < act.size(); ++i) act[i] = ops::gelu_tanh(hidden[i]);
@@ -118,8 +114,8 @@ std::vector<float> ffn(FfnKind kind, const TensorRef& gate, const TensorRef& up,
     case FfnKind::kGatedSilu:
     case FfnKind::kGatedGelu: {
       if (vec) {
-        (kind == FfnKind::kGatedSilu ? silu_mul_rows : gelu_mul_rows)(g.data(), hidden.data(), act.data(), n_tokens,
-                                                                      n_ff);
+        activation_rows(kind == FfnKind::kGatedSilu ? kernels::silu_mul : kernels::gelu_mul, g.data(), hidden.data(),
+                        act.data(), n_tokens, n_ff);
         break;
       }
       for (size_t i = 0; i < act.size(); ++i)
