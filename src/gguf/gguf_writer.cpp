@@ -97,8 +97,10 @@ Status GgufWriter::add_f32_tensor(const std::string& name, std::vector<uint64_t>
   return add_tensor(name, GgmlType::F32, std::move(ne), std::move(bytes));
 }
 
+// Self is const for serialize(); take_serialized() passes a mutable writer,
+// which gives up each tensor's data once copied.
 template <class Self>
-std::vector<uint8_t> GgufWriter::serialize_impl(Self& self, bool release) {
+std::vector<uint8_t> GgufWriter::serialize_impl(Self& self) {
   std::vector<uint8_t> out;
   out.reserve(1 << 16);  // the header; also keeps GCC 12's -Wstringop-overflow from misfiring on the first insert
   put<uint32_t>(out, kGgufMagic);
@@ -127,23 +129,20 @@ std::vector<uint8_t> GgufWriter::serialize_impl(Self& self, bool release) {
     out.insert(out.end(), t.data.begin(), t.data.end());
     pad_to(out, self.alignment_);
     if constexpr (!std::is_const_v<Self>) {
-      if (release) {
-        const bool big = t.data.size() >= (1u << 20);
-        std::vector<uint8_t>().swap(t.data);
-        // Freed chunks inside the heap stay resident until trimmed (the CLI
-        // raises glibc's trim threshold for its forward passes).
-        if (big) malloc_trim(0);
-      }
+      const bool big = t.data.size() >= (1u << 20);
+      std::vector<uint8_t>().swap(t.data);
+      // Freed chunks inside the heap stay resident until trimmed (the CLI
+      // raises glibc's trim threshold for its forward passes).
+      if (big) malloc_trim(0);
     }
   }
-  if constexpr (!std::is_const_v<Self>)
-    if (release) self.tensors_.clear();
+  if constexpr (!std::is_const_v<Self>) self.tensors_.clear();
   return out;
 }
 
-std::vector<uint8_t> GgufWriter::serialize() const { return serialize_impl(*this, false); }
+std::vector<uint8_t> GgufWriter::serialize() const { return serialize_impl(*this); }
 
-std::vector<uint8_t> GgufWriter::take_serialized() { return serialize_impl(*this, true); }
+std::vector<uint8_t> GgufWriter::take_serialized() { return serialize_impl(*this); }
 
 Status GgufWriter::write(const std::string& path) const {
   const std::vector<uint8_t> bytes = serialize();

@@ -42,7 +42,7 @@ class GgufWriter {
     std::vector<uint8_t> data;
   };
   template <class Self>
-  static std::vector<uint8_t> serialize_impl(Self& self, bool release);
+  static std::vector<uint8_t> serialize_impl(Self& self);
   uint32_t alignment_;
   std::vector<std::pair<std::string, GgufValue>> kv_;
   std::vector<Tensor> tensors_;
