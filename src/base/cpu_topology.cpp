@@ -90,12 +90,4 @@ CpuTopology cpu_topology() {
   return t;
 }
 
-bool pin_current_thread(int cpu) {
-  if (cpu < 0 || cpu >= CPU_SETSIZE) return false;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  return sched_setaffinity(0, sizeof(set), &set) == 0;
-}
-
 }  // namespace minnow

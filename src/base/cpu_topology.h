@@ -29,7 +29,4 @@ unsigned cgroup_cpu_limit_v1(long long quota_us, long long period_us);
 // where sysfs or the affinity mask are unavailable.
 CpuTopology cpu_topology();
 
-// Pins the calling thread to one CPU; false when the OS refused.
-bool pin_current_thread(int cpu);
-
 }  // namespace minnow

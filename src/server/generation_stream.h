@@ -32,14 +32,14 @@ struct ChoiceResult {
   std::string finish_reason;               // "stop" | "length"
 };
 
-// Owned by shared_ptr: the scheduler's callbacks keep it alive until the
-// last choice reports, even after the HTTP side has gone.
 // A token's text for logprobs' "token" fields: the piece when it is valid
 // UTF-8, else OpenAI's "bytes:\xNN..." spelling (a piece that is half a
 // character must not turn into U+FFFD, where different tokens would print
 // alike and collide as keys of the legacy top_logprobs objects).
 std::string token_label(const std::string& piece);
 
+// Owned by shared_ptr: the scheduler's callbacks keep it alive until the
+// last choice reports, even after the HTTP side has gone.
 class GenerationStream : public std::enable_shared_from_this<GenerationStream> {
  public:
   GenerationStream(std::shared_ptr<const TextModel> model, uint32_t n_choices, std::vector<std::string> stop,
