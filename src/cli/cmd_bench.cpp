@@ -250,10 +250,13 @@ int run_bench(const BenchOptions& o) {
   double bandwidth = 0;
   // Eight times the weights (at least 64 MiB, past any L3), at most 512 MiB.
   const size_t buffer = std::clamp<size_t>(size_t(8 * bytes_per_token), size_t(64) << 20, size_t(512) << 20);
-  ThreadPool probe_pool(unsigned(o.n_threads));
+  std::unique_ptr<ThreadPool> probe_pool;  // made on first use: only tg rows probe
   std::unique_ptr<kernels::ReadBandwidthProbe> membw;
   const BandwidthProbe probe = [&] {
-    if (!membw) membw = std::make_unique<kernels::ReadBandwidthProbe>(probe_pool, buffer);  // only tg rows need it
+    if (!membw) {
+      probe_pool = std::make_unique<ThreadPool>(unsigned(o.n_threads));
+      membw = std::make_unique<kernels::ReadBandwidthProbe>(*probe_pool, buffer);
+    }
     return membw->measure(3);
   };
   const unsigned threads = o.n_threads ? unsigned(o.n_threads) : ThreadPool::default_thread_count();
