@@ -127,6 +127,32 @@ void BM_OutputProjection(benchmark::State& state) {
   state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(bytes.size()));
 }
 
+// A decode step's matrices come from DRAM, not from cache as in the rows
+// above: a stack of 4864 x 896 matrices (ffn_down's 896 x 4864 for K-quants),
+// ~100 MB in all, each met once per iteration in turn, by range(0) tokens on
+// 2 threads. Set against MatvecPanels/<isa>/<type>/2/*/<tokens> (one matrix,
+// in cache) it shows how much DRAM time stays outside the arithmetic.
+void BM_MatvecStreamed(benchmark::State& state, GgmlType type) {
+  const KernelTable* table = kernel_table_for(best_supported_isa());
+  const uint64_t cols = ggml_type_info(type)->block_elems >= 256 ? 4864 : 896, rows = cols == 896 ? 4864 : 896;
+  const Matrix m = random_matrix(type, cols, rows);
+  const size_t copies = std::max<size_t>(2, (100u << 20) / m.bytes.size());
+  std::vector<std::vector<uint8_t>> stack(copies, m.bytes);
+  std::vector<WeightMatrix> ws;
+  for (auto& bytes : stack) {
+    WeightMatrix w = m.w;
+    w.data = bytes.data();
+    ws.push_back(wants_prepack(*table, w.type, w.n_cols, w.n_rows) ? prepack(*table, m.w, bytes.data()) : w);
+  }
+  ThreadPool pool(2);
+  const uint32_t n_tokens = uint32_t(state.range(0));
+  std::vector<float> x(cols * n_tokens, 0.5f), y(rows * n_tokens);
+  for (auto _ : state)
+    for (const WeightMatrix& w : ws) matmul(*table, w, x.data(), n_tokens, y.data(), &pool);
+  state.SetBytesProcessed(int64_t(state.iterations() * copies * m.bytes.size()));
+  state.counters["matrices/s"] = benchmark::Counter(double(state.iterations() * copies), benchmark::Counter::kIsRate);
+}
+
 // Fused attention of one decode token over a qwen2.5-0.5b layer's F16 cache
 // (14 query heads sharing 2 KV heads of 64) holding range(0) positions.
 void BM_AttentionDecode(benchmark::State& state) {
@@ -151,6 +177,9 @@ const bool kRegistered = [] {
   // Args: tokens, packed (0/1).
   benchmark::RegisterBenchmark("OutputProjection/Q8_0", BM_OutputProjection)
       ->ArgsProduct({{1, 8}, {0, 1}})->UseRealTime()->Unit(benchmark::kMillisecond);
+  for (GgmlType type : {GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K})
+    benchmark::RegisterBenchmark(("MatvecStreamed/" + std::string(ggml_type_name(type))).c_str(), BM_MatvecStreamed,
+                                 type)->Arg(1)->Arg(8)->UseRealTime()->Unit(benchmark::kMillisecond);
   for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
     for (GgmlType type : kTypes) {
       const std::string suffix = std::string(isa_name(isa)) + "/" + std::string(ggml_type_name(type));

@@ -142,9 +142,11 @@ void pack_panel(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
   }
 }
 
-// kTokens activation rows against one panel.
+// kTokens activation rows against one panel. `ahead` (or nullptr): bytes to
+// ask for, ahead_per_block of them per block.
 template <class L, int kTokens>
-void panel_tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, float* y, size_t y_stride) {
+void panel_tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, float* y, size_t y_stride,
+                  const uint8_t* ahead, size_t ahead_per_block) {
   using B = typename L::Block;
   const size_t nb = n / kQK;
   const __m256i ones = _mm256_set1_epi16(1);
@@ -157,7 +159,10 @@ void panel_tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_
   for (size_t b = 0; b < nb; ++b) {
     const uint8_t* p = panel + b * L::kBlockBytes;
     // Decode reads pre-packed panels straight from DRAM.
-    if constexpr (kTokens == 1) prefetch_ahead(p, L::kBlockBytes);
+    if constexpr (kTokens == 1)
+      prefetch_ahead(p, L::kBlockBytes);
+    else if (ahead)
+      prefetch_lines(ahead + b * ahead_per_block, ahead_per_block);
     __m256i s32[kTokens];
 #pragma GCC unroll 8
     for (int g = 0; g < kChunks; g += B::kSumChunks) {
@@ -202,20 +207,37 @@ void panel_tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_
 // From this many tokens on, a nibble panel is decoded to bytes first.
 constexpr size_t kExpandMinTokens = 8;
 
+// The token groups of one panel. Groups that find the panel in cache (all
+// of them once it is decoded to bytes, the later ones otherwise) share the
+// asking for `next` (next_block_bytes per block) among themselves; one token
+// has prefetch_ahead, which runs on into the next panel by itself.
+template <class L>
+void token_groups(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
+                  size_t y_stride, const uint8_t* next, size_t next_block_bytes, bool panel_cached) {
+  const size_t groups = (n_tokens + 3) / 4, first = panel_cached || groups == 1 ? 0 : 1;
+  const size_t share = (next_block_bytes + groups - first - 1) / (groups - first);
+  if (n_tokens == 1) next = nullptr;
+  for_token_groups(n_tokens, [&](auto k, size_t t) {
+    const size_t g = t / 4;
+    const uint8_t* ahead = next && g >= first ? next + (g - first) * share * (n / kQK) : nullptr;
+    panel_tokens<L, decltype(k)::value>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride, ahead,
+                                        share);
+  });
+}
+
 template <class L>
 void panel_gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
-                size_t y_stride) {
+                size_t y_stride, const uint8_t* next) {
   if constexpr (L::kNibbles) {
     if (n_tokens >= kExpandMinTokens) {
       thread_local std::vector<uint8_t> bytes;
       bytes.resize(n / kQK * BytePanel<L>::kBlockBytes);
       BytePanel<L>::expand(panel, n / kQK, bytes.data());
-      return panel_gemm<BytePanel<L>>(bytes.data(), x, x_stride, n, n_tokens, y, y_stride);
+      return token_groups<BytePanel<L>>(bytes.data(), x, x_stride, n, n_tokens, y, y_stride, next, L::kBlockBytes,
+                                        true);
     }
   }
-  for_token_groups(n_tokens, [&](auto k, size_t t) {
-    panel_tokens<L, decltype(k)::value>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride);
-  });
+  token_groups<L>(panel, x, x_stride, n, n_tokens, y, y_stride, next, L::kBlockBytes, false);
 }
 
 // Row `r` of a packed matrix as floats (embedding look-up from a repacked

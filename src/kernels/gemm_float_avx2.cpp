@@ -58,7 +58,7 @@ void block(const float* p, size_t n, const float* x, size_t x_stride, float* y, 
 }
 
 void float_panel_gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
-                      size_t y_stride) {
+                      size_t y_stride, const uint8_t* /*next: packed per call*/) {
   const float* p = reinterpret_cast<const float*>(panel);
   const float* xf = reinterpret_cast<const float*>(x);
   const size_t xs = x_stride / sizeof(float);

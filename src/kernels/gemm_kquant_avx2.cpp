@@ -380,7 +380,7 @@ void panel_tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_
 
 template <class L>
 void gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
-          size_t y_stride) {
+          size_t y_stride, const uint8_t* /*next: packed per call*/) {
   for_token_groups(n_tokens, [&](auto k, size_t t) {
     panel_tokens<L, decltype(k)::value>(panel, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride);
   });

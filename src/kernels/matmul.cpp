@@ -92,7 +92,8 @@ void Job::run(size_t b, size_t e) const {
     case Path::kPacked: {
       const size_t bytes = panel.panel_bytes(w->n_cols);
       for (size_t p = b; p < e; ++p)
-        panel.gemm(w->data + p * bytes, act, act_bytes, w->n_cols, n_tokens, y + p * kPanelRows, w->n_rows);
+        panel.gemm(w->data + p * bytes, act, act_bytes, w->n_cols, n_tokens, y + p * kPanelRows, w->n_rows,
+                   p + 1 < e ? w->data + (p + 1) * bytes : nullptr);
       return;
     }
     case Path::kPanels: {
@@ -101,7 +102,7 @@ void Job::run(size_t b, size_t e) const {
       for (size_t p = b; p < std::min(e, n_panels); ++p) {
         const size_t r0 = p * kPanelRows;
         panel.pack(w->data + r0 * w->row_bytes, w->row_bytes, w->n_cols, buf.data());
-        panel.gemm(buf.data(), act, act_bytes, w->n_cols, n_tokens, y + r0, w->n_rows);
+        panel.gemm(buf.data(), act, act_bytes, w->n_cols, n_tokens, y + r0, w->n_rows, nullptr);
       }
       if (e > n_panels) run_rows(*this, n_panels * kPanelRows, w->n_rows);
       return;
