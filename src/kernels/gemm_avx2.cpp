@@ -208,19 +208,20 @@ void panel_tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_
   for (int t = 0; t < kTokens; ++t) _mm256_storeu_ps(y + t * y_stride, acc[t]);
 }
 
-// From this many tokens on, a nibble panel is decoded to bytes first.
+// From this many tokens on, the first four decode a nibble panel to bytes
+// for the others.
 constexpr size_t kExpandMinTokens = 8;
 
 // The token groups of one panel. Groups that find the panel in cache (all
 // of them once it is decoded to bytes, the later ones otherwise) share the
-// asking for `next` (next_block_bytes per block) among themselves; one token
-// has prefetch_ahead, which runs on into the next panel by itself.
+// asking for `next` (next_block_bytes per block) among themselves; a lone
+// group of 2-4 streams the panel and asks at once. One token ignores `next`:
+// its prefetch_ahead runs on into the next panel by itself.
 template <class L>
 void token_groups(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
                   size_t y_stride, const uint8_t* next, size_t next_block_bytes, bool panel_cached) {
   const size_t groups = (n_tokens + 3) / 4, first = panel_cached || groups == 1 ? 0 : 1;
   const size_t share = (next_block_bytes + groups - first - 1) / (groups - first);
-  if (n_tokens == 1) next = nullptr;
   for_token_groups(n_tokens, [&](auto k, size_t t) {
     const size_t g = t / 4;
     const uint8_t* ahead = next && g >= first ? next + (g - first) * share * (n / kQK) : nullptr;

@@ -49,8 +49,8 @@ using PackPanelFn = void (*)(const uint8_t* w, size_t row_bytes, size_t n, uint8
 // y[t * y_stride + r] = row r of the panel . activation row t (x + t * x_stride),
 // for r < kPanelRows and t < n_tokens. `next`: the prepacked panel this
 // thread meets next, or nullptr. A batch reads each panel from DRAM once and
-// then works on it from cache, so asking for the next one while the last
-// token group runs puts the DRAM time under the arithmetic instead of after
+// then works on it from cache, so asking for the next one while the cached
+// token groups run puts the DRAM time under the arithmetic instead of after
 // it. Kernels that pack per call ignore it.
 using PanelGemmFn = void (*)(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens,
                              float* y, size_t y_stride, const uint8_t* next);
