@@ -237,6 +237,10 @@ void Scheduler::run() {
           }
         }
         admit();
+        // A request that left the queue counts as busy from now on, not from
+        // the end of its first step: shutdown's drain (and /metrics) would
+        // otherwise see neither it nor a queue, and stop it mid-prefill.
+        refresh_stats_locked();
       }
     }
     for (auto& p : dropped) {

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <future>
+#include <thread>
 
 #include "gguf/tiny_model.h"
 #include "support/test_paths.h"
@@ -148,6 +150,31 @@ TEST_F(SchedulerTest, CancelAndStopFreeTheSlotWithoutDisturbingOthers) {
   s->shutdown(std::chrono::milliseconds(1000));
   EXPECT_EQ(s->stats().busy_slots, 0u);
   EXPECT_EQ(s->stats().kv_tokens_used, 0u);
+}
+
+// A request is busy from the moment it leaves the queue. It used to count
+// only from the end of its first step, so a shutdown issued meanwhile saw
+// an idle scheduler and cancelled the request instead of letting it finish.
+TEST_F(SchedulerTest, ShutdownDuringTheFirstStepLetsTheRequestFinish) {
+  SchedulerOptions opt;
+  opt.n_slots = 2;
+  opt.n_ctx = 128;
+  auto s = std::move(*Scheduler::create(model_, opt));
+  uint32_t busy_at_first_token = 0;
+  std::future<void> stopping;
+  auto run = submit(*s, {1, 5, 6, 7}, 12, [&](size_t n) {
+    if (n == 1) {  // on the scheduler thread, inside the first step
+      busy_at_first_token = s->stats().busy_slots;
+      stopping = std::async(std::launch::async, [&] { s->shutdown(std::chrono::milliseconds(5000)); });
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // time for shutdown to look at the stats
+    }
+    return true;
+  });
+  const StreamRun r = run.get();
+  stopping.wait();
+  EXPECT_EQ(busy_at_first_token, 1u);
+  EXPECT_EQ(r.outcome.reason, FinishReason::kLength);
+  EXPECT_EQ(r.tokens, greedy_alone({1, 5, 6, 7}, 12));
 }
 
 TEST_F(SchedulerTest, StopTokensEndGeneration) {
