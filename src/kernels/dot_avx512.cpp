@@ -7,7 +7,9 @@
 // Q5_K and Q6_K keep the AVX2 kernels for now (see kernel_fill.h).
 #include <immintrin.h>
 
-#include "kernels/dot_avx2.h"
+#include <utility>
+
+#include "kernels/gemm_avx512.h"
 #include "kernels/kernel_fill.h"
 #include "kernels/simd_avx2.h"
 #include "quant/block_formats.h"
@@ -47,7 +49,7 @@ struct Q4_0Unpack {
   static constexpr size_t kBytes = sizeof(quant::BlockQ4_0);
   static constexpr int kOffset = 8;
   static __m512i pair(const uint8_t* a) { return nibbles_64(a + 2, kBytes); }
-  static constexpr DotFn kTail = avx2::dot_q4_0;
+  static __m256i single(const uint8_t* a) { return simd::nibbles_32(a + 2); }
 };
 struct Q5_0Unpack {
   static constexpr size_t kBytes = sizeof(quant::BlockQ5_0);
@@ -60,7 +62,12 @@ struct Q5_0Unpack {
     const __m512i q = nibbles_64(a + 6, kBytes);
     return _mm512_mask_add_epi8(q, fifth, q, _mm512_set1_epi8(16));
   }
-  static constexpr DotFn kTail = avx2::dot_q5_0;
+  static __m256i single(const uint8_t* a) {
+    uint32_t qh;
+    std::memcpy(&qh, a + 2, 4);
+    const __m256i q = simd::nibbles_32(a + 6);
+    return _mm256_mask_add_epi8(q, _cvtu32_mask32(qh), q, _mm256_set1_epi8(16));
+  }
 };
 struct Q8_0Unpack {
   static constexpr size_t kBytes = kQ8;
@@ -69,7 +76,7 @@ struct Q8_0Unpack {
     const __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(simd::load256(a + 2)), simd::load256(a + kQ8 + 2), 1);
     return _mm512_xor_si512(q, _mm512_set1_epi8(int8_t(0x80)));
   }
-  static constexpr DotFn kTail = avx2::dot_q8_0;
+  static __m256i single(const uint8_t* a) { return _mm256_xor_si256(simd::load256(a + 2), _mm256_set1_epi8(int8_t(0x80))); }
 };
 
 // fp16 scales of 16 blocks `stride` bytes apart as floats. Plain copies then
@@ -130,10 +137,23 @@ void dot_rows(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, flo
       off_tail[t] += dw0 * simd::float_at(block_sums(t) + 4 * i) + dw1 * simd::float_at(block_sums(t) + 4 * i + 4);
     }
   }
-  for (int t = 0; t < kTokens; ++t) {
-    out[t] = hsum512(acc[t]) - float(U::kOffset) * (hsum512(off[t]) + off_tail[t]);
-    if (i < nb) out[t] += U::kTail(w + i * kWB, x + t * x_stride + i * kQ8, kQK);
+  // An odd last block, in 256 bits. (Not through a one-block AVX2 dot: the
+  // activations' sums and scales sit after the whole row, where a dot
+  // given n = 32 does not look.)
+  float last[kTokens] = {};
+  if (i < nb) {
+    const uint8_t* a = w + i * kWB;
+    const __m256i u = U::single(a);
+    const float dw = half_at(a);
+    for (int t = 0; t < kTokens; ++t) {
+      const uint8_t* b = x + t * x_stride + i * kQ8;
+      const __m256i s = _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, simd::load256(b + 2));
+      last[t] = dw * half_at(b) * simd::hsum(_mm256_cvtepi32_ps(s));
+      off_tail[t] += dw * simd::float_at(block_sums(t) + 4 * i);
+    }
   }
+  for (int t = 0; t < kTokens; ++t)
+    out[t] = hsum512(acc[t]) + last[t] - float(U::kOffset) * (hsum512(off[t]) + off_tail[t]);
 }
 
 template <class U>
@@ -268,19 +288,19 @@ void fill_avx512_kernels(KernelTable& t) {
     DotKernel& k = t.dot[uint32_t(GgmlType::Q4_K)];
     k = dot_kernel(ActFormat::kQ8_K, avx512::dot_q4_k, avx512::dot4_q4_k, k.panel);
   }
-  // The AVX2 panel GEMM stays for prefill: it does one FMA per block for 8
-  // rows where these dot kernels do one per row. (Not yet measured against
-  // them on an AVX-512 machine; a VNNI panel is the next step there.)
-  // Weights stay in the file layout here (the VNNI dots read it for decode).
-  auto set4 = [&](GgmlType type, DotFn fn, Dot4Fn fn4) {
-    DotKernel& k = t.dot[uint32_t(type)];
-    PanelKernel panel = k.panel;
-    panel.prepack = false;
-    k = dot_kernel(ActFormat::kQ8_0, fn, fn4, panel);
+  // Q4_0/Q5_0/Q8_0 (and Q4_1/Q5_1) matrices are repacked at load into the
+  // AVX2 panel layout, which the VNNI panel GEMM reads for decode and
+  // batches alike; the dot kernels remain for rows outside whole panels.
+  auto set4 = [&](GgmlType type, DotFn fn, Dot4Fn fn4, PanelKernel panel) {
+    t.dot[uint32_t(type)] = dot_kernel(ActFormat::kQ8_0, fn, fn4, panel);
   };
-  set4(GgmlType::Q8_0, avx512::dot1<avx512::Q8_0Unpack>, avx512::dot4<avx512::Q8_0Unpack>);
-  set4(GgmlType::Q4_0, avx512::dot1<avx512::Q4_0Unpack>, avx512::dot4<avx512::Q4_0Unpack>);
-  set4(GgmlType::Q5_0, avx512::dot1<avx512::Q5_0Unpack>, avx512::dot4<avx512::Q5_0Unpack>);
+  set4(GgmlType::Q8_0, avx512::dot1<avx512::Q8_0Unpack>, avx512::dot4<avx512::Q8_0Unpack>, avx512::panel_kernel_q8_0());
+  set4(GgmlType::Q4_0, avx512::dot1<avx512::Q4_0Unpack>, avx512::dot4<avx512::Q4_0Unpack>, avx512::panel_kernel_q4_0());
+  set4(GgmlType::Q5_0, avx512::dot1<avx512::Q5_0Unpack>, avx512::dot4<avx512::Q5_0Unpack>, avx512::panel_kernel_q5_0());
+  for (auto [type, panel] : {std::pair{GgmlType::Q4_1, avx512::panel_kernel_q4_1()},
+                             std::pair{GgmlType::Q5_1, avx512::panel_kernel_q5_1()},
+                             std::pair{GgmlType::IQ4_NL, avx512::panel_kernel_iq4_nl()}})
+    t.dot[uint32_t(type)].panel = panel;
 }
 
 }  // namespace minnow::kernels

@@ -1,0 +1,242 @@
+// AVX-512 VNNI panel GEMM for Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 and IQ4_NL weights
+// against Q8_0 activations, over the AVX2 panel layouts (gemm_avx2.cpp): the
+// bytes are the same, so packing, repacking at load and row unpacking stay
+// the AVX2 functions and only the multiply changes.
+//
+// vpdpbusd multiplies a chunk's unsigned weight bytes (4 elements of each of
+// the 8 rows) by the token's four activation bytes, broadcast from memory
+// by the instruction itself, and adds the four products into each row's
+// int32 lane. Where AVX2 needs maddubs, int16 adds and a madd per few
+// chunks, one instruction per chunk and token remains; int32 lanes cannot
+// overflow within a block (32 * 255 * 128 < 2^31). Every type is read as
+// unsigned bytes u with value = u - c (Q4_0 c = 8, Q5_0 c = 16, Q8_0 and
+// IQ4_NL bytes xor 0x80 with c = 128; Q4_1/Q5_1 c = 0 plus their mins), so
+// sum (u - c) y = vpdpbusd(u, y) - c sum y, and c * d_x * sum y comes with
+// the activations (kernel_table.h).
+//
+// Two panels (16 rows) fill a 512-bit register: one vpdpbusd does 64
+// products, and the float step that scales each block's int32 sums, which
+// bounds a 256-bit version (4 float operations per 8 vpdpbusd), finishes
+// twice the rows.
+//
+// Like dot_avx512.cpp, only this file gets AVX-512 flags, and nothing here
+// has external linkage but the panel_kernel_* entry points.
+#include <immintrin.h>
+
+#include <cstring>
+#include <vector>
+
+#include "kernels/gemm_avx2.h"
+#include "kernels/gemm_avx512.h"
+#include "kernels/simd_avx2.h"
+#include "quant/block_formats.h"
+
+namespace minnow::kernels::avx512 {
+namespace {
+
+using simd::load256;
+using simd::prefetch_ahead;
+using simd::prefetch_lines;
+constexpr size_t kQ8 = sizeof(quant::BlockQ8_0);
+constexpr int kChunks = 8;  // 4-element chunks per 32-element block
+
+// A panel layout as VNNI reads it: decode() gives chunk c of a block of two
+// panels (p0: rows 0-7, p1: rows 8-15) as 64 unsigned bytes, one 4-element
+// chunk of each of the 16 rows; kOffset is c above; kMinAt the offset of
+// the rows' fp16 mins in a block (0: none). Layouts as in gemm_avx2.cpp.
+inline __m512i join(__m256i lo, __m256i hi) { return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); }
+inline __m512i load_pair(const uint8_t* p0, const uint8_t* p1, size_t at) {
+  return join(load256(p0 + at), load256(p1 + at));
+}
+
+template <size_t kHeaderBytes, bool kFifthBit>
+struct NibbleVnni {  // Q4_0, Q4_1 (kHeaderBytes 32: scales then mins), Q5_0, Q5_1
+  static constexpr size_t kHeader = kHeaderBytes;
+  static constexpr size_t kMinAt = kHeaderBytes == 32 ? 16 : 0;
+  static constexpr int kOffset = kMinAt ? 0 : (kFifthBit ? 16 : 8);
+  static constexpr size_t kBlockBytes = kHeader + 4 * 32 + (kFifthBit ? 32 : 0);
+  static void decode(const uint8_t* p0, const uint8_t* p1, __m512i w[kChunks]) {
+    const __m512i low4 = _mm512_set1_epi8(0x0f);
+    for (int j = 0; j < 4; ++j) {
+      const __m512i v = load_pair(p0, p1, kHeader + 32 * j);  // chunk j low, chunk j + 4 high nibbles
+      w[j] = _mm512_and_si512(v, low4);
+      w[j + 4] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
+    }
+    if constexpr (kFifthBit) {
+      // Bit c of byte i: the fifth bit of byte i of chunk c.
+      const __m512i high = load_pair(p0, p1, kHeader + 128);
+      for (int c = 0; c < kChunks; ++c) {
+        const __mmask64 set = _mm512_test_epi8_mask(high, _mm512_set1_epi8(int8_t(1 << c)));
+        w[c] = _mm512_mask_add_epi8(w[c], set, w[c], _mm512_set1_epi8(16));
+      }
+    }
+  }
+};
+
+struct ByteVnni {  // Q8_0, IQ4_NL: 8 fp16 scales, then the chunks as int8
+  static constexpr size_t kHeader = 16;
+  static constexpr size_t kMinAt = 0;
+  static constexpr int kOffset = 128;
+  static constexpr size_t kBlockBytes = kHeader + kChunks * 32;
+  static void decode(const uint8_t* p0, const uint8_t* p1, __m512i w[kChunks]) {
+    for (int c = 0; c < kChunks; ++c)
+      w[c] = _mm512_xor_si512(load_pair(p0, p1, kHeader + 32 * c), _mm512_set1_epi8(-128));
+  }
+};
+
+using Q4_0Vnni = NibbleVnni<16, false>;
+using Q4_1Vnni = NibbleVnni<32, false>;
+using Q5_0Vnni = NibbleVnni<16, true>;
+using Q5_1Vnni = NibbleVnni<32, true>;
+
+inline __m512i broadcast4(const uint8_t* p) {
+  int32_t four;
+  std::memcpy(&four, p, 4);
+  return _mm512_set1_epi32(four);  // folded into vpdpbusd's {1to16} operand
+}
+
+// The 8 fp16 values at p0 + at and at p1 + at as 16 floats.
+inline __m512 halves16(const uint8_t* p0, const uint8_t* p1, size_t at) {
+  const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p0 + at));
+  const __m128i hi = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p1 + at));
+  return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1));
+}
+
+// kTokens activation rows against two panels at once (p1 = p0 for a lone
+// panel, whose upper 8 results are then dropped): 16 rows fill a 512-bit
+// register, so each vpdpbusd does 64 products and each float step finishes
+// 16 rows. `ahead` (or nullptr): bytes to ask for while this group runs,
+// ahead_per_block of them per block of each panel (at ahead and at
+// ahead + ahead_panel_bytes).
+template <class L, int kTokens>
+void panel_tokens(const uint8_t* p0, const uint8_t* p1, bool pair, const uint8_t* x, size_t x_stride, size_t n,
+                  float* y, size_t y_stride, const uint8_t* ahead, size_t ahead_per_block, size_t ahead_panel_bytes) {
+  const size_t nb = n / quant::kQK;
+  auto row = [&](int t) { return x + t * x_stride; };
+  auto x_float = [&](int t, size_t array, size_t b) {  // d * sum(q) (array 0) or d (array 1) of block b
+    float v;
+    std::memcpy(&v, row(t) + nb * (kQ8 + 4 * array) + 4 * b, 4);
+    return _mm512_set1_ps(v);
+  };
+  __m512 acc[kTokens];
+  for (int t = 0; t < kTokens; ++t) acc[t] = _mm512_setzero_ps();
+  for (size_t b = 0; b < nb; ++b, p0 += L::kBlockBytes, p1 += L::kBlockBytes) {
+    if constexpr (kTokens == 1) {
+      prefetch_ahead(p0, L::kBlockBytes);  // decode streams prepacked panels from DRAM
+      if (pair) prefetch_ahead(p1, L::kBlockBytes);
+    } else if (ahead) {
+      prefetch_lines(ahead + b * ahead_per_block, ahead_per_block);
+      if (pair) prefetch_lines(ahead + ahead_panel_bytes + b * ahead_per_block, ahead_per_block);
+    }
+    __m512i w[kChunks];
+    L::decode(p0, p1, w);
+    // One token's chunks form a chain of dependent vpdpbusd; a lone token
+    // splits it in two so that the chain is not the limit.
+    constexpr int kChains = kTokens == 1 ? 2 : 1;
+    __m512i s[kTokens * kChains];
+    for (int i = 0; i < kTokens * kChains; ++i) s[i] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int c = 0; c < kChunks; ++c) {
+#pragma GCC unroll 8
+      for (int t = 0; t < kTokens; ++t) {
+        __m512i& sum = s[t * kChains + c % kChains];
+        sum = _mm512_dpbusd_epi32(sum, w[c], broadcast4(row(t) + b * kQ8 + 2 + 4 * c));
+      }
+    }
+    const __m512 dw = halves16(p0, p1, 0);
+    __m512 mw = _mm512_setzero_ps();
+    if constexpr (L::kMinAt != 0) mw = halves16(p0, p1, L::kMinAt);
+#pragma GCC unroll 8
+    for (int t = 0; t < kTokens; ++t) {
+      __m512i si = s[t * kChains];
+      if constexpr (kChains == 2) si = _mm512_add_epi32(si, s[t * kChains + 1]);
+      __m512 v = _mm512_cvtepi32_ps(si);
+      if constexpr (L::kOffset != 0)
+        v = _mm512_fmsub_ps(v, x_float(t, 1, b), _mm512_mul_ps(_mm512_set1_ps(float(L::kOffset)), x_float(t, 0, b)));
+      else
+        v = _mm512_mul_ps(v, x_float(t, 1, b));
+      acc[t] = _mm512_fmadd_ps(dw, v, acc[t]);
+      // value = d * u + m: the m term is m * d_x * sum(q).
+      if constexpr (L::kMinAt != 0) acc[t] = _mm512_fmadd_ps(mw, x_float(t, 0, b), acc[t]);
+    }
+  }
+  const __mmask16 rows = pair ? 0xffff : 0x00ff;
+  for (int t = 0; t < kTokens; ++t) _mm512_mask_storeu_ps(y + t * y_stride, rows, acc[t]);
+}
+
+// Tokens per group: 8 chunk registers plus 8 int32 sums and 8 float
+// accumulators fill 24 of the 32 vector registers.
+constexpr size_t kGroup = 8;
+
+// Calls f(integral_constant<K>, t) for groups [t, t + K) covering n_tokens:
+// eights, then one group of the 1-7 left.
+template <class F>
+void for_token_groups(size_t n_tokens, F&& f) {
+  size_t t = 0;
+  for (; t + kGroup <= n_tokens; t += kGroup) f(std::integral_constant<int, kGroup>{}, t);
+  switch (n_tokens - t) {
+    case 7: f(std::integral_constant<int, 7>{}, t); break;
+    case 6: f(std::integral_constant<int, 6>{}, t); break;
+    case 5: f(std::integral_constant<int, 5>{}, t); break;
+    case 4: f(std::integral_constant<int, 4>{}, t); break;
+    case 3: f(std::integral_constant<int, 3>{}, t); break;
+    case 2: f(std::integral_constant<int, 2>{}, t); break;
+    case 1: f(std::integral_constant<int, 1>{}, t); break;
+    default: break;
+  }
+}
+
+// `n_panels` (1 or 2) consecutive panels against every token. The first
+// group reads them from DRAM (or from the per-call packing buffer); the
+// later ones find them cached and share the asking for `next`, the
+// prepacked panel(s) this thread meets next. A lone group of 2+ tokens asks
+// for them while it streams its own; one token's prefetch_ahead runs on
+// into the next panels by itself.
+template <class L>
+void panels_gemm(const uint8_t* panel, size_t n_panels, const uint8_t* x, size_t x_stride, size_t n,
+                 size_t n_tokens, float* y, size_t y_stride, const uint8_t* next) {
+  const size_t nb = n / quant::kQK, panel_bytes = nb * L::kBlockBytes;
+  const bool pair = n_panels == 2;
+  const uint8_t* second = pair ? panel + panel_bytes : panel;
+  const size_t groups = (n_tokens + kGroup - 1) / kGroup, first = groups == 1 ? 0 : 1;
+  const size_t share = (L::kBlockBytes + groups - first - 1) / (groups - first);
+  for_token_groups(n_tokens, [&](auto k, size_t t) {
+    const size_t g = t / kGroup;
+    const uint8_t* ahead = next && g >= first ? next + (g - first) * share * nb : nullptr;
+    panel_tokens<L, decltype(k)::value>(panel, second, pair, x + t * x_stride, x_stride, n, y + t * y_stride,
+                                        y_stride, ahead, share, panel_bytes);
+  });
+}
+
+template <class L>
+void panel_gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
+                size_t y_stride, const uint8_t* next) {
+  panels_gemm<L>(panel, 1, x, x_stride, n, n_tokens, y, y_stride, next);
+}
+
+template <class L>
+void panel_pair_gemm(const uint8_t* panels, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
+                     size_t y_stride, const uint8_t* next) {
+  panels_gemm<L>(panels, 2, x, x_stride, n, n_tokens, y, y_stride, next);
+}
+
+// The AVX2 kernel of the same layout with its multiply replaced (and
+// `prepack` as the caller says: the table decides).
+template <class L>
+PanelKernel vnni(PanelKernel avx2_layout, bool prepack) {
+  avx2_layout.gemm = panel_gemm<L>;
+  avx2_layout.gemm_pair = panel_pair_gemm<L>;
+  avx2_layout.prepack = prepack;
+  return avx2_layout;
+}
+
+}  // namespace
+
+PanelKernel panel_kernel_q4_0() { return vnni<Q4_0Vnni>(avx2::panel_kernel_q4_0(), true); }
+PanelKernel panel_kernel_q5_0() { return vnni<Q5_0Vnni>(avx2::panel_kernel_q5_0(), true); }
+PanelKernel panel_kernel_q4_1() { return vnni<Q4_1Vnni>(avx2::panel_kernel_q4_1(), true); }
+PanelKernel panel_kernel_q5_1() { return vnni<Q5_1Vnni>(avx2::panel_kernel_q5_1(), true); }
+PanelKernel panel_kernel_q8_0() { return vnni<ByteVnni>(avx2::panel_kernel_q8_0(), true); }
+PanelKernel panel_kernel_iq4_nl() { return vnni<ByteVnni>(avx2::panel_kernel_iq4_nl(), false); }
+
+}  // namespace minnow::kernels::avx512
