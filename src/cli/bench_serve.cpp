@@ -86,6 +86,7 @@ int run_bench_serve(const BenchServeOptions& o) {
   if (o.concurrency < 1 || o.concurrency > 1024) return report_error(out_of_range("must be in 1..1024").with_field("--concurrency"));
   if (o.requests < 1 || o.requests > 1000000) return report_error(out_of_range("must be in 1..1000000").with_field("--requests"));
   if (o.prompt_tokens < 1 || o.max_tokens < 1) return report_error(out_of_range("must be positive").with_field("--prompt-tokens/--max-tokens"));
+  if (o.warmup < 0 || o.warmup > 1000) return report_error(out_of_range("must be in 0..1000").with_field("--warmup"));
   // http://host:port only: the load test stays on the addresses it is given.
   std::string rest = o.url;
   if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
@@ -97,15 +98,24 @@ int run_bench_serve(const BenchServeOptions& o) {
 
   // Prompts are token ids, so their length is exact whatever the tokenizer.
   std::mt19937 rng(7);
-  std::vector<std::string> bodies;
-  for (int i = 0; i < o.requests; ++i) {
+  auto body = [&](int max_tokens) {
     std::vector<int> ids;
     for (int k = 0; k < o.prompt_tokens; ++k) ids.push_back(10 + int(rng() % 200));
-    nlohmann::json j = {{"prompt", ids},       {"max_tokens", o.max_tokens}, {"temperature", 0},
+    nlohmann::json j = {{"prompt", ids},       {"max_tokens", max_tokens}, {"temperature", 0},
                         {"stream", true},      {"ignore_eos", true},
                         {"stream_options", {{"include_usage", true}}}};
     if (!o.model.empty()) j["model"] = o.model;
-    bodies.push_back(j.dump());
+    return j.dump();
+  };
+  // Warm-up requests, untimed, one at a time: the first request to a server
+  // may load the model (and repack its weights), which is not serving speed.
+  // Their prompts are drawn after the measured ones', so the prefix cache
+  // gives the measured requests nothing they would not have had anyway.
+  std::vector<std::string> bodies;
+  for (int i = 0; i < o.requests; ++i) bodies.push_back(body(o.max_tokens));
+  for (int i = 0; i < o.warmup; ++i) {
+    if (!one_request(o, host, port, body(2)).ok)
+      return report_error(io_error("the warm-up request failed").with_field(o.url));
   }
   std::vector<Sample> samples(size_t(o.requests));
   std::atomic<int> next{0};
@@ -166,6 +176,7 @@ void add_bench_serve(CLI::App& bench, std::function<int()>& run) {
   sub->add_option("-n,--requests", o->requests, "requests in total")->capture_default_str();
   sub->add_option("--prompt-tokens", o->prompt_tokens, "prompt length in tokens")->capture_default_str();
   sub->add_option("--max-tokens", o->max_tokens, "tokens generated per request")->capture_default_str();
+  sub->add_option("--warmup", o->warmup, "untimed requests sent first, one at a time")->capture_default_str();
   sub->add_flag("--json", o->json, "machine-readable output");
   sub->callback([&run, o] { run = [o] { return run_bench_serve(*o); }; });
 }

@@ -18,6 +18,7 @@ struct BenchServeOptions {
   int requests = 64;
   int prompt_tokens = 64;
   int max_tokens = 64;
+  int warmup = 1;  // untimed requests first (a model loads on first use)
   bool json = false;
 };
 

@@ -7,6 +7,7 @@
 
 #include "gguf/tiny_model.h"
 #include "support/run_command.h"
+#include "server/server_fixture.h"
 #include "support/test_paths.h"
 
 namespace minnow {
@@ -94,6 +95,38 @@ TEST(BenchCli, BatchedDecodeRowCountsEverySequence) {
   auto bad = test::run_minnow({"bench", "--synthetic", "tiny", "--batch", "0"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.err.find("--batch"), std::string::npos) << bad.err;
+}
+
+// `minnow bench serve` against a live server: the measured requests all
+// succeed and are reported, and the warm-up requests reach the server but
+// stay out of the figures.
+TEST(BenchServeCli, WarmupRequestsRunButAreNotCounted) {
+  test::ServerFixture fixture;
+  ASSERT_TRUE(fixture.ok());
+  const std::string url = "http://127.0.0.1:" + std::to_string(fixture.port());
+  auto r = test::run_minnow({"bench", "serve", "--url", url, "-c", "2", "-n", "3", "--prompt-tokens", "4",
+                             "--max-tokens", "3", "--warmup", "2", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r.out;
+  EXPECT_EQ(j["requests"], 3);
+  EXPECT_EQ(j["errors"], 0);
+  EXPECT_GT(j["ttft_ms"]["p50"].get<double>(), 0.0);
+  EXPECT_GT(j["generated_tokens_per_s"].get<double>(), 0.0);
+  auto metrics = fixture.client().Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("minnow_requests_total{route=\"/v1/completions\",status=\"200\"} 5"),
+            std::string::npos)
+      << metrics->body;
+
+  auto bad = test::run_minnow({"bench", "serve", "--url", url, "--warmup", "-1"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("--warmup"), std::string::npos) << bad.err;
+  // Nothing listens on port 1: the warm-up says so instead of the run
+  // reporting every request as an error.
+  auto refused = test::run_minnow({"bench", "serve", "--url", "http://127.0.0.1:1", "-n", "2"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("warm-up"), std::string::npos) << refused.err;
 }
 
 }  // namespace
