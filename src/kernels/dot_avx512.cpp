@@ -4,7 +4,8 @@
 // could keep this AVX-512 copy for everyone), hence the helpers' anonymous
 // namespaces. The 32-element block types process two blocks per 512-bit register and
 // use VNNI's vpdpbusd (unsigned x signed bytes, summed into int32 lanes).
-// Q5_K and Q6_K keep the AVX2 kernels for now (see kernel_fill.h).
+// Q5_K and Q6_K decode keeps the AVX2 dot kernels (see kernel_fill.h);
+// batches of every K-quant run the VNNI panels of gemm_kquant_avx512.cpp.
 #include <immintrin.h>
 
 #include <utility>
@@ -299,7 +300,12 @@ void fill_avx512_kernels(KernelTable& t) {
   set4(GgmlType::Q5_0, avx512::dot1<avx512::Q5_0Unpack>, avx512::dot4<avx512::Q5_0Unpack>, avx512::panel_kernel_q5_0());
   for (auto [type, panel] : {std::pair{GgmlType::Q4_1, avx512::panel_kernel_q4_1()},
                              std::pair{GgmlType::Q5_1, avx512::panel_kernel_q5_1()},
-                             std::pair{GgmlType::IQ4_NL, avx512::panel_kernel_iq4_nl()}})
+                             std::pair{GgmlType::IQ4_NL, avx512::panel_kernel_iq4_nl()},
+                             std::pair{GgmlType::Q4_K, avx512::panel_kernel_q4_k()},
+                             std::pair{GgmlType::Q5_K, avx512::panel_kernel_q5_k()},
+                             std::pair{GgmlType::Q6_K, avx512::panel_kernel_q6_k()},
+                             std::pair{GgmlType::Q3_K, avx512::panel_kernel_q3_k()},
+                             std::pair{GgmlType::Q2_K, avx512::panel_kernel_q2_k()}})
     t.dot[uint32_t(type)].panel = panel;
 }
 

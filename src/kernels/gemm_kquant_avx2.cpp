@@ -23,6 +23,7 @@
 
 #include "base/half.h"
 #include "kernels/blocks_avx2.h"
+#include "kernels/kquant_panel_layout.h"
 #include "quant/block_formats.h"
 #include "quant/iq_quants.h"
 
@@ -60,14 +61,13 @@ inline void prefetch_next_panel(const uint8_t* a, size_t row_bytes, size_t bytes
 // fifth bits are kept as Q5_0's panels keep theirs: one more 32-byte plane
 // per group whose bit c of byte i belongs to byte i of chunk c.
 template <bool kFifthBit>
-struct Q45_KPanel {
+struct Q45_KPanel : kquant_layout::Q45K<kFifthBit> {
+  using Layout = kquant_layout::Q45K<kFifthBit>;
+  using Layout::kGroupBytes, Layout::kScalesAt, Layout::kMinsAt, Layout::kQsAt, Layout::kBlockBytes;
   static constexpr size_t kWeightBytes = kFifthBit ? sizeof(quant::BlockQ5_K) : sizeof(quant::BlockQ4_K);
   static constexpr size_t kRowQsAt = kFifthBit ? 48 : 16;  // Q5_K's qh[32] sit at 16
-  static constexpr size_t kGroupBytes = kFifthBit ? 160 : 128;
   // maddubs results an int16 lane may add: 8 * 15 * 127 * 2 and 4 * 31 * 127 * 2 < 2^15.
   static constexpr int kSumChunks = kFifthBit ? 4 : 8;
-  static constexpr size_t kScalesAt = 64, kMinsAt = kScalesAt + 256, kQsAt = kMinsAt + 256;
-  static constexpr size_t kBlockBytes = kQsAt + 8 * kGroupBytes;
 
   static void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
     const __m256i low4 = _mm256_set1_epi8(0x0f);
@@ -92,7 +92,7 @@ struct Q45_KPanel {
         }
       }
       store_floats(panel, d);
-      store_floats(panel + 32, dmin);
+      store_floats(panel + Layout::kDminAt, dmin);
       __m128i sc[8], mn[8];  // [group]: row r in lane r
       transpose_bytes_to_i16<false>(scales, sc);
       transpose_bytes_to_i16<false>(mins, mn);
@@ -145,7 +145,7 @@ struct Q45_KPanel {
         }
       }
       const __m256 d = _mm256_loadu_ps(reinterpret_cast<const float*>(p));
-      const __m256 dmin = _mm256_loadu_ps(reinterpret_cast<const float*>(p + 32));
+      const __m256 dmin = _mm256_loadu_ps(reinterpret_cast<const float*>(p + Layout::kDminAt));
 #pragma GCC unroll 4
       for (int t = 0; t < kTokens; ++t) {
         // sum_g min[g] * (bsums[2g] + bsums[2g+1]): one madd per group.
@@ -222,9 +222,7 @@ struct Q2_KRows {
   }
 };
 
-struct Q6_KPanel {
-  static constexpr size_t kFAt = 32, kScalesAt = 64, kPairsAt = kScalesAt + 16 * 32, kQsAt = kPairsAt + 8 * 32;
-  static constexpr size_t kBlockBytes = kQsAt + 8 * 256;
+struct Q6_KPanel : kquant_layout::Q6K {
 
   template <class Rows>
   static void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {

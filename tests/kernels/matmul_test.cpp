@@ -67,14 +67,23 @@ TEST(Matmul, ThreadedTiledMatchesSerialScalar) {
     else
       ASSERT_TRUE(quantize(type, wf, {wdata, row_bytes * rows}).ok());
     const WeightMatrix w{wdata, type, cols, rows, row_bytes};
-    for (uint32_t n_tokens : {1u, 3u, 4u, 5u, 70u}) {
+    for (uint32_t n_tokens : {1u, 3u, 4u, 5u, 9u, 70u}) {
       std::vector<float> x(cols * n_tokens), want(rows * n_tokens), got(rows * n_tokens);
       for (auto& v : x) v = dist(rng);
       matmul(*kernel_table_for(Isa::kScalar), w, x.data(), n_tokens, want.data(), nullptr);
-      matmul(kernel_table(), w, x.data(), n_tokens, got.data(), &pool);
-      for (size_t i = 0; i < want.size(); ++i)
-        ASSERT_NEAR(got[i], want[i], 1e-3f * (1 + std::fabs(want[i])))
-            << ggml_type_name(type) << " cols=" << cols << " tokens=" << n_tokens << " " << i;
+      // Every path this CPU runs, whichever MINNOW_ISA chose; threaded
+      // (small chunks: lone panels) and serial (one range: panel pairs).
+      for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+        const KernelTable* table = kernel_table_for(isa);
+        if (!table) continue;
+        for (ThreadPool* p : {&pool, static_cast<ThreadPool*>(nullptr)}) {
+          matmul(*table, w, x.data(), n_tokens, got.data(), p);
+          for (size_t i = 0; i < want.size(); ++i)
+            ASSERT_NEAR(got[i], want[i], 1e-3f * (1 + std::fabs(want[i])))
+                << isa_name(isa) << " " << ggml_type_name(type) << " cols=" << cols << " tokens=" << n_tokens
+                << (p ? " threaded " : " serial ") << i;
+        }
+      }
     }
   }
   }

@@ -1,0 +1,204 @@
+// AVX-512 VNNI panel GEMM for Q4_K, Q5_K, Q6_K, Q3_K and Q2_K weights
+// against Q8_K activations, over the AVX2 panel layouts
+// (gemm_kquant_avx2.cpp packs them per call; kquant_panel_layout.h has the
+// offsets). As in gemm_avx512.cpp, two panels (16 rows) fill a 512-bit
+// register and vpdpbusd multiplies a chunk by the token's four activation
+// bytes, broadcast by the instruction. Where AVX2 keeps int16 partial sums
+// and applies each group's per-row scale with a madd, the int32 group sums
+// here go to float and meet the scales in one FMA (a group's int32 sum does
+// not fit the int16 a madd would need). The mins (Q4_K, Q5_K) and offsets
+// (Q6_K family) meet the activations' 16-element sums with vpdpwssd.
+//
+// Only this file and gemm_avx512.cpp get AVX-512 flags; nothing here has
+// external linkage but the panel_kernel_* entry points.
+#include <immintrin.h>
+
+#include <cstring>
+
+#include "kernels/gemm_avx2.h"
+#include "kernels/gemm_avx512.h"
+#include "kernels/kquant_panel_layout.h"
+#include "kernels/simd_avx2.h"
+#include "quant/block_formats.h"
+
+namespace minnow::kernels::avx512 {
+namespace {
+
+using simd::load256;
+using quant::kQK_K;
+constexpr size_t kQ8KQs = offsetof(quant::BlockQ8_K, qs), kQ8KBsums = offsetof(quant::BlockQ8_K, bsums);
+constexpr size_t kQ8KBytes = sizeof(quant::BlockQ8_K);
+
+inline __m512i load_pair(const uint8_t* p0, const uint8_t* p1, size_t at) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(load256(p0 + at)), load256(p1 + at), 1);
+}
+inline __m512 floats_pair(const uint8_t* p0, const uint8_t* p1, size_t at) {
+  return _mm512_castsi512_ps(load_pair(p0, p1, at));
+}
+inline __m512i broadcast4(const uint8_t* p) {
+  int32_t four;
+  std::memcpy(&four, p, 4);
+  return _mm512_set1_epi32(four);  // folded into the instruction's {1to16} operand
+}
+// A scale16 row pair (int16 lanes 2r, 2r+1 both = row r's scale) as floats,
+// sign-extended from the upper copy.
+inline __m512 scale_floats(const uint8_t* p0, const uint8_t* p1, size_t at) {
+  return _mm512_cvtepi32_ps(_mm512_srai_epi32(load_pair(p0, p1, at), 16));
+}
+
+// Q4_K, Q5_K: eight 32-element groups with a 6-bit scale and min each.
+template <bool kFifthBit>
+struct Q45K : kquant_layout::Q45K<kFifthBit> {
+  using L = kquant_layout::Q45K<kFifthBit>;
+
+  template <int kTokens, class XBlock>
+  static void super_block(const uint8_t* p0, const uint8_t* p1, XBlock xb, __m512 acc[kTokens]) {
+    const __m512i low4 = _mm512_set1_epi8(0x0f);
+    __m512 f[kTokens];
+    for (int t = 0; t < kTokens; ++t) f[t] = _mm512_setzero_ps();
+#pragma GCC unroll 1
+    for (int g = 0; g < 8; ++g) {
+      const size_t q = L::kQsAt + L::kGroupBytes * g;
+      __m512i w[8];
+      for (int j = 0; j < 4; ++j) {
+        const __m512i v = load_pair(p0, p1, q + 32 * j);  // chunk j low, chunk j + 4 high nibbles
+        w[j] = _mm512_and_si512(v, low4);
+        w[j + 4] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
+      }
+      if constexpr (kFifthBit) {
+        const __m512i high = load_pair(p0, p1, q + 128);  // bit c of byte i: chunk c's fifth bit
+        for (int c = 0; c < 8; ++c)
+          w[c] = _mm512_mask_add_epi8(w[c], _mm512_test_epi8_mask(high, _mm512_set1_epi8(int8_t(1 << c))), w[c],
+                                      _mm512_set1_epi8(16));
+      }
+      const __m512 scale = scale_floats(p0, p1, L::kScalesAt + 32 * g);
+#pragma GCC unroll 8
+      for (int t = 0; t < kTokens; ++t) {
+        const uint8_t* xq = xb(t) + kQ8KQs + 32 * g;
+        __m512i s = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (int c = 0; c < 8; ++c) s = _mm512_dpbusd_epi32(s, w[c], broadcast4(xq + 4 * c));
+        f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, f[t]);
+      }
+    }
+    const __m512 d = floats_pair(p0, p1, 0), dmin = floats_pair(p0, p1, L::kDminAt);
+#pragma GCC unroll 8
+    for (int t = 0; t < kTokens; ++t) {
+      // sum_g min[g] * (bsums[2g] + bsums[2g+1]): one vpdpwssd per group.
+      __m512i m = _mm512_setzero_si512();
+      for (int g = 0; g < 8; ++g)
+        m = _mm512_dpwssd_epi32(m, load_pair(p0, p1, L::kMinsAt + 32 * g), broadcast4(xb(t) + kQ8KBsums + 4 * g));
+      const __m512 v = _mm512_fmsub_ps(f[t], d, _mm512_mul_ps(_mm512_cvtepi32_ps(m), dmin));
+      acc[t] = _mm512_fmadd_ps(v, _mm512_set1_ps(simd::float_at(xb(t))), acc[t]);
+    }
+  }
+};
+
+// The Q6_K panel (Q6_K, Q3_K, Q2_K): values 0..63 as bytes, a signed scale
+// per 16 elements, and the offset term f * sum_j o_j * bsums[j].
+struct Q6K : kquant_layout::Q6K {
+  using L = kquant_layout::Q6K;
+
+  template <int kTokens, class XBlock>
+  static void super_block(const uint8_t* p0, const uint8_t* p1, XBlock xb, __m512 acc[kTokens]) {
+    __m512 f[kTokens];
+    for (int t = 0; t < kTokens; ++t) f[t] = _mm512_setzero_ps();
+#pragma GCC unroll 1
+    for (int g = 0; g < 8; ++g) {
+      __m512i w[8];
+      for (int c = 0; c < 8; ++c) w[c] = load_pair(p0, p1, L::kQsAt + L::kGroupBytes * g + 32 * c);
+      // Chunks 0-3 are sub-block 2g, 4-7 sub-block 2g + 1.
+      const __m512 scale_a = scale_floats(p0, p1, L::kScalesAt + 32 * (2 * g));
+      const __m512 scale_b = scale_floats(p0, p1, L::kScalesAt + 32 * (2 * g + 1));
+#pragma GCC unroll 8
+      for (int t = 0; t < kTokens; ++t) {
+        const uint8_t* xq = xb(t) + kQ8KQs + 32 * g;
+        __m512i sa = _mm512_setzero_si512(), sb = _mm512_setzero_si512();
+        for (int c = 0; c < 4; ++c) {
+          sa = _mm512_dpbusd_epi32(sa, w[c], broadcast4(xq + 4 * c));
+          sb = _mm512_dpbusd_epi32(sb, w[c + 4], broadcast4(xq + 16 + 4 * c));
+        }
+        f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sa), scale_a, f[t]);
+        f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sb), scale_b, f[t]);
+      }
+    }
+    const __m512 d = floats_pair(p0, p1, 0), off_f = floats_pair(p0, p1, L::kFAt);
+#pragma GCC unroll 8
+    for (int t = 0; t < kTokens; ++t) {
+      __m512i off = _mm512_setzero_si512();
+      for (int j2 = 0; j2 < 8; ++j2)
+        off = _mm512_dpwssd_epi32(off, load_pair(p0, p1, L::kPairsAt + 32 * j2), broadcast4(xb(t) + kQ8KBsums + 4 * j2));
+      const __m512 v = _mm512_fmsub_ps(f[t], d, _mm512_mul_ps(_mm512_cvtepi32_ps(off), off_f));
+      acc[t] = _mm512_fmadd_ps(v, _mm512_set1_ps(simd::float_at(xb(t))), acc[t]);
+    }
+  }
+};
+
+// kTokens activation rows against two panels (p1 = p0 for a lone panel,
+// whose upper 8 results are dropped), a super-block at a time.
+template <class L, int kTokens>
+void panel_tokens(const uint8_t* p0, const uint8_t* p1, bool pair, const uint8_t* x, size_t x_stride, size_t n,
+                  float* y, size_t y_stride) {
+  __m512 acc[kTokens];
+  for (int t = 0; t < kTokens; ++t) acc[t] = _mm512_setzero_ps();
+  for (size_t sb = 0; sb < n / kQK_K; ++sb)
+    L::template super_block<kTokens>(p0 + sb * L::kBlockBytes, p1 + sb * L::kBlockBytes,
+                                     [&](int t) { return x + t * x_stride + sb * kQ8KBytes; }, acc);
+  const __mmask16 rows = pair ? 0xffff : 0x00ff;
+  for (int t = 0; t < kTokens; ++t) _mm512_mask_storeu_ps(y + t * y_stride, rows, acc[t]);
+}
+
+// Token groups of 8 (8 float sums, 8 accumulators and 8 chunk registers),
+// then one of the 1-7 left.
+template <class L>
+void panels_gemm(const uint8_t* panel, size_t n_panels, const uint8_t* x, size_t x_stride, size_t n,
+                 size_t n_tokens, float* y, size_t y_stride) {
+  const bool pair = n_panels == 2;
+  const uint8_t* second = pair ? panel + n / kQK_K * L::kBlockBytes : panel;
+  auto run = [&](auto k, size_t t) {
+    panel_tokens<L, decltype(k)::value>(panel, second, pair, x + t * x_stride, x_stride, n, y + t * y_stride,
+                                        y_stride);
+  };
+  size_t t = 0;
+  for (; t + 8 <= n_tokens; t += 8) run(std::integral_constant<int, 8>{}, t);
+  switch (n_tokens - t) {
+    case 7: run(std::integral_constant<int, 7>{}, t); break;
+    case 6: run(std::integral_constant<int, 6>{}, t); break;
+    case 5: run(std::integral_constant<int, 5>{}, t); break;
+    case 4: run(std::integral_constant<int, 4>{}, t); break;
+    case 3: run(std::integral_constant<int, 3>{}, t); break;
+    case 2: run(std::integral_constant<int, 2>{}, t); break;
+    case 1: run(std::integral_constant<int, 1>{}, t); break;
+    default: break;
+  }
+}
+
+template <class L>
+void panel_gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
+                size_t y_stride, const uint8_t* /*next: packed per call*/) {
+  panels_gemm<L>(panel, 1, x, x_stride, n, n_tokens, y, y_stride);
+}
+
+template <class L>
+void panel_pair_gemm(const uint8_t* panels, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
+                     size_t y_stride, const uint8_t* /*next*/) {
+  panels_gemm<L>(panels, 2, x, x_stride, n, n_tokens, y, y_stride);
+}
+
+// The AVX2 packing of the same layout, with these multiplies.
+template <class L>
+PanelKernel vnni(PanelKernel avx2_layout) {
+  avx2_layout.gemm = panel_gemm<L>;
+  avx2_layout.gemm_pair = panel_pair_gemm<L>;
+  return avx2_layout;
+}
+
+}  // namespace
+
+PanelKernel panel_kernel_q4_k() { return vnni<Q45K<false>>(avx2::panel_kernel_q4_k()); }
+PanelKernel panel_kernel_q5_k() { return vnni<Q45K<true>>(avx2::panel_kernel_q5_k()); }
+PanelKernel panel_kernel_q6_k() { return vnni<Q6K>(avx2::panel_kernel_q6_k()); }
+PanelKernel panel_kernel_q3_k() { return vnni<Q6K>(avx2::panel_kernel_q3_k()); }
+PanelKernel panel_kernel_q2_k() { return vnni<Q6K>(avx2::panel_kernel_q2_k()); }
+
+}  // namespace minnow::kernels::avx512
