@@ -191,6 +191,7 @@ void q4_k_rows(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, fl
   for (int t = 0; t < kTokens; ++t) acc[t] = _mm512_setzero_ps(), mins_acc[t] = _mm256_setzero_ps();
   for (size_t i = 0; i < n / quant::kQK_K; ++i) {
     const uint8_t* a = w + i * kBytes;
+    if constexpr (kTokens == 1) simd::prefetch_l2_ahead(a, kBytes);  // decode streams rows from DRAM
     uint64_t sc_bytes, mins_packed;
     simd::unpack_k_scales(a + 4, sc_bytes, mins_packed);
     const float d = half_at(a), dmin = half_at(a + 2);

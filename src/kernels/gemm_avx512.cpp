@@ -88,17 +88,6 @@ using Q4_1Vnni = NibbleVnni<32, false>;
 using Q5_0Vnni = NibbleVnni<16, true>;
 using Q5_1Vnni = NibbleVnni<32, true>;
 
-// Asks for [p + kStreamAhead, + bytes) into L2. One core keeps only ~16 L1
-// misses in flight (12.8 GB/s for one thread here), while L2 takes more:
-// asking 8 KB ahead into L2 rather than 2 KB ahead into L1 (the AVX2
-// path's choice on Zen 3) took tg64 Q4_0 from 57-60 to 64-66 tokens/s,
-// alternating, on the Intel AVX-512 machine; 12 KB was no better.
-constexpr size_t kStreamAhead = 8192;
-inline void prefetch_stream(const uint8_t* p, size_t bytes) {
-  for (size_t line = 0; line < bytes; line += 64)
-    _mm_prefetch(reinterpret_cast<const char*>(p + kStreamAhead + line), _MM_HINT_T1);
-}
-
 inline __m512i broadcast4(const uint8_t* p) {
   int32_t four;
   std::memcpy(&four, p, 4);
@@ -136,7 +125,7 @@ void panel_tokens(const uint8_t* p0, const uint8_t* p1, bool pair, const uint8_t
       // Decode streams prepacked panels from DRAM; the two panels of a pair
       // are adjacent, so one sweep at twice the rate covers both.
       const size_t span = (pair ? 2 : 1) * L::kBlockBytes;
-      prefetch_stream(start + b * span, span);
+      simd::prefetch_l2_ahead(start + b * span, span);
     } else if (ahead) {
       prefetch_lines(ahead + b * ahead_per_block, ahead_per_block);
       if (pair) prefetch_lines(ahead + ahead_panel_bytes + b * ahead_per_block, ahead_per_block);
@@ -203,7 +192,7 @@ void for_token_groups(size_t n_tokens, F&& f) {
 // group reads them from DRAM (or from the per-call packing buffer); the
 // later ones find them cached and share the asking for `next`, the
 // prepacked panel(s) this thread meets next. A lone group of 2+ tokens asks
-// for them while it streams its own; one token's prefetch_stream runs on
+// for them while it streams its own; one token's prefetch_l2_ahead runs on
 // into the next panels by itself.
 template <class L>
 void panels_gemm(const uint8_t* panel, size_t n_panels, const uint8_t* x, size_t x_stride, size_t n,
