@@ -2,7 +2,7 @@
 // group of query heads that share it walks the keys once (GQA), with an
 // online softmax (running max and sum), so no score matrix is materialised.
 // Keys/values are F16 or F32 rows of one layer. Work is split over
-// (token, KV head) pairs across the pool.
+// (tile of query tokens, KV head) pairs across the pool.
 #pragma once
 
 #include <cstddef>

@@ -83,6 +83,10 @@ TEST(FusedAttention, MatchesTwoPassSoftmax) {
   check({8, 2, 8, 6, 3, false, false, 0, 50.0f}, &pool);
   check({2, 1, 256, 2, 65, true, true, 0, 30.0f}, nullptr);
   check({6, 2, 96, 4, 33, true, true, 0, 0.0f}, &pool);  // 64 dimensions in registers, then 8 at a time
+  // Query tiles of 8: ragged last tile, causal blocks in some tokens' future, a prompt after a cache.
+  check({14, 2, 64, 37, 0, true, true, 0, 0.0f}, &pool);
+  check({14, 2, 64, 19, 45, true, true, 0, 0.0f}, nullptr);
+  check({4, 2, 32, 21, 10, false, true, 0, 20.0f}, &pool);
 }
 
 // A batch's sequences in one pass give what each gives alone (the item
