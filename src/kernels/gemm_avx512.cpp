@@ -170,24 +170,6 @@ void panel_tokens(const uint8_t* p0, const uint8_t* p1, bool pair, const uint8_t
 // accumulators fill 24 of the 32 vector registers.
 constexpr size_t kGroup = 8;
 
-// Calls f(integral_constant<K>, t) for groups [t, t + K) covering n_tokens:
-// eights, then one group of the 1-7 left.
-template <class F>
-void for_token_groups(size_t n_tokens, F&& f) {
-  size_t t = 0;
-  for (; t + kGroup <= n_tokens; t += kGroup) f(std::integral_constant<int, kGroup>{}, t);
-  switch (n_tokens - t) {
-    case 7: f(std::integral_constant<int, 7>{}, t); break;
-    case 6: f(std::integral_constant<int, 6>{}, t); break;
-    case 5: f(std::integral_constant<int, 5>{}, t); break;
-    case 4: f(std::integral_constant<int, 4>{}, t); break;
-    case 3: f(std::integral_constant<int, 3>{}, t); break;
-    case 2: f(std::integral_constant<int, 2>{}, t); break;
-    case 1: f(std::integral_constant<int, 1>{}, t); break;
-    default: break;
-  }
-}
-
 // `n_panels` (1 or 2) consecutive panels against every token. The first
 // group reads them from DRAM (or from the per-call packing buffer); the
 // later ones find them cached and share the asking for `next`, the
@@ -202,7 +184,7 @@ void panels_gemm(const uint8_t* panel, size_t n_panels, const uint8_t* x, size_t
   const uint8_t* second = pair ? panel + panel_bytes : panel;
   const size_t groups = (n_tokens + kGroup - 1) / kGroup, first = groups == 1 ? 0 : 1;
   const size_t share = (L::kBlockBytes + groups - first - 1) / (groups - first);
-  for_token_groups(n_tokens, [&](auto k, size_t t) {
+  simd::for_token_groups<kGroup>(n_tokens, [&](auto k, size_t t) {
     const size_t g = t / kGroup;
     const uint8_t* ahead = next && g >= first ? next + (g - first) * share * nb : nullptr;
     panel_tokens<L, decltype(k)::value>(panel, second, pair, x + t * x_stride, x_stride, n, y + t * y_stride,

@@ -46,6 +46,24 @@ inline __m512 scale_floats(const uint8_t* p0, const uint8_t* p1, size_t at) {
   return _mm512_cvtepi32_ps(_mm512_srai_epi32(load_pair(p0, p1, at), 16));
 }
 
+// The end of a super-block: acc[t] += d_x(t) * (f[t] * d - factor * m),
+// m = sum_j pairs16[j] . (bsums[2j], bsums[2j+1]) with one vpdpwssd per
+// pair: the mins (Q4_K, Q5_K: factor dmin) or the offsets (the Q6_K panel:
+// factor f). d is the block's first 8 floats.
+template <int kTokens, class XBlock>
+inline void finish_super_block(const uint8_t* p0, const uint8_t* p1, size_t pairs_at, size_t factor_at, XBlock xb,
+                               const __m512 f[kTokens], __m512 acc[kTokens]) {
+  const __m512 d = floats_pair(p0, p1, 0), factor = floats_pair(p0, p1, factor_at);
+#pragma GCC unroll 8
+  for (int t = 0; t < kTokens; ++t) {
+    __m512i m = _mm512_setzero_si512();
+    for (int j = 0; j < 8; ++j)
+      m = _mm512_dpwssd_epi32(m, load_pair(p0, p1, pairs_at + 32 * j), broadcast4(xb(t) + kQ8KBsums + 4 * j));
+    const __m512 v = _mm512_fmsub_ps(f[t], d, _mm512_mul_ps(_mm512_cvtepi32_ps(m), factor));
+    acc[t] = _mm512_fmadd_ps(v, _mm512_set1_ps(simd::float_at(xb(t))), acc[t]);
+  }
+}
+
 // Q4_K, Q5_K: eight 32-element groups with a 6-bit scale and min each.
 template <bool kFifthBit>
 struct Q45K : kquant_layout::Q45K<kFifthBit> {
@@ -81,16 +99,8 @@ struct Q45K : kquant_layout::Q45K<kFifthBit> {
         f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, f[t]);
       }
     }
-    const __m512 d = floats_pair(p0, p1, 0), dmin = floats_pair(p0, p1, L::kDminAt);
-#pragma GCC unroll 8
-    for (int t = 0; t < kTokens; ++t) {
-      // sum_g min[g] * (bsums[2g] + bsums[2g+1]): one vpdpwssd per group.
-      __m512i m = _mm512_setzero_si512();
-      for (int g = 0; g < 8; ++g)
-        m = _mm512_dpwssd_epi32(m, load_pair(p0, p1, L::kMinsAt + 32 * g), broadcast4(xb(t) + kQ8KBsums + 4 * g));
-      const __m512 v = _mm512_fmsub_ps(f[t], d, _mm512_mul_ps(_mm512_cvtepi32_ps(m), dmin));
-      acc[t] = _mm512_fmadd_ps(v, _mm512_set1_ps(simd::float_at(xb(t))), acc[t]);
-    }
+    // min16[g] lanes are min g twice: min[g] * (bsums[2g] + bsums[2g+1]).
+    finish_super_block<kTokens>(p0, p1, L::kMinsAt, L::kDminAt, xb, f, acc);
   }
 };
 
@@ -122,15 +132,7 @@ struct Q6K : kquant_layout::Q6K {
         f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sb), scale_b, f[t]);
       }
     }
-    const __m512 d = floats_pair(p0, p1, 0), off_f = floats_pair(p0, p1, L::kFAt);
-#pragma GCC unroll 8
-    for (int t = 0; t < kTokens; ++t) {
-      __m512i off = _mm512_setzero_si512();
-      for (int j2 = 0; j2 < 8; ++j2)
-        off = _mm512_dpwssd_epi32(off, load_pair(p0, p1, L::kPairsAt + 32 * j2), broadcast4(xb(t) + kQ8KBsums + 4 * j2));
-      const __m512 v = _mm512_fmsub_ps(f[t], d, _mm512_mul_ps(_mm512_cvtepi32_ps(off), off_f));
-      acc[t] = _mm512_fmadd_ps(v, _mm512_set1_ps(simd::float_at(xb(t))), acc[t]);
-    }
+    finish_super_block<kTokens>(p0, p1, L::kPairsAt, L::kFAt, xb, f, acc);
   }
 };
 
@@ -155,22 +157,10 @@ void panels_gemm(const uint8_t* panel, size_t n_panels, const uint8_t* x, size_t
                  size_t n_tokens, float* y, size_t y_stride) {
   const bool pair = n_panels == 2;
   const uint8_t* second = pair ? panel + n / kQK_K * L::kBlockBytes : panel;
-  auto run = [&](auto k, size_t t) {
+  simd::for_token_groups<8>(n_tokens, [&](auto k, size_t t) {
     panel_tokens<L, decltype(k)::value>(panel, second, pair, x + t * x_stride, x_stride, n, y + t * y_stride,
                                         y_stride);
-  };
-  size_t t = 0;
-  for (; t + 8 <= n_tokens; t += 8) run(std::integral_constant<int, 8>{}, t);
-  switch (n_tokens - t) {
-    case 7: run(std::integral_constant<int, 7>{}, t); break;
-    case 6: run(std::integral_constant<int, 6>{}, t); break;
-    case 5: run(std::integral_constant<int, 5>{}, t); break;
-    case 4: run(std::integral_constant<int, 4>{}, t); break;
-    case 3: run(std::integral_constant<int, 3>{}, t); break;
-    case 2: run(std::integral_constant<int, 2>{}, t); break;
-    case 1: run(std::integral_constant<int, 1>{}, t); break;
-    default: break;
-  }
+  });
 }
 
 template <class L>

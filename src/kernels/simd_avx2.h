@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 namespace minnow::kernels::simd {
 // Internal linkage on purpose: the AVX-512 file includes this too, and its
@@ -122,18 +123,17 @@ inline void transpose_bytes_to_i16(const uint64_t rows[8], __m128i cols[8]) {
 }
 
 // Calls f(std::integral_constant<int, K>{}, t) for token groups [t, t + K)
-// covering n_tokens: fours, then one group of the 1-3 left. Panel kernels
-// are templates on K so that each group's accumulators stay in registers.
-template <class F>
+// covering n_tokens: groups of kGroup, then one group of the 1..kGroup-1
+// left. Panel kernels are templates on K so that each group's accumulators
+// stay in registers.
+template <int kGroup = 4, class F>
 inline void for_token_groups(size_t n_tokens, F&& f) {
   size_t t = 0;
-  for (; t + 4 <= n_tokens; t += 4) f(std::integral_constant<int, 4>{}, t);
-  switch (n_tokens - t) {
-    case 3: f(std::integral_constant<int, 3>{}, t); break;
-    case 2: f(std::integral_constant<int, 2>{}, t); break;
-    case 1: f(std::integral_constant<int, 1>{}, t); break;
-    default: break;
-  }
+  for (; t + kGroup <= n_tokens; t += kGroup) f(std::integral_constant<int, kGroup>{}, t);
+  const size_t rest = n_tokens - t;
+  [&]<int... k>(std::integer_sequence<int, k...>) {
+    ((rest == size_t(k + 1) ? (f(std::integral_constant<int, k + 1>{}, t), 0) : 0), ...);
+  }(std::make_integer_sequence<int, kGroup - 1>{});
 }
 
 inline __m256i load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
