@@ -161,6 +161,24 @@ TEST(Matmul, Avx2HasPanelsForBatchedTypes) {
   }
 }
 
+// On the AVX-512 path the integer types' batches run the VNNI panels, two
+// panels (16 rows) at a time, and the legacy types are repacked at load so
+// that decode runs them too.
+PanelGemmFn avx2_gemm(GgmlType type) { return kernel_table_for(Isa::kAvx2)->for_type(type).panel.gemm; }
+
+TEST(Matmul, Avx512HasVnniPanelPairs) {
+  const KernelTable* avx512 = kernel_table_for(Isa::kAvx512);
+  if (!avx512) GTEST_SKIP() << "no AVX-512 (with VNNI) here";
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_1,
+                        GgmlType::IQ4_NL, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
+                        GgmlType::Q6_K}) {
+    EXPECT_NE(avx512->for_type(type).panel.gemm_pair, nullptr) << ggml_type_name(type);
+    EXPECT_NE(avx512->for_type(type).panel.gemm, avx2_gemm(type)) << ggml_type_name(type);
+  }
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_1})
+    EXPECT_TRUE(avx512->for_type(type).panel.prepack) << ggml_type_name(type);
+}
+
 // Float rows whose length is not a whole number of 32-element panel blocks
 // (possible for F32/F16, never for quantized types) take the dot kernels.
 TEST(Matmul, FloatRowsOfAnyLengthMatchScalar) {
