@@ -63,9 +63,9 @@ struct PanelKernel {
   UnpackRowFn unpack_row = nullptr;
   size_t bytes_per_block = 0;  // panel bytes per 32 elements of the rows
   bool prepack = false;
-  // Optional: the same for two consecutive panels of a prepacked matrix
-  // (`panel` the first, y rows 0-15, `next` the panel after both), for
-  // ISAs whose registers hold 16 rows.
+  // Optional: the same for two panels, the second right after the first in
+  // memory (prepacked, or packed per call side by side): y rows 0-15, `next`
+  // the panel after both. For ISAs whose registers hold 16 rows.
   PanelGemmFn gemm_pair = nullptr;
   size_t panel_bytes(size_t n) const { return n / 32 * bytes_per_block; }
 };
