@@ -5,7 +5,7 @@
 // namespaces. The 32-element block types process two blocks per 512-bit register and
 // use VNNI's vpdpbusd (unsigned x signed bytes, summed into int32 lanes).
 // Q5_K and Q6_K decode keeps the AVX2 dot kernels (see kernel_fill.h);
-// batches of every K-quant run the VNNI panels of gemm_kquant_avx512.cpp.
+// batches of every K-quant and IQ4_XS run the VNNI panels of gemm_kquant_avx512.cpp.
 #include <immintrin.h>
 
 #include <utility>
@@ -306,7 +306,8 @@ void fill_avx512_kernels(KernelTable& t) {
                              std::pair{GgmlType::Q5_K, avx512::panel_kernel_q5_k()},
                              std::pair{GgmlType::Q6_K, avx512::panel_kernel_q6_k()},
                              std::pair{GgmlType::Q3_K, avx512::panel_kernel_q3_k()},
-                             std::pair{GgmlType::Q2_K, avx512::panel_kernel_q2_k()}})
+                             std::pair{GgmlType::Q2_K, avx512::panel_kernel_q2_k()},
+                             std::pair{GgmlType::IQ4_XS, avx512::panel_kernel_iq4_xs()}})
     t.dot[uint32_t(type)].panel = panel;
 }
 

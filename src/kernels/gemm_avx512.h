@@ -18,5 +18,6 @@ PanelKernel panel_kernel_q5_k();
 PanelKernel panel_kernel_q6_k();
 PanelKernel panel_kernel_q3_k();  // Q6_K's panels
 PanelKernel panel_kernel_q2_k();  // Q6_K's panels
+PanelKernel panel_kernel_iq4_xs();
 
 }  // namespace minnow::kernels::avx512

@@ -308,10 +308,8 @@ struct Q6_KPanel : kquant_layout::Q6K {
 // widened by a madd with the group's scale lanes.
 //   d[8] float, scale16[g] (lanes 2r, 2r+1 = scale of group g, row r),
 //   group g: 8 chunks x 32 B of values                        (2336 B)
-struct IQ4_XSPanel {
+struct IQ4_XSPanel : kquant_layout::IQ4XS {
   static constexpr size_t kWeightBytes = sizeof(quant::BlockIQ4_XS);
-  static constexpr size_t kScalesAt = 32, kQsAt = kScalesAt + 8 * 32;
-  static constexpr size_t kBlockBytes = kQsAt + 8 * 256;
 
   static void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
     const __m256i codebook = iq4_codebook();

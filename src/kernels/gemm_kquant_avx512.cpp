@@ -1,4 +1,4 @@
-// AVX-512 VNNI panel GEMM for Q4_K, Q5_K, Q6_K, Q3_K and Q2_K weights
+// AVX-512 VNNI panel GEMM for Q4_K, Q5_K, Q6_K, Q3_K, Q2_K and IQ4_XS weights
 // against Q8_K activations, over the AVX2 panel layouts
 // (gemm_kquant_avx2.cpp packs them per call; kquant_panel_layout.h has the
 // offsets). As in gemm_avx512.cpp, two panels (16 rows) fill a 512-bit
@@ -46,14 +46,16 @@ inline __m512 scale_floats(const uint8_t* p0, const uint8_t* p1, size_t at) {
   return _mm512_cvtepi32_ps(_mm512_srai_epi32(load_pair(p0, p1, at), 16));
 }
 
-// The end of a super-block: acc[t] += d_x(t) * (f[t] * d - factor * m),
+// The end of a super-block: acc[t] += d_x(t) * (f[t] * d - kMScale * factor * m),
 // m = sum_j pairs16[j] . (bsums[2j], bsums[2j+1]) with one vpdpwssd per
-// pair: the mins (Q4_K, Q5_K: factor dmin) or the offsets (the Q6_K panel:
-// factor f). d is the block's first 8 floats.
-template <int kTokens, class XBlock>
+// pair: the mins (Q4_K, Q5_K: factor dmin), the offsets (the Q6_K panel:
+// factor f) or IQ4_XS's bias (its scales, factor d, kMScale 128). d is the
+// block's first 8 floats.
+template <int kTokens, int kMScale = 1, class XBlock>
 inline void finish_super_block(const uint8_t* p0, const uint8_t* p1, size_t pairs_at, size_t factor_at, XBlock xb,
                                const __m512 f[kTokens], __m512 acc[kTokens]) {
-  const __m512 d = floats_pair(p0, p1, 0), factor = floats_pair(p0, p1, factor_at);
+  const __m512 d = floats_pair(p0, p1, 0);
+  const __m512 factor = _mm512_mul_ps(floats_pair(p0, p1, factor_at), _mm512_set1_ps(float(kMScale)));
 #pragma GCC unroll 8
   for (int t = 0; t < kTokens; ++t) {
     __m512i m = _mm512_setzero_si512();
@@ -136,6 +138,37 @@ struct Q6K : kquant_layout::Q6K {
   }
 };
 
+// IQ4_XS: signed codebook values (>= -127) with an int8 scale per 32-element
+// group. As unsigned bytes v xor 0x80 = v + 128, so each group's products
+// carry 128 * scale * (its activations' sum), which comes off at the end
+// through the scales and the 16-element sums.
+struct IQ4XS : kquant_layout::IQ4XS {
+  using L = kquant_layout::IQ4XS;
+
+  template <int kTokens, class XBlock>
+  static void super_block(const uint8_t* p0, const uint8_t* p1, XBlock xb, __m512 acc[kTokens]) {
+    __m512 f[kTokens];
+    for (int t = 0; t < kTokens; ++t) f[t] = _mm512_setzero_ps();
+#pragma GCC unroll 1
+    for (int g = 0; g < 8; ++g) {
+      __m512i w[8];
+      for (int c = 0; c < 8; ++c)
+        w[c] = _mm512_xor_si512(load_pair(p0, p1, L::kQsAt + L::kGroupBytes * g + 32 * c), _mm512_set1_epi8(-128));
+      const __m512 scale = scale_floats(p0, p1, L::kScalesAt + 32 * g);
+#pragma GCC unroll 8
+      for (int t = 0; t < kTokens; ++t) {
+        const uint8_t* xq = xb(t) + kQ8KQs + 32 * g;
+        __m512i s = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (int c = 0; c < 8; ++c) s = _mm512_dpbusd_epi32(s, w[c], broadcast4(xq + 4 * c));
+        f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, f[t]);
+      }
+    }
+    // scale16[g] lanes are scale g twice: scale[g] * (bsums[2g] + bsums[2g+1]).
+    finish_super_block<kTokens, 128>(p0, p1, L::kScalesAt, 0, xb, f, acc);
+  }
+};
+
 // kTokens activation rows against two panels (p1 = p0 for a lone panel,
 // whose upper 8 results are dropped), a super-block at a time.
 template <class L, int kTokens>
@@ -190,5 +223,6 @@ PanelKernel panel_kernel_q5_k() { return vnni<Q45K<true>>(avx2::panel_kernel_q5_
 PanelKernel panel_kernel_q6_k() { return vnni<Q6K>(avx2::panel_kernel_q6_k()); }
 PanelKernel panel_kernel_q3_k() { return vnni<Q6K>(avx2::panel_kernel_q3_k()); }
 PanelKernel panel_kernel_q2_k() { return vnni<Q6K>(avx2::panel_kernel_q2_k()); }
+PanelKernel panel_kernel_iq4_xs() { return vnni<IQ4XS>(avx2::panel_kernel_iq4_xs()); }
 
 }  // namespace minnow::kernels::avx512

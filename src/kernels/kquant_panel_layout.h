@@ -1,5 +1,5 @@
-// Internal: byte offsets inside one super-block of the K-quant panels (8
-// rows), written by the AVX2 packers (gemm_kquant_avx2.cpp, which describes
+// Internal: byte offsets inside one super-block of the K-quant and IQ4_XS
+// panels (8 rows), written by the AVX2 packers (gemm_kquant_avx2.cpp, which describes
 // the layouts) and read by the AVX2 and AVX-512 GEMMs alike.
 #pragma once
 
@@ -20,6 +20,14 @@ struct Q45K {
 // sub-block; pair16[8] offsets; then 8 groups of 8 chunks x 32 B of bytes.
 struct Q6K {
   static constexpr size_t kFAt = 32, kScalesAt = 64, kPairsAt = kScalesAt + 16 * 32, kQsAt = kPairsAt + 8 * 32;
+  static constexpr size_t kGroupBytes = 256;
+  static constexpr size_t kBlockBytes = kQsAt + 8 * kGroupBytes;
+};
+
+// IQ4_XS: d[8] floats; scale16[8] per 32-element group (int8 scales,
+// sign-extended); then 8 groups of 8 chunks x 32 B of signed codebook values.
+struct IQ4XS {
+  static constexpr size_t kScalesAt = 32, kQsAt = kScalesAt + 8 * 32;
   static constexpr size_t kGroupBytes = 256;
   static constexpr size_t kBlockBytes = kQsAt + 8 * kGroupBytes;
 };

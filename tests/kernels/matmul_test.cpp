@@ -171,7 +171,7 @@ TEST(Matmul, Avx512HasVnniPanelPairs) {
   if (!avx512) GTEST_SKIP() << "no AVX-512 (with VNNI) here";
   for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_1,
                         GgmlType::IQ4_NL, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
-                        GgmlType::Q6_K}) {
+                        GgmlType::Q6_K, GgmlType::IQ4_XS}) {
     EXPECT_NE(avx512->for_type(type).panel.gemm_pair, nullptr) << ggml_type_name(type);
     EXPECT_NE(avx512->for_type(type).panel.gemm, avx2_gemm(type)) << ggml_type_name(type);
   }
