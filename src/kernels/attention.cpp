@@ -115,7 +115,8 @@ void attend(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk) {
   float* vbuf = kbuf + size_t(hd) * kKeyBlock;
   std::fill(acc_all, acc_all + acc_size, 0.0f);
   float running_max[kQueryTile * 64], running_sum[kQueryTile * 64];  // nt * group (checked by the caller)
-  for (uint32_t i = 0; i < nt * group; ++i) running_max[i] = -std::numeric_limits<float>::infinity(), running_sum[i] = 0;
+  std::fill(running_max, running_max + nt * group, -std::numeric_limits<float>::infinity());
+  std::fill(running_sum, running_sum + nt * group, 0.0f);
 
   const uint32_t keys_end = end_key(t0 + nt - 1);  // the tile's last token sees the most keys
   for (uint32_t j0 = first_key(t0); j0 < keys_end; j0 += kKeyBlock) {

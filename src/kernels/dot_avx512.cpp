@@ -77,7 +77,9 @@ struct Q8_0Unpack {
     const __m512i q = _mm512_inserti64x4(_mm512_castsi256_si512(simd::load256(a + 2)), simd::load256(a + kQ8 + 2), 1);
     return _mm512_xor_si512(q, _mm512_set1_epi8(int8_t(0x80)));
   }
-  static __m256i single(const uint8_t* a) { return _mm256_xor_si256(simd::load256(a + 2), _mm256_set1_epi8(int8_t(0x80))); }
+  static __m256i single(const uint8_t* a) {
+    return _mm256_xor_si256(simd::load256(a + 2), _mm256_set1_epi8(int8_t(0x80)));
+  }
 };
 
 // fp16 scales of 16 blocks `stride` bytes apart as floats. Plain copies then

@@ -52,8 +52,9 @@ inline __m512 scale_floats(const uint8_t* p0, const uint8_t* p1, size_t at) {
 // factor f) or IQ4_XS's bias (its scales, factor d, kMScale 128). d is the
 // block's first 8 floats.
 template <int kTokens, int kMScale = 1, class XBlock>
-inline void finish_super_block(const uint8_t* p0, const uint8_t* p1, size_t pairs_at, size_t factor_at, XBlock xb,
-                               const __m512 f[kTokens], __m512 acc[kTokens]) {
+__attribute__((always_inline)) inline void finish_super_block(const uint8_t* p0, const uint8_t* p1, size_t pairs_at,
+                                                              size_t factor_at, XBlock xb, const __m512 f[kTokens],
+                                                              __m512 acc[kTokens]) {
   const __m512 d = floats_pair(p0, p1, 0);
   const __m512 factor = _mm512_mul_ps(floats_pair(p0, p1, factor_at), _mm512_set1_ps(float(kMScale)));
 #pragma GCC unroll 8
@@ -63,6 +64,23 @@ inline void finish_super_block(const uint8_t* p0, const uint8_t* p1, size_t pair
       m = _mm512_dpwssd_epi32(m, load_pair(p0, p1, pairs_at + 32 * j), broadcast4(xb(t) + kQ8KBsums + 4 * j));
     const __m512 v = _mm512_fmsub_ps(f[t], d, _mm512_mul_ps(_mm512_cvtepi32_ps(m), factor));
     acc[t] = _mm512_fmadd_ps(v, _mm512_set1_ps(simd::float_at(xb(t))), acc[t]);
+  }
+}
+
+// f[t] += scale * (group g's 8 chunks . token t's 32 activations), per row:
+// the groups of Q4_K, Q5_K and IQ4_XS, whose 32 elements share one scale.
+// (Both helpers must inline into their token loop, or f and acc leave
+// registers.)
+template <int kTokens, class XBlock>
+__attribute__((always_inline)) inline void group_products(const __m512i w[8], __m512 scale, int g, XBlock xb,
+                                                          __m512 f[kTokens]) {
+#pragma GCC unroll 8
+  for (int t = 0; t < kTokens; ++t) {
+    const uint8_t* xq = xb(t) + kQ8KQs + 32 * g;
+    __m512i s = _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int c = 0; c < 8; ++c) s = _mm512_dpbusd_epi32(s, w[c], broadcast4(xq + 4 * c));
+    f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, f[t]);
   }
 }
 
@@ -92,14 +110,7 @@ struct Q45K : kquant_layout::Q45K<kFifthBit> {
                                       _mm512_set1_epi8(16));
       }
       const __m512 scale = scale_floats(p0, p1, L::kScalesAt + 32 * g);
-#pragma GCC unroll 8
-      for (int t = 0; t < kTokens; ++t) {
-        const uint8_t* xq = xb(t) + kQ8KQs + 32 * g;
-        __m512i s = _mm512_setzero_si512();
-#pragma GCC unroll 8
-        for (int c = 0; c < 8; ++c) s = _mm512_dpbusd_epi32(s, w[c], broadcast4(xq + 4 * c));
-        f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, f[t]);
-      }
+      group_products<kTokens>(w, scale, g, xb, f);
     }
     // min16[g] lanes are min g twice: min[g] * (bsums[2g] + bsums[2g+1]).
     finish_super_block<kTokens>(p0, p1, L::kMinsAt, L::kDminAt, xb, f, acc);
@@ -155,14 +166,7 @@ struct IQ4XS : kquant_layout::IQ4XS {
       for (int c = 0; c < 8; ++c)
         w[c] = _mm512_xor_si512(load_pair(p0, p1, L::kQsAt + L::kGroupBytes * g + 32 * c), _mm512_set1_epi8(-128));
       const __m512 scale = scale_floats(p0, p1, L::kScalesAt + 32 * g);
-#pragma GCC unroll 8
-      for (int t = 0; t < kTokens; ++t) {
-        const uint8_t* xq = xb(t) + kQ8KQs + 32 * g;
-        __m512i s = _mm512_setzero_si512();
-#pragma GCC unroll 8
-        for (int c = 0; c < 8; ++c) s = _mm512_dpbusd_epi32(s, w[c], broadcast4(xq + 4 * c));
-        f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), scale, f[t]);
-      }
+      group_products<kTokens>(w, scale, g, xb, f);
     }
     // scale16[g] lanes are scale g twice: scale[g] * (bsums[2g] + bsums[2g+1]).
     finish_super_block<kTokens, 128>(p0, p1, L::kScalesAt, 0, xb, f, acc);

@@ -155,7 +155,8 @@ inline void prefetch_ahead(const uint8_t* p, size_t bytes) { prefetch_lines(p + 
 // for one thread there), while L2 takes more; tg64 Q4_0 went from 57-60 to
 // 64-66 tokens/s, alternating, against prefetch_ahead; 12 KB was no better.
 inline void prefetch_l2_ahead(const uint8_t* p, size_t bytes) {
-  for (size_t line = 0; line < bytes; line += 64) _mm_prefetch(reinterpret_cast<const char*>(p + 8192 + line), _MM_HINT_T1);
+  for (size_t line = 0; line < bytes; line += 64)
+    _mm_prefetch(reinterpret_cast<const char*>(p + 8192 + line), _MM_HINT_T1);
 }
 
 // The 4 bytes at p in every 32-bit lane (one chunk of activations for the
