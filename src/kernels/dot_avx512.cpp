@@ -8,9 +8,6 @@
 // batches of every K-quant and IQ4_XS run the VNNI panels of gemm_kquant_avx512.cpp.
 #include <immintrin.h>
 
-#include <utility>
-
-#include "kernels/gemm_avx512.h"
 #include "kernels/kernel_fill.h"
 #include "kernels/simd_avx2.h"
 #include "quant/block_formats.h"
@@ -281,36 +278,23 @@ float dot_f16(const uint8_t* w, const uint8_t* x, size_t n) {
 namespace minnow::kernels {
 
 void fill_avx512_kernels(KernelTable& t) {
-  // F32/F16 keep the AVX2 float panels for batches.
-  auto set_keep_panel = [&](GgmlType type, DotFn fn) {
+  // New dot kernels; every type keeps the panels copied from the AVX2 table
+  // (F32/F16 its float panels; the integer types get VNNI multiplies below).
+  // The legacy types' panels are repacked at load, and the VNNI panel GEMM
+  // reads them for decode and batches alike: their dots serve rows outside
+  // whole panels.
+  auto set_dots = [&](GgmlType type, ActFormat act, DotFn fn, Dot4Fn fn4) {
     DotKernel& k = t.dot[uint32_t(type)];
-    k = dot_kernel(ActFormat::kF32, fn, nullptr, k.panel);
+    k = dot_kernel(act, fn, fn4, k.panel);
   };
-  set_keep_panel(GgmlType::F32, avx512::dot_f32);
-  set_keep_panel(GgmlType::F16, avx512::dot_f16);
-  {
-    DotKernel& k = t.dot[uint32_t(GgmlType::Q4_K)];
-    k = dot_kernel(ActFormat::kQ8_K, avx512::dot_q4_k, avx512::dot4_q4_k, k.panel);
-  }
-  // Q4_0/Q5_0/Q8_0 (and Q4_1/Q5_1) matrices are repacked at load into the
-  // AVX2 panel layout, which the VNNI panel GEMM reads for decode and
-  // batches alike; the dot kernels remain for rows outside whole panels.
-  auto set4 = [&](GgmlType type, DotFn fn, Dot4Fn fn4, PanelKernel panel) {
-    t.dot[uint32_t(type)] = dot_kernel(ActFormat::kQ8_0, fn, fn4, panel);
-  };
-  set4(GgmlType::Q8_0, avx512::dot1<avx512::Q8_0Unpack>, avx512::dot4<avx512::Q8_0Unpack>, avx512::panel_kernel_q8_0());
-  set4(GgmlType::Q4_0, avx512::dot1<avx512::Q4_0Unpack>, avx512::dot4<avx512::Q4_0Unpack>, avx512::panel_kernel_q4_0());
-  set4(GgmlType::Q5_0, avx512::dot1<avx512::Q5_0Unpack>, avx512::dot4<avx512::Q5_0Unpack>, avx512::panel_kernel_q5_0());
-  for (auto [type, panel] : {std::pair{GgmlType::Q4_1, avx512::panel_kernel_q4_1()},
-                             std::pair{GgmlType::Q5_1, avx512::panel_kernel_q5_1()},
-                             std::pair{GgmlType::IQ4_NL, avx512::panel_kernel_iq4_nl()},
-                             std::pair{GgmlType::Q4_K, avx512::panel_kernel_q4_k()},
-                             std::pair{GgmlType::Q5_K, avx512::panel_kernel_q5_k()},
-                             std::pair{GgmlType::Q6_K, avx512::panel_kernel_q6_k()},
-                             std::pair{GgmlType::Q3_K, avx512::panel_kernel_q3_k()},
-                             std::pair{GgmlType::Q2_K, avx512::panel_kernel_q2_k()},
-                             std::pair{GgmlType::IQ4_XS, avx512::panel_kernel_iq4_xs()}})
-    t.dot[uint32_t(type)].panel = panel;
+  set_dots(GgmlType::F32, ActFormat::kF32, avx512::dot_f32, nullptr);
+  set_dots(GgmlType::F16, ActFormat::kF32, avx512::dot_f16, nullptr);
+  set_dots(GgmlType::Q4_K, ActFormat::kQ8_K, avx512::dot_q4_k, avx512::dot4_q4_k);
+  set_dots(GgmlType::Q8_0, ActFormat::kQ8_0, avx512::dot1<avx512::Q8_0Unpack>, avx512::dot4<avx512::Q8_0Unpack>);
+  set_dots(GgmlType::Q4_0, ActFormat::kQ8_0, avx512::dot1<avx512::Q4_0Unpack>, avx512::dot4<avx512::Q4_0Unpack>);
+  set_dots(GgmlType::Q5_0, ActFormat::kQ8_0, avx512::dot1<avx512::Q5_0Unpack>, avx512::dot4<avx512::Q5_0Unpack>);
+  fill_vnni_panels(t);
+  fill_kquant_vnni_panels(t);
 }
 
 }  // namespace minnow::kernels

@@ -20,14 +20,13 @@
 // twice the rows.
 //
 // Like dot_avx512.cpp, only this file gets AVX-512 flags, and nothing here
-// has external linkage but the panel_kernel_* entry points.
+// has external linkage but fill_vnni_panels.
 #include <immintrin.h>
 
 #include <cstring>
 #include <vector>
 
-#include "kernels/gemm_avx2.h"
-#include "kernels/gemm_avx512.h"
+#include "kernels/kernel_fill.h"
 #include "kernels/simd_avx2.h"
 #include "quant/block_formats.h"
 
@@ -204,23 +203,29 @@ void panel_pair_gemm(const uint8_t* panels, const uint8_t* x, size_t x_stride, s
   panels_gemm<L>(panels, 2, x, x_stride, n, n_tokens, y, y_stride, next);
 }
 
-// The AVX2 kernel of the same layout with its multiply replaced (and
-// `prepack` as the caller says: the table decides).
+// The type's entry keeps its AVX2 panel (layout, packing, row unpacking
+// and whether it is repacked at load, all copied from the AVX2 table); only
+// the multiply changes.
 template <class L>
-PanelKernel vnni(PanelKernel avx2_layout, bool prepack) {
-  avx2_layout.gemm = panel_gemm<L>;
-  avx2_layout.gemm_pair = panel_pair_gemm<L>;
-  avx2_layout.prepack = prepack;
-  return avx2_layout;
+void use_vnni(KernelTable& t, GgmlType type) {
+  PanelKernel& p = t.dot[uint32_t(type)].panel;
+  p.gemm = panel_gemm<L>;
+  p.gemm_pair = panel_pair_gemm<L>;
 }
 
 }  // namespace
-
-PanelKernel panel_kernel_q4_0() { return vnni<Q4_0Vnni>(avx2::panel_kernel_q4_0(), true); }
-PanelKernel panel_kernel_q5_0() { return vnni<Q5_0Vnni>(avx2::panel_kernel_q5_0(), true); }
-PanelKernel panel_kernel_q4_1() { return vnni<Q4_1Vnni>(avx2::panel_kernel_q4_1(), true); }
-PanelKernel panel_kernel_q5_1() { return vnni<Q5_1Vnni>(avx2::panel_kernel_q5_1(), true); }
-PanelKernel panel_kernel_q8_0() { return vnni<ByteVnni>(avx2::panel_kernel_q8_0(), true); }
-PanelKernel panel_kernel_iq4_nl() { return vnni<ByteVnni>(avx2::panel_kernel_iq4_nl(), false); }
-
 }  // namespace minnow::kernels::avx512
+
+namespace minnow::kernels {
+
+void fill_vnni_panels(KernelTable& t) {
+  using namespace avx512;
+  use_vnni<Q4_0Vnni>(t, GgmlType::Q4_0);
+  use_vnni<Q5_0Vnni>(t, GgmlType::Q5_0);
+  use_vnni<Q4_1Vnni>(t, GgmlType::Q4_1);
+  use_vnni<Q5_1Vnni>(t, GgmlType::Q5_1);
+  use_vnni<ByteVnni>(t, GgmlType::Q8_0);
+  use_vnni<ByteVnni>(t, GgmlType::IQ4_NL);  // Q8_0's layout, packed per call
+}
+
+}  // namespace minnow::kernels

@@ -10,13 +10,12 @@
 // (Q6_K family) meet the activations' 16-element sums with vpdpwssd.
 //
 // Only this file and gemm_avx512.cpp get AVX-512 flags; nothing here has
-// external linkage but the panel_kernel_* entry points.
+// external linkage but fill_kquant_vnni_panels.
 #include <immintrin.h>
 
 #include <cstring>
 
-#include "kernels/gemm_avx2.h"
-#include "kernels/gemm_avx512.h"
+#include "kernels/kernel_fill.h"
 #include "kernels/kquant_panel_layout.h"
 #include "kernels/simd_avx2.h"
 #include "quant/block_formats.h"
@@ -212,21 +211,28 @@ void panel_pair_gemm(const uint8_t* panels, const uint8_t* x, size_t x_stride, s
   panels_gemm<L>(panels, 2, x, x_stride, n, n_tokens, y, y_stride);
 }
 
-// The AVX2 packing of the same layout, with these multiplies.
+// The type's entry keeps its AVX2 panel (copied from the AVX2 table, packed
+// per call); only the multiply changes.
 template <class L>
-PanelKernel vnni(PanelKernel avx2_layout) {
-  avx2_layout.gemm = panel_gemm<L>;
-  avx2_layout.gemm_pair = panel_pair_gemm<L>;
-  return avx2_layout;
+void use_vnni(KernelTable& t, GgmlType type) {
+  PanelKernel& p = t.dot[uint32_t(type)].panel;
+  p.gemm = panel_gemm<L>;
+  p.gemm_pair = panel_pair_gemm<L>;
 }
 
 }  // namespace
-
-PanelKernel panel_kernel_q4_k() { return vnni<Q45K<false>>(avx2::panel_kernel_q4_k()); }
-PanelKernel panel_kernel_q5_k() { return vnni<Q45K<true>>(avx2::panel_kernel_q5_k()); }
-PanelKernel panel_kernel_q6_k() { return vnni<Q6K>(avx2::panel_kernel_q6_k()); }
-PanelKernel panel_kernel_q3_k() { return vnni<Q6K>(avx2::panel_kernel_q3_k()); }
-PanelKernel panel_kernel_q2_k() { return vnni<Q6K>(avx2::panel_kernel_q2_k()); }
-PanelKernel panel_kernel_iq4_xs() { return vnni<IQ4XS>(avx2::panel_kernel_iq4_xs()); }
-
 }  // namespace minnow::kernels::avx512
+
+namespace minnow::kernels {
+
+void fill_kquant_vnni_panels(KernelTable& t) {
+  using namespace avx512;
+  use_vnni<Q45K<false>>(t, GgmlType::Q4_K);
+  use_vnni<Q45K<true>>(t, GgmlType::Q5_K);
+  use_vnni<Q6K>(t, GgmlType::Q6_K);
+  use_vnni<Q6K>(t, GgmlType::Q3_K);  // Q6_K's panels
+  use_vnni<Q6K>(t, GgmlType::Q2_K);
+  use_vnni<IQ4XS>(t, GgmlType::IQ4_XS);
+}
+
+}  // namespace minnow::kernels

@@ -20,6 +20,10 @@ inline DotKernel dot_kernel(ActFormat act, DotFn dot, Dot4Fn dot4 = nullptr, Pan
 void fill_scalar_kernels(KernelTable& table);
 void fill_avx2_kernels(KernelTable& table);
 void fill_avx512_kernels(KernelTable& table);
+// The AVX-512 VNNI panel multiplies (gemm_avx512.cpp, gemm_kquant_avx512.cpp),
+// set on the AVX2 panels the AVX-512 table copied: same layouts, same bytes.
+void fill_vnni_panels(KernelTable& table);
+void fill_kquant_vnni_panels(KernelTable& table);
 // The AVX2 entries of the low-bit super-block types (Q2_K, Q3_K, IQ4_XS),
 // in dot_kquant_low_avx2.cpp.
 void fill_kquant_low_avx2(KernelTable& table);

@@ -68,6 +68,9 @@ struct PanelKernel {
   // the panel after both. For ISAs whose registers hold 16 rows.
   PanelGemmFn gemm_pair = nullptr;
   size_t panel_bytes(size_t n) const { return n / 32 * bytes_per_block; }
+  // Panels the next call takes at panel p of [.., end): 2 where a pair fits.
+  size_t step_at(size_t p, size_t end) const { return gemm_pair && p + 2 <= end ? 2 : 1; }
+  PanelGemmFn gemm_for(size_t step) const { return step == 2 ? gemm_pair : gemm; }
 };
 
 struct DotKernel {

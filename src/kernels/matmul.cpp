@@ -91,12 +91,10 @@ void Job::run(size_t b, size_t e) const {
       return matmul_dequantized(*table, *w, x, n_tokens, y, b, e);
     case Path::kPacked: {
       const size_t bytes = panel.panel_bytes(w->n_cols);
-      for (size_t p = b; p < e;) {
-        const size_t step = panel.gemm_pair && p + 2 <= e ? 2 : 1;
-        const PanelGemmFn gemm = step == 2 ? panel.gemm_pair : panel.gemm;
-        gemm(w->data + p * bytes, act, act_bytes, w->n_cols, n_tokens, y + p * kPanelRows, w->n_rows,
-             p + step < e ? w->data + (p + step) * bytes : nullptr);
-        p += step;
+      for (size_t p = b, step; p < e; p += step) {
+        step = panel.step_at(p, e);
+        panel.gemm_for(step)(w->data + p * bytes, act, act_bytes, w->n_cols, n_tokens, y + p * kPanelRows,
+                             w->n_rows, p + step < e ? w->data + (p + step) * bytes : nullptr);
       }
       return;
     }
@@ -104,13 +102,11 @@ void Job::run(size_t b, size_t e) const {
       std::vector<uint8_t>& buf = panel_buffer();
       const size_t bytes = panel.panel_bytes(w->n_cols), end = std::min(e, n_panels);
       buf.resize(2 * bytes);
-      for (size_t p = b; p < end;) {
-        const size_t step = panel.gemm_pair && p + 2 <= end ? 2 : 1;
+      for (size_t p = b, step; p < end; p += step) {
+        step = panel.step_at(p, end);
         for (size_t i = 0; i < step; ++i)
           panel.pack(w->data + (p + i) * kPanelRows * w->row_bytes, w->row_bytes, w->n_cols, buf.data() + i * bytes);
-        (step == 2 ? panel.gemm_pair : panel.gemm)(buf.data(), act, act_bytes, w->n_cols, n_tokens,
-                                                   y + p * kPanelRows, w->n_rows, nullptr);
-        p += step;
+        panel.gemm_for(step)(buf.data(), act, act_bytes, w->n_cols, n_tokens, y + p * kPanelRows, w->n_rows, nullptr);
       }
       if (e > n_panels) run_rows(*this, n_panels * kPanelRows, w->n_rows);
       return;
