@@ -191,41 +191,21 @@ void panels_gemm(const uint8_t* panel, size_t n_panels, const uint8_t* x, size_t
   });
 }
 
-template <class L>
-void panel_gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
-                size_t y_stride, const uint8_t* next) {
-  panels_gemm<L>(panel, 1, x, x_stride, n, n_tokens, y, y_stride, next);
-}
-
-template <class L>
-void panel_pair_gemm(const uint8_t* panels, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
-                     size_t y_stride, const uint8_t* next) {
-  panels_gemm<L>(panels, 2, x, x_stride, n, n_tokens, y, y_stride, next);
-}
-
-// The type's entry keeps its AVX2 panel (layout, packing, row unpacking
-// and whether it is repacked at load, all copied from the AVX2 table); only
-// the multiply changes.
-template <class L>
-void use_vnni(KernelTable& t, GgmlType type) {
-  PanelKernel& p = t.dot[uint32_t(type)].panel;
-  p.gemm = panel_gemm<L>;
-  p.gemm_pair = panel_pair_gemm<L>;
-}
-
 }  // namespace
 }  // namespace minnow::kernels::avx512
 
 namespace minnow::kernels {
 
+// Each type keeps the AVX2 panel the table copied (layout, packing, row
+// unpacking, whether it is repacked at load); only the multiply changes.
 void fill_vnni_panels(KernelTable& t) {
   using namespace avx512;
-  use_vnni<Q4_0Vnni>(t, GgmlType::Q4_0);
-  use_vnni<Q5_0Vnni>(t, GgmlType::Q5_0);
-  use_vnni<Q4_1Vnni>(t, GgmlType::Q4_1);
-  use_vnni<Q5_1Vnni>(t, GgmlType::Q5_1);
-  use_vnni<ByteVnni>(t, GgmlType::Q8_0);
-  use_vnni<ByteVnni>(t, GgmlType::IQ4_NL);  // Q8_0's layout, packed per call
+  set_panel_gemms<panels_gemm<Q4_0Vnni>>(t, GgmlType::Q4_0);
+  set_panel_gemms<panels_gemm<Q5_0Vnni>>(t, GgmlType::Q5_0);
+  set_panel_gemms<panels_gemm<Q4_1Vnni>>(t, GgmlType::Q4_1);
+  set_panel_gemms<panels_gemm<Q5_1Vnni>>(t, GgmlType::Q5_1);
+  set_panel_gemms<panels_gemm<ByteVnni>>(t, GgmlType::Q8_0);
+  set_panel_gemms<panels_gemm<ByteVnni>>(t, GgmlType::IQ4_NL);  // Q8_0's layout, packed per call
 }
 
 }  // namespace minnow::kernels

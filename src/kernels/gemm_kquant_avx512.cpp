@@ -83,36 +83,38 @@ __attribute__((always_inline)) inline void group_products(const __m512i w[8], __
   }
 }
 
+// The layouts. Each gives decode(p0, p1, g, w): group g's 8 chunks of the
+// 16 rows as unsigned bytes; group<kTokens>(...): that group's products into
+// f; and the end of its super-block for finish_super_block (kPairsAt,
+// kFactorAt, kMScale).
+
 // Q4_K, Q5_K: eight 32-element groups with a 6-bit scale and min each.
 template <bool kFifthBit>
 struct Q45K : kquant_layout::Q45K<kFifthBit> {
   using L = kquant_layout::Q45K<kFifthBit>;
+  // min16[g] lanes are min g twice: min[g] * (bsums[2g] + bsums[2g+1]).
+  static constexpr size_t kPairsAt = L::kMinsAt, kFactorAt = L::kDminAt;
+  static constexpr int kMScale = 1;
 
-  template <int kTokens, class XBlock>
-  static void super_block(const uint8_t* p0, const uint8_t* p1, XBlock xb, __m512 acc[kTokens]) {
+  static void decode(const uint8_t* p0, const uint8_t* p1, int g, __m512i w[8]) {
     const __m512i low4 = _mm512_set1_epi8(0x0f);
-    __m512 f[kTokens];
-    for (int t = 0; t < kTokens; ++t) f[t] = _mm512_setzero_ps();
-#pragma GCC unroll 1
-    for (int g = 0; g < 8; ++g) {
-      const size_t q = L::kQsAt + L::kGroupBytes * g;
-      __m512i w[8];
-      for (int j = 0; j < 4; ++j) {
-        const __m512i v = load_pair(p0, p1, q + 32 * j);  // chunk j low, chunk j + 4 high nibbles
-        w[j] = _mm512_and_si512(v, low4);
-        w[j + 4] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
-      }
-      if constexpr (kFifthBit) {
-        const __m512i high = load_pair(p0, p1, q + 128);  // bit c of byte i: chunk c's fifth bit
-        for (int c = 0; c < 8; ++c)
-          w[c] = _mm512_mask_add_epi8(w[c], _mm512_test_epi8_mask(high, _mm512_set1_epi8(int8_t(1 << c))), w[c],
-                                      _mm512_set1_epi8(16));
-      }
-      const __m512 scale = scale_floats(p0, p1, L::kScalesAt + 32 * g);
-      group_products<kTokens>(w, scale, g, xb, f);
+    const size_t q = L::kQsAt + L::kGroupBytes * g;
+    for (int j = 0; j < 4; ++j) {
+      const __m512i v = load_pair(p0, p1, q + 32 * j);  // chunk j low, chunk j + 4 high nibbles
+      w[j] = _mm512_and_si512(v, low4);
+      w[j + 4] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
     }
-    // min16[g] lanes are min g twice: min[g] * (bsums[2g] + bsums[2g+1]).
-    finish_super_block<kTokens>(p0, p1, L::kMinsAt, L::kDminAt, xb, f, acc);
+    if constexpr (kFifthBit) {
+      const __m512i high = load_pair(p0, p1, q + 128);  // bit c of byte i: chunk c's fifth bit
+      for (int c = 0; c < 8; ++c)
+        w[c] = _mm512_mask_add_epi8(w[c], _mm512_test_epi8_mask(high, _mm512_set1_epi8(int8_t(1 << c))), w[c],
+                                    _mm512_set1_epi8(16));
+    }
+  }
+  template <int kTokens, class XBlock>
+  __attribute__((always_inline)) static void group(const __m512i w[8], const uint8_t* p0, const uint8_t* p1, int g,
+                                                   XBlock xb, __m512 f[kTokens]) {
+    group_products<kTokens>(w, scale_floats(p0, p1, L::kScalesAt + 32 * g), g, xb, f);
   }
 };
 
@@ -120,57 +122,67 @@ struct Q45K : kquant_layout::Q45K<kFifthBit> {
 // per 16 elements, and the offset term f * sum_j o_j * bsums[j].
 struct Q6K : kquant_layout::Q6K {
   using L = kquant_layout::Q6K;
+  static constexpr size_t kPairsAt = L::kPairsAt, kFactorAt = L::kFAt;
+  static constexpr int kMScale = 1;
 
+  static void decode(const uint8_t* p0, const uint8_t* p1, int g, __m512i w[8]) {
+    for (int c = 0; c < 8; ++c) w[c] = load_pair(p0, p1, L::kQsAt + L::kGroupBytes * g + 32 * c);
+  }
   template <int kTokens, class XBlock>
-  static void super_block(const uint8_t* p0, const uint8_t* p1, XBlock xb, __m512 acc[kTokens]) {
-    __m512 f[kTokens];
-    for (int t = 0; t < kTokens; ++t) f[t] = _mm512_setzero_ps();
-#pragma GCC unroll 1
-    for (int g = 0; g < 8; ++g) {
-      __m512i w[8];
-      for (int c = 0; c < 8; ++c) w[c] = load_pair(p0, p1, L::kQsAt + L::kGroupBytes * g + 32 * c);
-      // Chunks 0-3 are sub-block 2g, 4-7 sub-block 2g + 1.
-      const __m512 scale_a = scale_floats(p0, p1, L::kScalesAt + 32 * (2 * g));
-      const __m512 scale_b = scale_floats(p0, p1, L::kScalesAt + 32 * (2 * g + 1));
+  __attribute__((always_inline)) static void group(const __m512i w[8], const uint8_t* p0, const uint8_t* p1, int g,
+                                                   XBlock xb, __m512 f[kTokens]) {
+    // Chunks 0-3 are sub-block 2g, 4-7 sub-block 2g + 1.
+    const __m512 scale_a = scale_floats(p0, p1, L::kScalesAt + 32 * (2 * g));
+    const __m512 scale_b = scale_floats(p0, p1, L::kScalesAt + 32 * (2 * g + 1));
 #pragma GCC unroll 8
-      for (int t = 0; t < kTokens; ++t) {
-        const uint8_t* xq = xb(t) + kQ8KQs + 32 * g;
-        __m512i sa = _mm512_setzero_si512(), sb = _mm512_setzero_si512();
-        for (int c = 0; c < 4; ++c) {
-          sa = _mm512_dpbusd_epi32(sa, w[c], broadcast4(xq + 4 * c));
-          sb = _mm512_dpbusd_epi32(sb, w[c + 4], broadcast4(xq + 16 + 4 * c));
-        }
-        f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sa), scale_a, f[t]);
-        f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sb), scale_b, f[t]);
+    for (int t = 0; t < kTokens; ++t) {
+      const uint8_t* xq = xb(t) + kQ8KQs + 32 * g;
+      __m512i sa = _mm512_setzero_si512(), sb = _mm512_setzero_si512();
+      for (int c = 0; c < 4; ++c) {
+        sa = _mm512_dpbusd_epi32(sa, w[c], broadcast4(xq + 4 * c));
+        sb = _mm512_dpbusd_epi32(sb, w[c + 4], broadcast4(xq + 16 + 4 * c));
       }
+      f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sa), scale_a, f[t]);
+      f[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sb), scale_b, f[t]);
     }
-    finish_super_block<kTokens>(p0, p1, L::kPairsAt, L::kFAt, xb, f, acc);
   }
 };
 
 // IQ4_XS: signed codebook values (>= -127) with an int8 scale per 32-element
 // group. As unsigned bytes v xor 0x80 = v + 128, so each group's products
 // carry 128 * scale * (its activations' sum), which comes off at the end
-// through the scales and the 16-element sums.
+// through the scales and the 16-element sums (scale16[g] lanes are scale g
+// twice).
 struct IQ4XS : kquant_layout::IQ4XS {
   using L = kquant_layout::IQ4XS;
+  static constexpr size_t kPairsAt = L::kScalesAt, kFactorAt = 0;  // factor d
+  static constexpr int kMScale = 128;
 
+  static void decode(const uint8_t* p0, const uint8_t* p1, int g, __m512i w[8]) {
+    for (int c = 0; c < 8; ++c)
+      w[c] = _mm512_xor_si512(load_pair(p0, p1, L::kQsAt + L::kGroupBytes * g + 32 * c), _mm512_set1_epi8(-128));
+  }
   template <int kTokens, class XBlock>
-  static void super_block(const uint8_t* p0, const uint8_t* p1, XBlock xb, __m512 acc[kTokens]) {
-    __m512 f[kTokens];
-    for (int t = 0; t < kTokens; ++t) f[t] = _mm512_setzero_ps();
-#pragma GCC unroll 1
-    for (int g = 0; g < 8; ++g) {
-      __m512i w[8];
-      for (int c = 0; c < 8; ++c)
-        w[c] = _mm512_xor_si512(load_pair(p0, p1, L::kQsAt + L::kGroupBytes * g + 32 * c), _mm512_set1_epi8(-128));
-      const __m512 scale = scale_floats(p0, p1, L::kScalesAt + 32 * g);
-      group_products<kTokens>(w, scale, g, xb, f);
-    }
-    // scale16[g] lanes are scale g twice: scale[g] * (bsums[2g] + bsums[2g+1]).
-    finish_super_block<kTokens, 128>(p0, p1, L::kScalesAt, 0, xb, f, acc);
+  __attribute__((always_inline)) static void group(const __m512i w[8], const uint8_t* p0, const uint8_t* p1, int g,
+                                                   XBlock xb, __m512 f[kTokens]) {
+    group_products<kTokens>(w, scale_floats(p0, p1, L::kScalesAt + 32 * g), g, xb, f);
   }
 };
+
+// One super-block of a panel pair: group by group, then its end.
+template <class L, int kTokens, class XBlock>
+__attribute__((always_inline)) inline void super_block(const uint8_t* p0, const uint8_t* p1, XBlock xb,
+                                                       __m512 acc[kTokens]) {
+  __m512 f[kTokens];
+  for (int t = 0; t < kTokens; ++t) f[t] = _mm512_setzero_ps();
+#pragma GCC unroll 1
+  for (int g = 0; g < 8; ++g) {
+    __m512i w[8];
+    L::decode(p0, p1, g, w);
+    L::template group<kTokens>(w, p0, p1, g, xb, f);
+  }
+  finish_super_block<kTokens, L::kMScale>(p0, p1, L::kPairsAt, L::kFactorAt, xb, f, acc);
+}
 
 // kTokens activation rows against two panels (p1 = p0 for a lone panel,
 // whose upper 8 results are dropped), a super-block at a time.
@@ -180,8 +192,8 @@ void panel_tokens(const uint8_t* p0, const uint8_t* p1, bool pair, const uint8_t
   __m512 acc[kTokens];
   for (int t = 0; t < kTokens; ++t) acc[t] = _mm512_setzero_ps();
   for (size_t sb = 0; sb < n / kQK_K; ++sb)
-    L::template super_block<kTokens>(p0 + sb * L::kBlockBytes, p1 + sb * L::kBlockBytes,
-                                     [&](int t) { return x + t * x_stride + sb * kQ8KBytes; }, acc);
+    super_block<L, kTokens>(p0 + sb * L::kBlockBytes, p1 + sb * L::kBlockBytes,
+                            [&](int t) { return x + t * x_stride + sb * kQ8KBytes; }, acc);
   const __mmask16 rows = pair ? 0xffff : 0x00ff;
   for (int t = 0; t < kTokens; ++t) _mm512_mask_storeu_ps(y + t * y_stride, rows, acc[t]);
 }
@@ -190,7 +202,7 @@ void panel_tokens(const uint8_t* p0, const uint8_t* p1, bool pair, const uint8_t
 // then one of the 1-7 left.
 template <class L>
 void panels_gemm(const uint8_t* panel, size_t n_panels, const uint8_t* x, size_t x_stride, size_t n,
-                 size_t n_tokens, float* y, size_t y_stride) {
+                 size_t n_tokens, float* y, size_t y_stride, const uint8_t* /*next: packed per call*/) {
   const bool pair = n_panels == 2;
   const uint8_t* second = pair ? panel + n / kQK_K * L::kBlockBytes : panel;
   simd::for_token_groups<8>(n_tokens, [&](auto k, size_t t) {
@@ -199,40 +211,21 @@ void panels_gemm(const uint8_t* panel, size_t n_panels, const uint8_t* x, size_t
   });
 }
 
-template <class L>
-void panel_gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
-                size_t y_stride, const uint8_t* /*next: packed per call*/) {
-  panels_gemm<L>(panel, 1, x, x_stride, n, n_tokens, y, y_stride);
-}
-
-template <class L>
-void panel_pair_gemm(const uint8_t* panels, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
-                     size_t y_stride, const uint8_t* /*next*/) {
-  panels_gemm<L>(panels, 2, x, x_stride, n, n_tokens, y, y_stride);
-}
-
-// The type's entry keeps its AVX2 panel (copied from the AVX2 table, packed
-// per call); only the multiply changes.
-template <class L>
-void use_vnni(KernelTable& t, GgmlType type) {
-  PanelKernel& p = t.dot[uint32_t(type)].panel;
-  p.gemm = panel_gemm<L>;
-  p.gemm_pair = panel_pair_gemm<L>;
-}
-
 }  // namespace
 }  // namespace minnow::kernels::avx512
 
 namespace minnow::kernels {
 
+// Each type keeps the AVX2 panel the table copied (packed per call); only
+// the multiply changes.
 void fill_kquant_vnni_panels(KernelTable& t) {
   using namespace avx512;
-  use_vnni<Q45K<false>>(t, GgmlType::Q4_K);
-  use_vnni<Q45K<true>>(t, GgmlType::Q5_K);
-  use_vnni<Q6K>(t, GgmlType::Q6_K);
-  use_vnni<Q6K>(t, GgmlType::Q3_K);  // Q6_K's panels
-  use_vnni<Q6K>(t, GgmlType::Q2_K);
-  use_vnni<IQ4XS>(t, GgmlType::IQ4_XS);
+  set_panel_gemms<panels_gemm<Q45K<false>>>(t, GgmlType::Q4_K);
+  set_panel_gemms<panels_gemm<Q45K<true>>>(t, GgmlType::Q5_K);
+  set_panel_gemms<panels_gemm<Q6K>>(t, GgmlType::Q6_K);
+  set_panel_gemms<panels_gemm<Q6K>>(t, GgmlType::Q3_K);  // Q6_K's panels
+  set_panel_gemms<panels_gemm<Q6K>>(t, GgmlType::Q2_K);
+  set_panel_gemms<panels_gemm<IQ4XS>>(t, GgmlType::IQ4_XS);
 }
 
 }  // namespace minnow::kernels
