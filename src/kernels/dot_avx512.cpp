@@ -8,6 +8,7 @@
 // batches of every K-quant and IQ4_XS run the VNNI panels of gemm_kquant_avx512.cpp.
 #include <immintrin.h>
 
+#include "kernels/blocks_avx2.h"
 #include "kernels/kernel_fill.h"
 #include "kernels/simd_avx2.h"
 #include "quant/block_formats.h"
@@ -43,11 +44,13 @@ inline __m512i act_64(const uint8_t* b) {
 // Every legacy type as unsigned bytes u with a fixed offset c (value = u - c):
 // Q4_0 nibbles - 8, Q5_0 five bits - 16, Q8_0 (q xor 0x80) - 128. Then
 // sum (u - c) y = vpdpbusd(u, y) - vpdpbusd(c, y) for every type alike.
+// pair() decodes two blocks in 512 bits; single() an odd last block, with
+// the AVX2 kernels' block decoding (blocks_avx2.h).
 struct Q4_0Unpack {
   static constexpr size_t kBytes = sizeof(quant::BlockQ4_0);
   static constexpr int kOffset = 8;
   static __m512i pair(const uint8_t* a) { return nibbles_64(a + 2, kBytes); }
-  static __m256i single(const uint8_t* a) { return simd::nibbles_32(a + 2); }
+  static __m256i single(const uint8_t* a) { return avx2::Q4_0Block::unpack(a); }
 };
 struct Q5_0Unpack {
   static constexpr size_t kBytes = sizeof(quant::BlockQ5_0);
@@ -60,12 +63,7 @@ struct Q5_0Unpack {
     const __m512i q = nibbles_64(a + 6, kBytes);
     return _mm512_mask_add_epi8(q, fifth, q, _mm512_set1_epi8(16));
   }
-  static __m256i single(const uint8_t* a) {
-    uint32_t qh;
-    std::memcpy(&qh, a + 2, 4);
-    const __m256i q = simd::nibbles_32(a + 6);
-    return _mm256_mask_add_epi8(q, _cvtu32_mask32(qh), q, _mm256_set1_epi8(16));
-  }
+  static __m256i single(const uint8_t* a) { return avx2::Q5_0Block::unpack(a); }
 };
 struct Q8_0Unpack {
   static constexpr size_t kBytes = kQ8;
@@ -75,7 +73,7 @@ struct Q8_0Unpack {
     return _mm512_xor_si512(q, _mm512_set1_epi8(int8_t(0x80)));
   }
   static __m256i single(const uint8_t* a) {
-    return _mm256_xor_si256(simd::load256(a + 2), _mm256_set1_epi8(int8_t(0x80)));
+    return _mm256_xor_si256(avx2::Q8_0Block::unpack(a), _mm256_set1_epi8(int8_t(0x80)));
   }
 };
 
