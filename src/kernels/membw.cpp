@@ -33,16 +33,16 @@ uint64_t sum_words(const uint64_t* p, size_t n) {
 
 ReadBandwidthProbe::ReadBandwidthProbe(ThreadPool& pool, size_t bytes)
     : pool_(pool), n_words_(bytes / sizeof(uint64_t)),
-      buffer_(std::aligned_alloc(64, (n_words_ * sizeof(uint64_t) + 63) / 64 * 64), std::free) {
+      buffer_(allocate_huge_pages(n_words_ * sizeof(uint64_t))) {
   if (!buffer_) return;
-  uint64_t* words = static_cast<uint64_t*>(buffer_.get());
+  uint64_t* words = reinterpret_cast<uint64_t*>(buffer_.get());
   // Touch every page first (from every thread's share) so faults are not timed.
   pool_.parallel_for(n_words_, [&](size_t b, size_t e) { std::fill(words + b, words + e, uint64_t(b)); }, 4096);
 }
 
 double ReadBandwidthProbe::measure(int reps) {
   if (!buffer_) return 0.0;
-  const uint64_t* words = static_cast<const uint64_t*>(buffer_.get());
+  const uint64_t* words = reinterpret_cast<const uint64_t*>(buffer_.get());
   double best = 0.0;
   volatile uint64_t sink = 0;
   for (int r = 0; r < reps; ++r) {

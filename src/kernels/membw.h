@@ -5,12 +5,15 @@
 #include <cstddef>
 #include <memory>
 
+#include "base/huge_pages.h"
 #include "base/thread_pool.h"
 
 namespace minnow::kernels {
 
 // A buffer of `bytes` (far larger than the caches), allocated and touched
 // once, to time repeatedly: bench probes bandwidth around every repetition.
+// It sits on huge pages where the weights do (base/huge_pages.h), so that
+// efficiency compares like with like.
 class ReadBandwidthProbe {
  public:
   ReadBandwidthProbe(ThreadPool& pool, size_t bytes);
@@ -21,7 +24,7 @@ class ReadBandwidthProbe {
  private:
   ThreadPool& pool_;
   size_t n_words_;
-  std::unique_ptr<void, void (*)(void*)> buffer_;
+  HugePageBuffer buffer_;
 };
 
 // One probe, measured once.

@@ -111,16 +111,28 @@ Expected<std::shared_ptr<const Model>> Model::from_file(GgufFile file) {
 void Model::prepack_weights() {
   const char* env = std::getenv("MINNOW_PREPACK");
   if (env && std::string_view(env) == "0") return;
-  auto repack = [&](TensorRef& ref) {
-    const std::span<const uint8_t> file_bytes(ref.data, size_t(ref.row_bytes * ref.ne1));
-    std::unique_ptr<uint8_t[]> packed = prepack_for_kernels(ref);
-    if (!packed) return;
-    file_.release_pages(file_bytes);
-    packed_.push_back(std::move(packed));
-  };
-  for (TensorRef& ref : globals_) repack(ref);
+  std::vector<TensorRef*> refs;
+  for (TensorRef& ref : globals_) refs.push_back(&ref);
   for (auto& layer : layers_)
-    for (TensorRef& ref : layer) repack(ref);
+    for (TensorRef& ref : layer) refs.push_back(&ref);
+  // Each matrix starts on a cache line; the arena's pages are faulted in as
+  // the packing writes them, while the file's pages of each packed matrix
+  // are dropped, so the peak stays about one copy of the weights.
+  auto padded = [](size_t bytes) { return (bytes + 63) / 64 * 64; };
+  size_t total = 0;
+  for (const TensorRef* ref : refs) total += padded(prepacked_bytes(*ref));
+  if (total == 0) return;
+  packed_ = allocate_huge_pages(total);
+  if (!packed_) return;  // no memory for a second layout: the file's rows still work
+  uint8_t* out = packed_.get();
+  for (TensorRef* ref : refs) {
+    const size_t bytes = prepacked_bytes(*ref);
+    if (bytes == 0) continue;
+    const std::span<const uint8_t> file_bytes(ref->data, bytes);
+    prepack_for_kernels(*ref, out);
+    file_.release_pages(file_bytes);
+    out += padded(bytes);
+  }
 }
 
 const TensorRef& Model::output() const {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/huge_pages.h"
 #include "base/status.h"
 #include "gguf/gguf_file.h"
 #include "model/arch.h"
@@ -35,8 +36,9 @@ class Model {
   const ArchTraits* traits_ = nullptr;
   std::array<TensorRef, kRoleCount> globals_{};
   std::vector<std::array<TensorRef, kRoleCount>> layers_;
-  // Weight matrices repacked for the kernel table (see prepack_weights).
-  std::vector<std::unique_ptr<uint8_t[]>> packed_;
+  // Weight matrices repacked for the kernel table, one after another on
+  // huge pages (see prepack_weights).
+  HugePageBuffer packed_;
 
   void prepack_weights();
 };

@@ -8,13 +8,14 @@ namespace {
 kernels::WeightMatrix matrix_of(const TensorRef& w) { return {w.data, w.type, w.ne0, w.ne1, w.row_bytes, w.packed}; }
 }  // namespace
 
-std::unique_ptr<uint8_t[]> prepack_for_kernels(TensorRef& w) {
-  const kernels::KernelTable& table = kernels::kernel_table();
-  if (!w || w.packed || !kernels::wants_prepack(table, w.type, w.ne0, w.ne1)) return nullptr;
-  std::unique_ptr<uint8_t[]> out(new uint8_t[size_t(w.row_bytes * w.ne1)]);
-  w.data = kernels::prepack(table, matrix_of(w), out.get()).data;
+size_t prepacked_bytes(const TensorRef& w) {
+  if (!w || w.packed || !kernels::wants_prepack(kernels::kernel_table(), w.type, w.ne0, w.ne1)) return 0;
+  return size_t(w.row_bytes * w.ne1);
+}
+
+void prepack_for_kernels(TensorRef& w, uint8_t* out) {
+  w.data = kernels::prepack(kernels::kernel_table(), matrix_of(w), out).data;
   w.packed = true;
-  return out;
 }
 
 void dequantize_row(const TensorRef& w, uint64_t row, float* out) {

@@ -34,10 +34,12 @@ void matmul(const TensorRef& w, const float* x, uint32_t n_tokens, float* y);
 // the pool (the activations are converted once).
 void matmul_many(std::span<const TensorRef* const> ws, const float* x, uint32_t n_tokens, std::span<float* const> ys);
 
-// When the kernel table wants this matrix in its panel layout, repacks it
-// into new storage, points w there (packed = true) and returns the storage;
-// otherwise returns nullptr and leaves w as it is.
-std::unique_ptr<uint8_t[]> prepack_for_kernels(TensorRef& w);
+// Bytes of repacked storage the kernel table wants for this matrix (it
+// reads a panel layout), or 0 when it reads the file's rows as they are.
+size_t prepacked_bytes(const TensorRef& w);
+// Repacks the matrix into `out` (prepacked_bytes(w) of them) and points w
+// there (packed = true).
+void prepack_for_kernels(TensorRef& w, uint8_t* out);
 
 // Row `row` of the tensor as floats (embedding look-up).
 void dequantize_row(const TensorRef& w, uint64_t row, float* out);
