@@ -73,6 +73,8 @@ class GgufFile {
   void release_pages(std::span<const uint8_t> bytes) const {
     if (mapping_) mapping_->release_pages(bytes);
   }
+  // Whether the bytes are a mapped file (not a buffer the caller holds).
+  bool is_mapped() const { return mapping_.has_value(); }
 
  private:
   friend class GgufParser;

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string_view>
 
 #include "quant/dequantize.h"
@@ -105,9 +106,12 @@ Expected<std::shared_ptr<const Model>> Model::from_file(GgufFile file) {
 
 // Matrices whose kernels read a panel layout are repacked once here, so that
 // decode streams them from memory in that layout and prefill does not pack
-// per call. The file's pages of a repacked tensor are released, so resident
-// memory stays about one copy of the weights. MINNOW_PREPACK=0 keeps the
-// file layout (to compare).
+// per call. They go to one arena on huge pages (base/huge_pages.h); so do
+// the other matrices of a mapped file, copied as they are, since a file's
+// page cache rarely comes in 2 MB pages (a synthetic model's buffer is
+// collapsed instead). The file's pages of each moved matrix are released,
+// so resident memory stays about one copy of the weights. MINNOW_PREPACK=0
+// keeps the file layout and pages (to compare).
 void Model::prepack_weights() {
   const char* env = std::getenv("MINNOW_PREPACK");
   if (env && std::string_view(env) == "0") return;
@@ -115,21 +119,30 @@ void Model::prepack_weights() {
   for (TensorRef& ref : globals_) refs.push_back(&ref);
   for (auto& layer : layers_)
     for (TensorRef& ref : layer) refs.push_back(&ref);
-  // Each matrix starts on a cache line; the arena's pages are faulted in as
-  // the packing writes them, while the file's pages of each packed matrix
-  // are dropped, so the peak stays about one copy of the weights.
-  auto padded = [](size_t bytes) { return (bytes + 63) / 64 * 64; };
+  const bool copy_rest = file_.is_mapped() && huge_pages_enabled();
+  auto bytes_of = [&](const TensorRef& ref) -> size_t {
+    if (const size_t packed = prepacked_bytes(ref)) return packed;
+    return copy_rest && ref && !ref.packed && ref.ne1 > 1 ? size_t(ref.row_bytes * ref.ne1) : 0;
+  };
+  auto padded = [](size_t bytes) { return (bytes + 63) / 64 * 64; };  // each matrix on a cache line
   size_t total = 0;
-  for (const TensorRef* ref : refs) total += padded(prepacked_bytes(*ref));
+  for (const TensorRef* ref : refs) total += padded(bytes_of(*ref));
   if (total == 0) return;
+  // Pages are faulted in as they are written, one matrix at a time, while
+  // the file's are dropped: the peak stays about one copy of the weights.
   packed_ = allocate_huge_pages(total);
   if (!packed_) return;  // no memory for a second layout: the file's rows still work
   uint8_t* out = packed_.get();
   for (TensorRef* ref : refs) {
-    const size_t bytes = prepacked_bytes(*ref);
+    const size_t bytes = bytes_of(*ref);
     if (bytes == 0) continue;
     const std::span<const uint8_t> file_bytes(ref->data, bytes);
-    prepack_for_kernels(*ref, out);
+    if (prepacked_bytes(*ref)) {
+      prepack_for_kernels(*ref, out);
+    } else {
+      std::memcpy(out, ref->data, bytes);
+      ref->data = out;
+    }
     file_.release_pages(file_bytes);
     out += padded(bytes);
   }
