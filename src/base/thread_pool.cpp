@@ -30,8 +30,6 @@ std::set<int> g_pinned;
 // step, far shorter than the gap between requests.
 constexpr int kSpinIterations = 20000;
 
-constexpr size_t kMaxChunksPerThread = 32;
-constexpr size_t kMinChunkGrains = 8;
 
 inline void cpu_relax() {
 #if defined(__x86_64__)
@@ -95,19 +93,29 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
+// Guided self-scheduling: each claim takes a 1/(2 x threads) share of the
+// grains still unclaimed, at most a quarter of a thread's fair share and at
+// least one grain. Passes start with long chunks (long streams for the
+// prefetchers, few claims) and end with single grains, so the threads
+// finish within about one grain of each other; a thread the OS has not
+// scheduled holds at most a quarter of its share.
 void ThreadPool::claim_chunks() {
   for (;;) {
     uint64_t v = next_chunk_.load(std::memory_order_acquire);
+    size_t begin, take;
     do {
-      if (uint32_t(v) >= uint32_t(v >> 32)) return;  // nothing left to claim
-    } while (!next_chunk_.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel));
+      const uint32_t next = uint32_t(v), total = uint32_t(v >> 32);
+      if (next >= total) return;  // nothing left to claim
+      const size_t left = total - next;
+      take = std::clamp<size_t>((left + 2 * n_threads_ - 1) / (2 * n_threads_), 1, job_max_grains_);
+      begin = next;
+    } while (!next_chunk_.compare_exchange_weak(v, v + take, std::memory_order_acq_rel));
     // A claimed, unfinished chunk keeps parallel_for waiting, so job_ is stable.
-    const size_t begin = size_t(uint32_t(v)) * job_chunk_;
     const bool outer = t_in_job;
     t_in_job = true;
-    (*job_)(begin, std::min(job_n_, begin + job_chunk_));
+    (*job_)(begin * job_grain_, std::min(job_n_, (begin + take) * job_grain_));
     t_in_job = outer;
-    done_chunks_.fetch_add(1, std::memory_order_acq_rel);
+    done_grains_.fetch_add(uint32_t(take), std::memory_order_acq_rel);
   }
 }
 
@@ -138,24 +146,24 @@ void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t)
     fn(0, n);
     return;
   }
-  // At least four chunks per thread, and up to kMaxChunksPerThread for big
-  // jobs as long as a chunk keeps kMinChunkGrains grains: a thread that
-  // finishes early (or got the core late) then waits for at most one small
-  // chunk of the other's, where a quarter of a 136 MB output projection is
-  // ~1 ms of decode; claiming a chunk is one compare-and-swap.
-  const size_t grains = (n + grain - 1) / grain, per_thread = grains / size_t(n_threads_);
-  const size_t fine = std::max(kMinChunkGrains, per_thread / kMaxChunksPerThread);
-  const size_t chunk = std::max<size_t>(1, std::min(per_thread / 4, fine)) * grain;
-  const uint64_t total = (n + chunk - 1) / chunk;
+  const size_t grains = (n + grain - 1) / grain;
+  if (grains > UINT32_MAX) {  // the claim counter holds 32-bit grain indices
+    const size_t half = grains / 2 * grain;
+    parallel_for(half, fn, grain);
+    parallel_for(n - half, [&](size_t b, size_t e) { fn(half + b, half + e); }, grain);
+    return;
+  }
+  const uint32_t total = uint32_t(grains);
   job_ = &fn;
   job_n_ = n;
-  job_chunk_ = chunk;
-  done_chunks_.store(0, std::memory_order_relaxed);
-  next_chunk_.store(total << 32, std::memory_order_release);
+  job_grain_ = grain;
+  job_max_grains_ = std::max<size_t>(1, grains / (4 * size_t(n_threads_)));
+  done_grains_.store(0, std::memory_order_relaxed);
+  next_chunk_.store(uint64_t(total) << 32, std::memory_order_release);
   generation_.fetch_add(1, std::memory_order_acq_rel);
   generation_.notify_all();
   claim_chunks();
-  for (int spin = 0; done_chunks_.load(std::memory_order_acquire) != total; ++spin) {
+  for (int spin = 0; done_grains_.load(std::memory_order_acquire) != total; ++spin) {
     if (spin < kSpinIterations)
       cpu_relax();
     else

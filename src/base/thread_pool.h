@@ -1,10 +1,11 @@
 // A fixed set of worker threads for data-parallel loops (matmul rows,
-// attention heads). parallel_for cuts the range into a few chunks per thread
-// that threads claim from a shared counter, and returns when all are done:
-// a worker the OS has not scheduled (shared, oversubscribed machines) costs
-// nothing, because the others take its chunks. Between jobs workers spin briefly (a decode step
-// issues hundreds of small jobs a few microseconds apart) and then sleep on a
-// futex so an idle pool costs no CPU.
+// attention heads). Threads claim chunks of the range from a shared counter,
+// long ones first and single grains at the end, and parallel_for returns
+// when all are done: a worker the OS has not scheduled (shared,
+// oversubscribed machines) costs little, because the others take the
+// chunks it has not claimed. Between jobs workers spin briefly (a decode
+// step issues hundreds of small jobs a few microseconds apart) and then
+// sleep on a futex so an idle pool costs no CPU.
 #pragma once
 
 #include <atomic>
@@ -48,9 +49,9 @@ class ThreadPool {
   // The current job. Written only while no chunk is claimable or running, read
   // only by a thread that holds a claimed chunk, so the claim orders them.
   const std::function<void(size_t, size_t)>* job_ = nullptr;
-  size_t job_n_ = 0, job_chunk_ = 1;
-  std::atomic<uint64_t> next_chunk_{0};  // (total chunks << 32) | next chunk index
-  std::atomic<uint32_t> done_chunks_{0};
+  size_t job_n_ = 0, job_grain_ = 1, job_max_grains_ = 1;
+  std::atomic<uint64_t> next_chunk_{0};  // (total grains << 32) | next unclaimed grain
+  std::atomic<uint32_t> done_grains_{0};
   std::atomic<uint32_t> generation_{0};  // bumped once per job; idle workers wait on it
   std::atomic<bool> stop_{false};
 };

@@ -4,6 +4,7 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "base/cpu_topology.h"
@@ -31,6 +33,37 @@ TEST(ThreadPool, EveryIndexRunsExactlyOnce) {
       }, grain);
       for (size_t i = 0; i < n; ++i) ASSERT_EQ(hits[i].load(), 1) << "n=" << n << " grain=" << grain << " i=" << i;
     }
+}
+
+// Guided scheduling: chunks in index order never grow, none exceeds a
+// quarter of a thread's share, and the pass ends on single grains (so the
+// threads finish within about one grain of each other).
+TEST(ThreadPool, ChunksShrinkToSingleGrainsAtTheEnd) {
+  ThreadPool pool(2);
+  for (size_t grain : {size_t(1), size_t(5)}) {
+    const size_t grains = 1000, n = grains * grain - 2;  // a short last grain
+    std::mutex mu;
+    std::vector<std::pair<size_t, size_t>> chunks;
+    pool.parallel_for(n, [&](size_t b, size_t e) {
+      std::lock_guard<std::mutex> lock(mu);
+      chunks.emplace_back(b, e);
+    }, grain);
+    std::sort(chunks.begin(), chunks.end());
+    ASSERT_GE(chunks.size(), 8u);
+    EXPECT_EQ(chunks.front().first, 0u);
+    EXPECT_EQ(chunks.back().second, n);
+    size_t previous = SIZE_MAX;
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      const auto [b, e] = chunks[i];
+      if (i > 0) EXPECT_EQ(b, chunks[i - 1].second) << "gap or overlap at " << b;
+      const size_t g = (e - b + grain - 1) / grain;
+      EXPECT_LE(g, grains / 8) << "more than a quarter of a thread's share at " << b;
+      EXPECT_LE(g, previous) << "a later chunk grew at " << b;
+      previous = g;
+    }
+    for (size_t i = chunks.size() - 4; i < chunks.size(); ++i)
+      EXPECT_EQ((chunks[i].second - chunks[i].first + grain - 1) / grain, 1u) << chunks[i].first;
+  }
 }
 
 TEST(ThreadPool, ParallelRowsInsideAJobRunsInline) {
