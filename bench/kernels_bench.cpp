@@ -4,12 +4,15 @@
 // (a 4864x896 matrix, ~2-5 MB) how close a decode step can get to memory speed.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <vector>
 
-#include "base/thread_pool.h"
 #include "base/half.h"
+#include "base/huge_pages.h"
+#include "base/thread_pool.h"
 #include "kernels/attention.h"
 #include "kernels/kernel_table.h"
 #include "kernels/matmul.h"
@@ -129,20 +132,30 @@ void BM_OutputProjection(benchmark::State& state) {
 
 // A decode step's matrices come from DRAM, not from cache as in the rows
 // above: a stack of 4864 x 896 matrices (ffn_down's 896 x 4864 for K-quants),
-// ~100 MB in all, each met once per iteration in turn, by range(0) tokens on
-// 2 threads. Set against MatvecPanels/<isa>/<type>/2/*/<tokens> (one matrix,
-// in cache) it shows how much DRAM time stays outside the arithmetic.
+// on huge pages as the model's weights are, each met once per iteration in
+// turn, by range(0) tokens on 2 threads. The stack is 100 MB unless
+// MINNOW_BENCH_STACK_MB says more: it must outgrow the last-level cache (a
+// 480 MB L3 on Machine C). Kernel path as MINNOW_ISA picks. Set against
+// MatvecPanels/<isa>/<type>/2/*/<tokens> (one matrix, in cache) and against
+// `minnow bench --membw` it shows how much DRAM time stays outside the
+// arithmetic.
 void BM_MatvecStreamed(benchmark::State& state, GgmlType type) {
-  const KernelTable* table = kernel_table_for(best_supported_isa());
+  const KernelTable* table = &kernel_table();
   const uint64_t cols = ggml_type_info(type)->block_elems >= 256 ? 4864 : 896, rows = cols == 896 ? 4864 : 896;
   const Matrix m = random_matrix(type, cols, rows);
-  const size_t copies = std::max<size_t>(2, (100u << 20) / m.bytes.size());
-  std::vector<std::vector<uint8_t>> stack(copies, m.bytes);
+  const char* stack_mb = std::getenv("MINNOW_BENCH_STACK_MB");
+  const size_t mb = stack_mb ? size_t(std::max(1, std::atoi(stack_mb))) : 100;
+  const size_t copies = std::max<size_t>(2, (mb << 20) / m.bytes.size());
+  const size_t stride = (m.bytes.size() + 4095) / 4096 * 4096;
+  HugePageBuffer arena = allocate_huge_pages(stride * copies);
+  if (!arena) return state.SkipWithError("no memory for the stack");
   std::vector<WeightMatrix> ws;
-  for (auto& bytes : stack) {
+  for (size_t c = 0; c < copies; ++c) {
+    uint8_t* bytes = arena.get() + c * stride;
+    std::memcpy(bytes, m.bytes.data(), m.bytes.size());
     WeightMatrix w = m.w;
-    w.data = bytes.data();
-    ws.push_back(wants_prepack(*table, w.type, w.n_cols, w.n_rows) ? prepack(*table, m.w, bytes.data()) : w);
+    w.data = bytes;
+    ws.push_back(wants_prepack(*table, w.type, w.n_cols, w.n_rows) ? prepack(*table, m.w, bytes) : w);
   }
   ThreadPool pool(2);
   const uint32_t n_tokens = uint32_t(state.range(0));
@@ -177,7 +190,7 @@ const bool kRegistered = [] {
   // Args: tokens, packed (0/1).
   benchmark::RegisterBenchmark("OutputProjection/Q8_0", BM_OutputProjection)
       ->ArgsProduct({{1, 8}, {0, 1}})->UseRealTime()->Unit(benchmark::kMillisecond);
-  for (GgmlType type : {GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K})
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K})
     benchmark::RegisterBenchmark(("MatvecStreamed/" + std::string(ggml_type_name(type))).c_str(), BM_MatvecStreamed,
                                  type)->Arg(1)->Arg(8)->UseRealTime()->Unit(benchmark::kMillisecond);
   for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {

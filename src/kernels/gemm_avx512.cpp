@@ -17,7 +17,8 @@
 // Two panels (16 rows) fill a 512-bit register: one vpdpbusd does 64
 // products, and the float step that scales each block's int32 sums, which
 // bounds a 256-bit version (4 float operations per 8 vpdpbusd), finishes
-// twice the rows.
+// twice the rows. Batches of 2+ tokens only: one token (decode) keeps the
+// AVX2 single-panel multiply (fill_vnni_panels).
 //
 // Like dot_avx512.cpp, only this file gets AVX-512 flags, and nothing here
 // has external linkage but fill_vnni_panels.
@@ -100,15 +101,14 @@ inline __m512 halves16(const uint8_t* p0, const uint8_t* p1, size_t at) {
   return _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1));
 }
 
-// kTokens activation rows against two panels at once (p1 = p0 for a lone
-// panel, whose upper 8 results are then dropped): 16 rows fill a 512-bit
-// register, so each vpdpbusd does 64 products and each float step finishes
-// 16 rows. `ahead` (or nullptr): bytes to ask for while this group runs,
-// ahead_per_block of them per block of each panel (at ahead and at
+// kTokens activation rows against two panels at once: 16 rows fill a
+// 512-bit register, so each vpdpbusd does 64 products and each float step
+// finishes 16 rows. `ahead` (or nullptr): bytes to ask for while this group
+// runs, ahead_per_block of them per block of each panel (at ahead and at
 // ahead + ahead_panel_bytes).
 template <class L, int kTokens>
-void panel_tokens(const uint8_t* p0, const uint8_t* p1, bool pair, const uint8_t* x, size_t x_stride, size_t n,
-                  float* y, size_t y_stride, const uint8_t* ahead, size_t ahead_per_block, size_t ahead_panel_bytes) {
+void panel_tokens(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, size_t x_stride, size_t n, float* y,
+                  size_t y_stride, const uint8_t* ahead, size_t ahead_per_block, size_t ahead_panel_bytes) {
   const size_t nb = n / quant::kQK;
   auto row = [&](int t) { return x + t * x_stride; };
   auto x_float = [&](int t, size_t array, size_t b) {  // d * sum(q) (array 0) or d (array 1) of block b
@@ -118,21 +118,15 @@ void panel_tokens(const uint8_t* p0, const uint8_t* p1, bool pair, const uint8_t
   };
   __m512 acc[kTokens];
   for (int t = 0; t < kTokens; ++t) acc[t] = _mm512_setzero_ps();
-  const uint8_t* start = p0;
   for (size_t b = 0; b < nb; ++b, p0 += L::kBlockBytes, p1 += L::kBlockBytes) {
-    if constexpr (kTokens == 1) {
-      // Decode streams prepacked panels from DRAM; the two panels of a pair
-      // are adjacent, so one sweep at twice the rate covers both.
-      const size_t span = (pair ? 2 : 1) * L::kBlockBytes;
-      simd::prefetch_l2_ahead(start + b * span, span);
-    } else if (ahead) {
+    if (ahead) {
       prefetch_lines(ahead + b * ahead_per_block, ahead_per_block);
-      if (pair) prefetch_lines(ahead + ahead_panel_bytes + b * ahead_per_block, ahead_per_block);
+      prefetch_lines(ahead + ahead_panel_bytes + b * ahead_per_block, ahead_per_block);
     }
     __m512i w[kChunks];
     L::decode(p0, p1, w);
     // One token's chunks form a chain of dependent vpdpbusd; a lone token
-    // splits it in two so that the chain is not the limit.
+    // (the last of a batch) splits it in two so that the chain is not the limit.
     constexpr int kChains = kTokens == 1 ? 2 : 1;
     __m512i s[kTokens * kChains];
     for (int i = 0; i < kTokens * kChains; ++i) s[i] = _mm512_setzero_si512();
@@ -161,32 +155,28 @@ void panel_tokens(const uint8_t* p0, const uint8_t* p1, bool pair, const uint8_t
       if constexpr (L::kMinAt != 0) acc[t] = _mm512_fmadd_ps(mw, x_float(t, 0, b), acc[t]);
     }
   }
-  const __mmask16 rows = pair ? 0xffff : 0x00ff;
-  for (int t = 0; t < kTokens; ++t) _mm512_mask_storeu_ps(y + t * y_stride, rows, acc[t]);
+  for (int t = 0; t < kTokens; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
 }
 
 // Tokens per group: 8 chunk registers plus 8 int32 sums and 8 float
 // accumulators fill 24 of the 32 vector registers.
 constexpr size_t kGroup = 8;
 
-// `n_panels` (1 or 2) consecutive panels against every token. The first
-// group reads them from DRAM (or from the per-call packing buffer); the
-// later ones find them cached and share the asking for `next`, the
-// prepacked panel(s) this thread meets next. A lone group of 2+ tokens asks
-// for them while it streams its own; one token's prefetch_l2_ahead runs on
-// into the next panels by itself.
+// Two consecutive panels against every token (2+ of them). The first group
+// reads them from DRAM (or from the per-call packing buffer); the later ones
+// find them cached and share the asking for `next`, the prepacked panels
+// this thread meets next. A lone group asks for them while it streams its
+// own.
 template <class L>
-void panels_gemm(const uint8_t* panel, size_t n_panels, const uint8_t* x, size_t x_stride, size_t n,
-                 size_t n_tokens, float* y, size_t y_stride, const uint8_t* next) {
+void pair_gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
+               size_t y_stride, const uint8_t* next) {
   const size_t nb = n / quant::kQK, panel_bytes = nb * L::kBlockBytes;
-  const bool pair = n_panels == 2;
-  const uint8_t* second = pair ? panel + panel_bytes : panel;
   const size_t groups = (n_tokens + kGroup - 1) / kGroup, first = groups == 1 ? 0 : 1;
   const size_t share = (L::kBlockBytes + groups - first - 1) / (groups - first);
   simd::for_token_groups<kGroup>(n_tokens, [&](auto k, size_t t) {
     const size_t g = t / kGroup;
     const uint8_t* ahead = next && g >= first ? next + (g - first) * share * nb : nullptr;
-    panel_tokens<L, decltype(k)::value>(panel, second, pair, x + t * x_stride, x_stride, n, y + t * y_stride,
+    panel_tokens<L, decltype(k)::value>(panel, panel + panel_bytes, x + t * x_stride, x_stride, n, y + t * y_stride,
                                         y_stride, ahead, share, panel_bytes);
   });
 }
@@ -197,15 +187,19 @@ void panels_gemm(const uint8_t* panel, size_t n_panels, const uint8_t* x, size_t
 namespace minnow::kernels {
 
 // Each type keeps the AVX2 panel the table copied (layout, packing, row
-// unpacking, whether it is repacked at load); only the multiply changes.
+// unpacking, whether it is repacked at load, the single-panel multiply);
+// only the pair multiply is VNNI. One token stays on AVX2's single panels:
+// decode is bound by memory, and on Machine C (Intel, AVX-512) the 256-bit
+// kernels streamed faster while the 512-bit ones cost clock
+// (docs/PERFORMANCE.md).
 void fill_vnni_panels(KernelTable& t) {
   using namespace avx512;
-  set_panel_gemms<panels_gemm<Q4_0Vnni>>(t, GgmlType::Q4_0);
-  set_panel_gemms<panels_gemm<Q5_0Vnni>>(t, GgmlType::Q5_0);
-  set_panel_gemms<panels_gemm<Q4_1Vnni>>(t, GgmlType::Q4_1);
-  set_panel_gemms<panels_gemm<Q5_1Vnni>>(t, GgmlType::Q5_1);
-  set_panel_gemms<panels_gemm<ByteVnni>>(t, GgmlType::Q8_0);
-  set_panel_gemms<panels_gemm<ByteVnni>>(t, GgmlType::IQ4_NL);  // Q8_0's layout, packed per call
+  set_pair_gemm(t, GgmlType::Q4_0, pair_gemm<Q4_0Vnni>);
+  set_pair_gemm(t, GgmlType::Q5_0, pair_gemm<Q5_0Vnni>);
+  set_pair_gemm(t, GgmlType::Q4_1, pair_gemm<Q4_1Vnni>);
+  set_pair_gemm(t, GgmlType::Q5_1, pair_gemm<Q5_1Vnni>);
+  set_pair_gemm(t, GgmlType::Q8_0, pair_gemm<ByteVnni>);
+  set_pair_gemm(t, GgmlType::IQ4_NL, pair_gemm<ByteVnni>);  // Q8_0's layout, packed per call
 }
 
 }  // namespace minnow::kernels

@@ -184,30 +184,26 @@ __attribute__((always_inline)) inline void super_block(const uint8_t* p0, const 
   finish_super_block<kTokens, L::kMScale>(p0, p1, L::kPairsAt, L::kFactorAt, xb, f, acc);
 }
 
-// kTokens activation rows against two panels (p1 = p0 for a lone panel,
-// whose upper 8 results are dropped), a super-block at a time.
+// kTokens activation rows against two panels, a super-block at a time.
 template <class L, int kTokens>
-void panel_tokens(const uint8_t* p0, const uint8_t* p1, bool pair, const uint8_t* x, size_t x_stride, size_t n,
-                  float* y, size_t y_stride) {
+void panel_tokens(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, size_t x_stride, size_t n, float* y,
+                  size_t y_stride) {
   __m512 acc[kTokens];
   for (int t = 0; t < kTokens; ++t) acc[t] = _mm512_setzero_ps();
   for (size_t sb = 0; sb < n / kQK_K; ++sb)
     super_block<L, kTokens>(p0 + sb * L::kBlockBytes, p1 + sb * L::kBlockBytes,
                             [&](int t) { return x + t * x_stride + sb * kQ8KBytes; }, acc);
-  const __mmask16 rows = pair ? 0xffff : 0x00ff;
-  for (int t = 0; t < kTokens; ++t) _mm512_mask_storeu_ps(y + t * y_stride, rows, acc[t]);
+  for (int t = 0; t < kTokens; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
 }
 
-// Token groups of 8 (8 float sums, 8 accumulators and 8 chunk registers),
-// then one of the 1-7 left.
+// Two consecutive panels against every token: token groups of 8 (8 float
+// sums, 8 accumulators and 8 chunk registers), then one of the 1-7 left.
 template <class L>
-void panels_gemm(const uint8_t* panel, size_t n_panels, const uint8_t* x, size_t x_stride, size_t n,
-                 size_t n_tokens, float* y, size_t y_stride, const uint8_t* /*next: packed per call*/) {
-  const bool pair = n_panels == 2;
-  const uint8_t* second = pair ? panel + n / kQK_K * L::kBlockBytes : panel;
+void pair_gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
+               size_t y_stride, const uint8_t* /*next: packed per call*/) {
+  const uint8_t* second = panel + n / kQK_K * L::kBlockBytes;
   simd::for_token_groups<8>(n_tokens, [&](auto k, size_t t) {
-    panel_tokens<L, decltype(k)::value>(panel, second, pair, x + t * x_stride, x_stride, n, y + t * y_stride,
-                                        y_stride);
+    panel_tokens<L, decltype(k)::value>(panel, second, x + t * x_stride, x_stride, n, y + t * y_stride, y_stride);
   });
 }
 
@@ -220,12 +216,12 @@ namespace minnow::kernels {
 // the multiply changes.
 void fill_kquant_vnni_panels(KernelTable& t) {
   using namespace avx512;
-  set_panel_gemms<panels_gemm<Q45K<false>>>(t, GgmlType::Q4_K);
-  set_panel_gemms<panels_gemm<Q45K<true>>>(t, GgmlType::Q5_K);
-  set_panel_gemms<panels_gemm<Q6K>>(t, GgmlType::Q6_K);
-  set_panel_gemms<panels_gemm<Q6K>>(t, GgmlType::Q3_K);  // Q6_K's panels
-  set_panel_gemms<panels_gemm<Q6K>>(t, GgmlType::Q2_K);
-  set_panel_gemms<panels_gemm<IQ4XS>>(t, GgmlType::IQ4_XS);
+  set_pair_gemm(t, GgmlType::Q4_K, pair_gemm<Q45K<false>>);
+  set_pair_gemm(t, GgmlType::Q5_K, pair_gemm<Q45K<true>>);
+  set_pair_gemm(t, GgmlType::Q6_K, pair_gemm<Q6K>);
+  set_pair_gemm(t, GgmlType::Q3_K, pair_gemm<Q6K>);  // Q6_K's panels
+  set_pair_gemm(t, GgmlType::Q2_K, pair_gemm<Q6K>);
+  set_pair_gemm(t, GgmlType::IQ4_XS, pair_gemm<IQ4XS>);
 }
 
 }  // namespace minnow::kernels

@@ -65,11 +65,14 @@ struct PanelKernel {
   bool prepack = false;
   // Optional: the same for two panels, the second right after the first in
   // memory (prepacked, or packed per call side by side): y rows 0-15, `next`
-  // the panel after both. For ISAs whose registers hold 16 rows.
+  // the panel after both. For ISAs whose registers hold 16 rows; batches of
+  // 2+ tokens only (one token runs `gemm`: see fill_vnni_panels).
   PanelGemmFn gemm_pair = nullptr;
   size_t panel_bytes(size_t n) const { return n / 32 * bytes_per_block; }
   // Panels the next call takes at panel p of [.., end): 2 where a pair fits.
-  size_t step_at(size_t p, size_t end) const { return gemm_pair && p + 2 <= end ? 2 : 1; }
+  size_t step_at(size_t p, size_t end, uint32_t n_tokens) const {
+    return gemm_pair && n_tokens > 1 && p + 2 <= end ? 2 : 1;
+  }
   PanelGemmFn gemm_for(size_t step) const { return step == 2 ? gemm_pair : gemm; }
 };
 

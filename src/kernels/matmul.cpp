@@ -92,7 +92,7 @@ void Job::run(size_t b, size_t e) const {
     case Path::kPacked: {
       const size_t bytes = panel.panel_bytes(w->n_cols);
       for (size_t p = b, step; p < e; p += step) {
-        step = panel.step_at(p, e);
+        step = panel.step_at(p, e, n_tokens);
         panel.gemm_for(step)(w->data + p * bytes, act, act_bytes, w->n_cols, n_tokens, y + p * kPanelRows,
                              w->n_rows, p + step < e ? w->data + (p + step) * bytes : nullptr);
       }
@@ -103,7 +103,7 @@ void Job::run(size_t b, size_t e) const {
       const size_t bytes = panel.panel_bytes(w->n_cols), end = std::min(e, n_panels);
       buf.resize(2 * bytes);
       for (size_t p = b, step; p < end; p += step) {
-        step = panel.step_at(p, end);
+        step = panel.step_at(p, end, n_tokens);
         for (size_t i = 0; i < step; ++i)
           panel.pack(w->data + (p + i) * kPanelRows * w->row_bytes, w->row_bytes, w->n_cols, buf.data() + i * bytes);
         panel.gemm_for(step)(buf.data(), act, act_bytes, w->n_cols, n_tokens, y + p * kPanelRows, w->n_rows, nullptr);

@@ -150,15 +150,6 @@ inline void prefetch_lines(const uint8_t* p, size_t bytes) {
 // what the caller is about to read at p.
 inline void prefetch_ahead(const uint8_t* p, size_t bytes) { prefetch_lines(p + 2048, bytes); }
 
-// The AVX-512 path's choice (measured on an Intel AVX-512 machine): ask
-// 8 KB ahead into L2. One core keeps only ~16 L1 misses in flight (12.8 GB/s
-// for one thread there), while L2 takes more; tg64 Q4_0 went from 57-60 to
-// 64-66 tokens/s, alternating, against prefetch_ahead; 12 KB was no better.
-inline void prefetch_l2_ahead(const uint8_t* p, size_t bytes) {
-  for (size_t line = 0; line < bytes; line += 64)
-    _mm_prefetch(reinterpret_cast<const char*>(p + 8192 + line), _MM_HINT_T1);
-}
-
 // The 4 bytes at p in every 32-bit lane (one chunk of activations for the
 // panel kernels).
 inline __m256i broadcast4(const uint8_t* p) {
