@@ -107,9 +107,9 @@ Expected<std::shared_ptr<const Model>> Model::from_file(GgufFile file) {
 // Matrices whose kernels read a panel layout are repacked once here, so that
 // decode streams them from memory in that layout and prefill does not pack
 // per call. They go to one arena on huge pages (base/huge_pages.h); so do
-// the other matrices of a mapped file, copied as they are, since a file's
-// page cache rarely comes in 2 MB pages (a synthetic model's buffer is
-// collapsed instead). The file's pages of each moved matrix are released,
+// the other matrices that matmul reads from a mapped file, copied as they
+// are, since a file's page cache rarely comes in 2 MB pages (a synthetic
+// model's buffer is collapsed instead). The file's pages of each moved matrix are released,
 // so resident memory stays about one copy of the weights. MINNOW_PREPACK=0
 // keeps the file layout and pages (to compare).
 void Model::prepack_weights() {
@@ -119,10 +119,18 @@ void Model::prepack_weights() {
   for (TensorRef& ref : globals_) refs.push_back(&ref);
   for (auto& layer : layers_)
     for (TensorRef& ref : layer) refs.push_back(&ref);
+  // Tables only looked up by row (an untied token embedding, position and
+  // token-type embeddings) stay in the file, where only the rows read are
+  // ever paged in.
   const bool copy_rest = file_.is_mapped() && huge_pages_enabled();
+  const bool tied = !global(Role::kOutput);
+  auto looked_up = [&](const TensorRef& ref) {
+    return (&ref == &globals_[size_t(Role::kTokEmbd)] && !tied) || &ref == &globals_[size_t(Role::kPosEmbd)] ||
+           &ref == &globals_[size_t(Role::kTokTypes)];
+  };
   auto bytes_of = [&](const TensorRef& ref) -> size_t {
     if (const size_t packed = prepacked_bytes(ref)) return packed;
-    return copy_rest && ref && !ref.packed && ref.ne1 > 1 ? size_t(ref.row_bytes * ref.ne1) : 0;
+    return copy_rest && ref && !ref.packed && ref.ne1 > 1 && !looked_up(ref) ? size_t(ref.row_bytes * ref.ne1) : 0;
   };
   auto padded = [](size_t bytes) { return (bytes + 63) / 64 * 64; };  // each matrix on a cache line
   size_t total = 0;

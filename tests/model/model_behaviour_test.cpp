@@ -4,6 +4,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "base/huge_pages.h"
 #include "gguf/tiny_model.h"
 #include "model/context.h"
 #include "support/run_command.h"
@@ -18,6 +19,36 @@ std::shared_ptr<const Model> load_fixture(const test::TempDir& dir, GgufWriter w
   auto m = Model::load(path);
   EXPECT_TRUE(m.ok()) << m.error().to_string();
   return m.ok() ? *m : nullptr;
+}
+
+// At load the matrices matmul reads leave a mapped file for the huge-page
+// arena (base/huge_pages.h), while an untied token embedding, only looked up
+// by row, stays mapped so that only the rows read are paged in.
+TEST(ModelBehaviour, MatmulWeightsMoveToTheArenaAndTheUntiedEmbeddingStays) {
+  test::TempDir dir;
+  auto model = load_fixture(dir, make_tiny_model({}));
+  ASSERT_TRUE(model);
+  const GgufFile& file = model->file();
+  auto in_file = [&](const char* name) {
+    const GgufTensorInfo* t = file.find_tensor(name);
+    EXPECT_NE(t, nullptr) << name;
+    return t ? file.tensor_data(*t).data() : nullptr;
+  };
+  ASSERT_TRUE(model->output()) << "the tiny model has its own output.weight";
+  EXPECT_EQ(model->global(Role::kTokEmbd).data, in_file("token_embd.weight"));
+  if (!huge_pages_enabled()) GTEST_SKIP() << "MINNOW_HUGE_PAGES=0: every matrix stays in the file";
+  EXPECT_NE(model->layer(0, Role::kQ).data, in_file("blk.0.attn_q.weight"));
+  EXPECT_NE(model->layer(1, Role::kDown).data, in_file("blk.1.ffn_down.weight"));
+  EXPECT_NE(model->output().data, in_file("output.weight"));
+  // Same bytes wherever they live: row 3 of ffn_down as the file has it.
+  const TensorRef& down = model->layer(1, Role::kDown);
+  std::vector<float> moved(down.ne0), original(down.ne0);
+  dequantize_row(down, 3, moved.data());
+  TensorRef at_file = down;
+  at_file.data = in_file("blk.1.ffn_down.weight");
+  at_file.packed = false;
+  dequantize_row(at_file, 3, original.data());
+  EXPECT_EQ(moved, original);
 }
 
 TEST(ModelBehaviour, BatchedPrefillEqualsOneTokenAtATime) {
