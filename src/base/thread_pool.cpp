@@ -107,7 +107,8 @@ void ThreadPool::claim_chunks() {
       const uint32_t next = uint32_t(v), total = uint32_t(v >> 32);
       if (next >= total) return;  // nothing left to claim
       const size_t left = total - next;
-      take = std::clamp<size_t>((left + 2 * n_threads_ - 1) / (2 * n_threads_), 1, job_max_grains_);
+      const size_t most = job_max_grains_.load(std::memory_order_relaxed);
+      take = std::clamp<size_t>((left + 2 * n_threads_ - 1) / (2 * n_threads_), 1, most);
       begin = next;
     } while (!next_chunk_.compare_exchange_weak(v, v + take, std::memory_order_acq_rel));
     // A claimed, unfinished chunk keeps parallel_for waiting, so job_ is stable.
@@ -157,7 +158,7 @@ void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t)
   job_ = &fn;
   job_n_ = n;
   job_grain_ = grain;
-  job_max_grains_ = std::max<size_t>(1, grains / (4 * size_t(n_threads_)));
+  job_max_grains_.store(std::max<size_t>(1, grains / (4 * size_t(n_threads_))), std::memory_order_relaxed);
   done_grains_.store(0, std::memory_order_relaxed);
   next_chunk_.store(uint64_t(total) << 32, std::memory_order_release);
   generation_.fetch_add(1, std::memory_order_acq_rel);

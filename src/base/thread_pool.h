@@ -49,7 +49,10 @@ class ThreadPool {
   // The current job. Written only while no chunk is claimable or running, read
   // only by a thread that holds a claimed chunk, so the claim orders them.
   const std::function<void(size_t, size_t)>* job_ = nullptr;
-  size_t job_n_ = 0, job_grain_ = 1, job_max_grains_ = 1;
+  size_t job_n_ = 0, job_grain_ = 1;
+  // Read before a claim's compare-and-swap, so possibly while the next job
+  // writes it (that claim then fails): atomic, relaxed.
+  std::atomic<size_t> job_max_grains_{1};
   std::atomic<uint64_t> next_chunk_{0};  // (total grains << 32) | next unclaimed grain
   std::atomic<uint32_t> done_grains_{0};
   std::atomic<uint32_t> generation_{0};  // bumped once per job; idle workers wait on it

@@ -55,7 +55,9 @@ TEST(ThreadPool, ChunksShrinkToSingleGrainsAtTheEnd) {
     size_t previous = SIZE_MAX;
     for (size_t i = 0; i < chunks.size(); ++i) {
       const auto [b, e] = chunks[i];
-      if (i > 0) EXPECT_EQ(b, chunks[i - 1].second) << "gap or overlap at " << b;
+      if (i > 0) {
+        EXPECT_EQ(b, chunks[i - 1].second) << "gap or overlap at " << b;
+      }
       const size_t g = (e - b + grain - 1) / grain;
       EXPECT_LE(g, grains / 8) << "more than a quarter of a thread's share at " << b;
       EXPECT_LE(g, previous) << "a later chunk grew at " << b;
