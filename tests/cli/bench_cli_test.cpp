@@ -3,7 +3,9 @@
 // table. Speed is not checked here.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "gguf/tiny_model.h"
 #include "support/run_command.h"
@@ -113,11 +115,18 @@ TEST(BenchServeCli, WarmupRequestsRunButAreNotCounted) {
   EXPECT_EQ(j["errors"], 0);
   EXPECT_GT(j["ttft_ms"]["p50"].get<double>(), 0.0);
   EXPECT_GT(j["generated_tokens_per_s"].get<double>(), 0.0);
-  auto metrics = fixture.client().Get("/metrics");
-  ASSERT_TRUE(metrics);
-  EXPECT_NE(metrics->body.find("minnow_requests_total{route=\"/v1/completions\",status=\"200\"} 5"),
-            std::string::npos)
-      << metrics->body;
+  // 2 warm-up + 3 measured requests. The server counts a request once its
+  // response is written, which may be just after the client has read it:
+  // poll briefly rather than read once.
+  const std::string five = "minnow_requests_total{route=\"/v1/completions\",status=\"200\"} 5";
+  std::string body;
+  for (int i = 0; i < 100 && body.find(five) == std::string::npos; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto metrics = fixture.client().Get("/metrics");
+    ASSERT_TRUE(metrics);
+    body = metrics->body;
+  }
+  EXPECT_NE(body.find(five), std::string::npos) << body;
 
   auto bad = test::run_minnow({"bench", "serve", "--url", url, "--warmup", "-1"});
   EXPECT_EQ(bad.exit_code, 1);
