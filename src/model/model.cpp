@@ -109,9 +109,9 @@ Expected<std::shared_ptr<const Model>> Model::from_file(GgufFile file) {
 // per call. They go to one arena on huge pages (base/huge_pages.h); so do
 // the other matrices that matmul reads from a mapped file, copied as they
 // are, since a file's page cache rarely comes in 2 MB pages (a synthetic
-// model's buffer is collapsed instead). The file's pages of each moved matrix are released,
-// so resident memory stays about one copy of the weights. MINNOW_PREPACK=0
-// keeps the file layout and pages (to compare).
+// model's buffer is collapsed instead). The file's pages of each moved
+// matrix are released, so resident memory stays about one copy of the
+// weights. MINNOW_PREPACK=0 keeps the file layout and pages (to compare).
 void Model::prepack_weights() {
   const char* env = std::getenv("MINNOW_PREPACK");
   if (env && std::string_view(env) == "0") return;
