@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <limits>
+#include <string>
 
 namespace minnow {
 namespace {
@@ -43,6 +46,34 @@ HugePageBuffer allocate_huge_pages(size_t bytes) {
   uint8_t* p = reinterpret_cast<uint8_t*>(aligned);
   if (huge_pages_enabled()) (void)::madvise(p, size, MADV_HUGEPAGE);
   return HugePageBuffer(p, HugePageRelease{size});
+}
+
+uint64_t huge_page_bytes_in_smaps(std::istream& in) {
+  uint64_t total_kb = 0, kb = 0;
+  std::string key, unit;
+  while (in >> key) {
+    if ((key == "AnonHugePages:" || key == "FilePmdMapped:" || key == "ShmemPmdMapped:") && in >> kb >> unit)
+      total_kb += kb;
+    else
+      in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return total_kb * 1024;
+}
+
+uint64_t resident_huge_page_bytes() {
+  std::ifstream in("/proc/self/smaps_rollup");
+  return in ? huge_page_bytes_in_smaps(in) : 0;
+}
+
+std::string huge_page_mode_in(const std::string& line) {
+  const size_t open = line.find('['), close = line.find(']', open);
+  return open == std::string::npos || close == std::string::npos ? "" : line.substr(open + 1, close - open - 1);
+}
+
+std::string transparent_huge_page_mode() {
+  std::ifstream in("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string line;
+  return std::getline(in, line) ? huge_page_mode_in(line) : "";
 }
 
 void collapse_to_huge_pages(const void* p, size_t bytes) {

@@ -11,7 +11,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <memory>
+#include <string>
 
 namespace minnow {
 
@@ -33,5 +35,17 @@ void collapse_to_huge_pages(const void* p, size_t bytes);
 
 // Whether MINNOW_HUGE_PAGES allows asking.
 bool huge_pages_enabled();
+
+// Bytes of this process's memory that sit on 2 MB pages now (anonymous and
+// file-backed, from /proc/self/smaps_rollup); 0 where that cannot be read.
+uint64_t resident_huge_page_bytes();
+// The same from smaps_rollup's text.
+uint64_t huge_page_bytes_in_smaps(std::istream& smaps_rollup);
+
+// The kernel's transparent-huge-page mode ("always", "madvise", "never"),
+// or "" where /sys does not say.
+std::string transparent_huge_page_mode();
+// The bracketed word of /sys/kernel/mm/transparent_hugepage/enabled's line.
+std::string huge_page_mode_in(const std::string& enabled_line);
 
 }  // namespace minnow

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <cstring>
+#include <sstream>
+#include <string>
 #include <vector>
 
 namespace minnow {
@@ -40,6 +42,32 @@ TEST(HugePages, CollapseKeepsTheBytes) {
     collapse_to_huge_pages(v.data() + 1, bytes - 1);
     for (size_t i = 0; i < bytes; ++i) ASSERT_EQ(v[i], uint8_t(i * 7)) << i;
   }
+}
+
+TEST(HugePages, SmapsRollupCountsAnonymousAndFileHugePages) {
+  std::istringstream smaps(
+      "55d1e7400000-7ffd2b1f0000 ---p 00000000 00:00 0                          [rollup]\n"
+      "Rss:              453152 kB\n"
+      "AnonHugePages:    376832 kB\n"
+      "ShmemPmdMapped:        0 kB\n"
+      "FilePmdMapped:     45056 kB\n"
+      "Swap:                  0 kB\n");
+  EXPECT_EQ(huge_page_bytes_in_smaps(smaps), (376832ull + 45056ull) * 1024);
+  std::istringstream none("Rss: 12 kB\nAnonHugePages: 0 kB\n");
+  EXPECT_EQ(huge_page_bytes_in_smaps(none), 0u);
+  std::istringstream garbage("AnonHugePages: lots\n");
+  EXPECT_EQ(huge_page_bytes_in_smaps(garbage), 0u);
+  EXPECT_EQ(resident_huge_page_bytes() % (2u << 20), 0u);  // whole huge pages, or 0
+}
+
+TEST(HugePages, ModeIsTheBracketedWord) {
+  EXPECT_EQ(huge_page_mode_in("always [madvise] never"), "madvise");
+  EXPECT_EQ(huge_page_mode_in("[always] madvise never"), "always");
+  EXPECT_EQ(huge_page_mode_in("always madvise [never]"), "never");
+  EXPECT_EQ(huge_page_mode_in("always madvise never"), "");
+  EXPECT_EQ(huge_page_mode_in(""), "");
+  const std::string here = transparent_huge_page_mode();
+  EXPECT_TRUE(here.empty() || here == "always" || here == "madvise" || here == "never") << here;
 }
 
 }  // namespace

@@ -64,6 +64,7 @@ TEST(BenchCli, ModelFileIsBenchmarked) {
   EXPECT_EQ(j[1]["n_gen"], 3);
   EXPECT_EQ(j[1]["n_threads"], 1);
   EXPECT_NE(j[0]["model_type"].get<std::string>().find("llama"), std::string::npos);
+  EXPECT_GE(j[1]["huge_pages_mib"].get<double>(), 0.0);
 }
 
 TEST(BenchCli, BadPresetQuantAndSizesAreErrors) {
