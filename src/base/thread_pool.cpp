@@ -30,7 +30,6 @@ std::set<int> g_pinned;
 // step, far shorter than the gap between requests.
 constexpr int kSpinIterations = 20000;
 
-
 inline void cpu_relax() {
 #if defined(__x86_64__)
   _mm_pause();

@@ -25,7 +25,6 @@
 #include <immintrin.h>
 
 #include <cstring>
-#include <vector>
 
 #include "kernels/kernel_fill.h"
 #include "kernels/simd_avx2.h"
