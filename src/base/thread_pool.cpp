@@ -54,7 +54,8 @@ unsigned ThreadPool::default_thread_count() { return cpu_topology().usable_cores
 
 ThreadPool::ThreadPool(unsigned n_threads) : n_threads_(n_threads ? n_threads : default_thread_count()) {
   workers_.reserve(n_threads_ - 1);
-  for (unsigned i = 1; i < n_threads_; ++i) workers_.emplace_back([this] { worker_loop(); });
+  shares_ = std::make_unique<Share[]>(n_threads_);
+  for (unsigned i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
   // Workers on CPUs of their own, one per physical core first: the
   // scheduler then never moves a worker's cache away or stacks two on one
   // core while another idles. Pools share the machine (a server holds one
@@ -92,34 +93,68 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-// Guided self-scheduling: each claim takes a 1/(2 x threads) share of the
-// grains still unclaimed, at most a quarter of a thread's fair share and at
-// least one grain. Passes start with long chunks (long streams for the
-// prefetchers, few claims) and end with single grains, so the threads
-// finish within about one grain of each other; a thread the OS has not
-// scheduled holds at most a quarter of its share.
-void ThreadPool::claim_chunks() {
+namespace {
+// A share's unclaimed grains [begin, end) in one word, so that the owner
+// (taking from the front) and thieves (from the back) can claim with one CAS.
+uint64_t pack_range(uint32_t begin, uint32_t end) { return uint64_t(end) << 32 | begin; }
+uint32_t range_begin(uint64_t v) { return uint32_t(v); }
+uint32_t range_end(uint64_t v) { return uint32_t(v >> 32); }
+uint32_t range_left(uint64_t v) { return range_end(v) > range_begin(v) ? range_end(v) - range_begin(v) : 0; }
+}  // namespace
+
+void ThreadPool::run_grains(size_t begin, size_t end) {
+  // A claimed, unfinished range keeps parallel_for waiting, so job_ is stable.
+  const bool outer = t_in_job;
+  t_in_job = true;
+  (*job_)(begin * job_grain_, std::min(job_n_, end * job_grain_));
+  t_in_job = outer;
+  done_grains_.fetch_add(uint32_t(end - begin), std::memory_order_acq_rel);
+}
+
+// The owner walks its share front to back, a quarter of what is left at a
+// time: consecutive claims are contiguous, so the stream the prefetchers
+// follow (and the kernels' prefetch past a chunk's end) carries on.
+bool ThreadPool::claim_own(unsigned self) {
+  std::atomic<uint64_t>& share = shares_[self].range;
+  uint64_t v = share.load(std::memory_order_acquire);
+  while (const uint32_t left = range_left(v)) {
+    const uint32_t begin = range_begin(v), take = (left + 3) / 4;
+    if (share.compare_exchange_weak(v, pack_range(begin + take, range_end(v)), std::memory_order_acq_rel)) {
+      run_grains(begin, begin + take);
+      return true;
+    }
+  }
+  return false;
+}
+
+// A thread whose share is done takes the back half of the fullest other
+// share. The pieces halve as the pass ends, so threads finish close
+// together, and a worker the OS has not scheduled loses its share to the
+// others instead of holding the pass up.
+bool ThreadPool::steal(unsigned self) {
   for (;;) {
-    uint64_t v = next_chunk_.load(std::memory_order_acquire);
-    size_t begin, take;
-    do {
-      const uint32_t next = uint32_t(v), total = uint32_t(v >> 32);
-      if (next >= total) return;  // nothing left to claim
-      const size_t left = total - next;
-      const size_t most = job_max_grains_.load(std::memory_order_relaxed);
-      take = std::clamp<size_t>((left + 2 * n_threads_ - 1) / (2 * n_threads_), 1, most);
-      begin = next;
-    } while (!next_chunk_.compare_exchange_weak(v, v + take, std::memory_order_acq_rel));
-    // A claimed, unfinished chunk keeps parallel_for waiting, so job_ is stable.
-    const bool outer = t_in_job;
-    t_in_job = true;
-    (*job_)(begin * job_grain_, std::min(job_n_, (begin + take) * job_grain_));
-    t_in_job = outer;
-    done_grains_.fetch_add(uint32_t(take), std::memory_order_acq_rel);
+    unsigned victim = self;
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n_threads_; ++i) {
+      const uint64_t u = shares_[i].range.load(std::memory_order_acquire);
+      if (i != self && range_left(u) > range_left(v)) victim = i, v = u;
+    }
+    if (victim == self) return false;
+    const uint32_t take = (range_left(v) + 1) / 2, end = range_end(v);
+    if (shares_[victim].range.compare_exchange_weak(v, pack_range(range_begin(v), end - take),
+                                                    std::memory_order_acq_rel)) {
+      run_grains(end - take, end);
+      return true;
+    }
   }
 }
 
-void ThreadPool::worker_loop() {
+void ThreadPool::claim_chunks(unsigned self) {
+  while (claim_own(self) || steal(self)) {
+  }
+}
+
+void ThreadPool::worker_loop(unsigned self) {
   // Not generation_.load(): a job published before this thread got here must
   // still count as new. No job exists before the constructor returns, so 0.
   uint32_t seen = 0;
@@ -135,7 +170,7 @@ void ThreadPool::worker_loop() {
     }
     seen = now;
     if (stop_.load(std::memory_order_acquire)) return;
-    claim_chunks();
+    claim_chunks(self);
   }
 }
 
@@ -157,12 +192,16 @@ void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t)
   job_ = &fn;
   job_n_ = n;
   job_grain_ = grain;
-  job_max_grains_.store(std::max<size_t>(1, grains / (4 * size_t(n_threads_))), std::memory_order_relaxed);
   done_grains_.store(0, std::memory_order_relaxed);
-  next_chunk_.store(uint64_t(total) << 32, std::memory_order_release);
+  // Thread i's share: the i-th contiguous slice. Stored after the job: a
+  // claim (acquire) then sees the job it belongs to.
+  for (unsigned i = 0; i < n_threads_; ++i)
+    shares_[i].range.store(pack_range(uint32_t(uint64_t(total) * i / n_threads_),
+                                      uint32_t(uint64_t(total) * (i + 1) / n_threads_)),
+                           std::memory_order_release);
   generation_.fetch_add(1, std::memory_order_acq_rel);
   generation_.notify_all();
-  claim_chunks();
+  claim_chunks(0);
   for (int spin = 0; done_grains_.load(std::memory_order_acquire) != total; ++spin) {
     if (spin < kSpinIterations)
       cpu_relax();

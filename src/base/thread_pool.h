@@ -1,17 +1,20 @@
 // A fixed set of worker threads for data-parallel loops (matmul rows,
-// attention heads). Threads claim chunks of the range from a shared counter,
-// long ones first and single grains at the end, and parallel_for returns
-// when all are done: a worker the OS has not scheduled (shared,
-// oversubscribed machines) costs little, because the others take the
-// chunks it has not claimed. Between jobs workers spin briefly (a decode
-// step issues hundreds of small jobs a few microseconds apart) and then
-// sleep on a futex so an idle pool costs no CPU.
+// attention heads). Each thread owns a contiguous slice of the range and
+// claims it front to back, so its memory reads form one stream; a thread
+// whose slice is done steals the back half of the fullest other slice, so
+// the pass ends with the threads close together, and a worker the OS has
+// not scheduled (shared, oversubscribed machines) costs little: the others
+// take what it has not claimed. parallel_for returns when all are done.
+// Between jobs workers spin briefly (a decode step issues hundreds of small
+// jobs a few microseconds apart) and then sleep on a futex so an idle pool
+// costs no CPU.
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -40,20 +43,25 @@ class ThreadPool {
   static unsigned default_thread_count();
 
  private:
-  void worker_loop();
-  void claim_chunks();
+  // Thread 0 is the caller of parallel_for, 1.. the workers.
+  void worker_loop(unsigned self);
+  void claim_chunks(unsigned self);
+  bool claim_own(unsigned self);
+  bool steal(unsigned self);
+  void run_grains(size_t begin, size_t end);
 
   unsigned n_threads_;
   std::vector<std::thread> workers_;
   std::vector<int> pinned_cpus_;
-  // The current job. Written only while no chunk is claimable or running, read
-  // only by a thread that holds a claimed chunk, so the claim orders them.
+  // The current job. Written only while no grain is claimable or running, read
+  // only by a thread that holds a claimed range, so the claim orders them.
   const std::function<void(size_t, size_t)>* job_ = nullptr;
   size_t job_n_ = 0, job_grain_ = 1;
-  // Read before a claim's compare-and-swap, so possibly while the next job
-  // writes it (that claim then fails): atomic, relaxed.
-  std::atomic<size_t> job_max_grains_{1};
-  std::atomic<uint64_t> next_chunk_{0};  // (total grains << 32) | next unclaimed grain
+  // Each thread's unclaimed grains, (end << 32) | begin, a cache line each.
+  struct alignas(64) Share {
+    std::atomic<uint64_t> range{0};
+  };
+  std::unique_ptr<Share[]> shares_;
   std::atomic<uint32_t> done_grains_{0};
   std::atomic<uint32_t> generation_{0};  // bumped once per job; idle workers wait on it
   std::atomic<bool> stop_{false};

@@ -35,37 +35,110 @@ TEST(ThreadPool, EveryIndexRunsExactlyOnce) {
     }
 }
 
-// Guided scheduling: chunks in index order never grow, none exceeds a
-// quarter of a thread's share, and the pass ends on single grains (so the
-// threads finish within about one grain of each other).
-TEST(ThreadPool, ChunksShrinkToSingleGrainsAtTheEnd) {
+// Each thread's ranges, in the order it ran them.
+struct RangesByThread {
+  std::mutex mu;
+  std::vector<std::pair<std::thread::id, std::pair<size_t, size_t>>> ranges;
+  void add(size_t b, size_t e) {
+    std::lock_guard<std::mutex> lock(mu);
+    ranges.push_back({std::this_thread::get_id(), {b, e}});
+  }
+  // How often a thread's next range does not start where its last one ended.
+  size_t jumps() const {
+    std::vector<std::pair<std::thread::id, size_t>> last_end;
+    size_t n = 0;
+    for (const auto& [id, r] : ranges) {
+      auto it = std::find_if(last_end.begin(), last_end.end(), [&](const auto& l) { return l.first == id; });
+      if (it == last_end.end()) {
+        last_end.push_back({id, r.second});
+        continue;
+      }
+      n += r.first != it->second;
+      it->second = r.second;
+    }
+    return n;
+  }
+};
+
+// Shares and stealing: a thread walks its own slice front to back (so the
+// prefetchers see one stream), and only a steal, which halves what is left
+// of another share, makes it jump. No range exceeds half a share; every
+// pass ends on short ranges.
+TEST(ThreadPool, EachThreadWalksItsShareInOrderAndStealsHalves) {
   ThreadPool pool(2);
   for (size_t grain : {size_t(1), size_t(5)}) {
     const size_t grains = 1000, n = grains * grain - 2;  // a short last grain
-    std::mutex mu;
-    std::vector<std::pair<size_t, size_t>> chunks;
-    pool.parallel_for(n, [&](size_t b, size_t e) {
-      std::lock_guard<std::mutex> lock(mu);
-      chunks.emplace_back(b, e);
-    }, grain);
-    std::sort(chunks.begin(), chunks.end());
-    ASSERT_GE(chunks.size(), 8u);
-    EXPECT_EQ(chunks.front().first, 0u);
-    EXPECT_EQ(chunks.back().second, n);
-    size_t previous = SIZE_MAX;
-    for (size_t i = 0; i < chunks.size(); ++i) {
-      const auto [b, e] = chunks[i];
-      if (i > 0) {
-        EXPECT_EQ(b, chunks[i - 1].second) << "gap or overlap at " << b;
+    std::vector<size_t> jumps;
+    for (int round = 0; round < 21; ++round) {
+      RangesByThread log;
+      pool.parallel_for(n, [&](size_t b, size_t e) {
+        log.add(b, e);
+        volatile size_t spin = 0;  // a little work per grain
+        for (size_t i = 0; i < (e - b) * 200; ++i) spin = spin + i;
+      }, grain);
+      auto sorted = log.ranges;
+      std::sort(sorted.begin(), sorted.end(), [](const auto& x, const auto& y) { return x.second < y.second; });
+      ASSERT_GE(sorted.size(), 8u);
+      EXPECT_EQ(sorted.front().second.first, 0u);
+      EXPECT_EQ(sorted.back().second.second, n);
+      for (size_t i = 1; i < sorted.size(); ++i)
+        EXPECT_EQ(sorted[i].second.first, sorted[i - 1].second.second) << "gap or overlap at " << sorted[i].second.first;
+      size_t smallest = SIZE_MAX;
+      for (const auto& [id, r] : log.ranges) {
+        const size_t g = (r.second - r.first + grain - 1) / grain;
+        EXPECT_LE(g, grains / 4) << "more than half a share at " << r.first;
+        smallest = std::min(smallest, g);
       }
-      const size_t g = (e - b + grain - 1) / grain;
-      EXPECT_LE(g, grains / 8) << "more than a quarter of a thread's share at " << b;
-      EXPECT_LE(g, previous) << "a later chunk grew at " << b;
-      previous = g;
+      EXPECT_EQ(smallest, 1u);
+      jumps.push_back(log.jumps());
     }
-    for (size_t i = chunks.size() - 4; i < chunks.size(); ++i)
-      EXPECT_EQ((chunks[i].second - chunks[i].first + grain - 1) / grain, 1u) << chunks[i].first;
+    // One shared counter (the pool before shares) interleaved the threads:
+    // 14-19 of ~24 ranges were jumps. With shares only steals jump: none
+    // when the threads keep pace, about log2(500) = 9 when one thread keeps
+    // finishing first and halving what the other has left.
+    std::nth_element(jumps.begin(), jumps.begin() + 10, jumps.end());
+    EXPECT_LE(jumps[10], 10u) << "median jumps per pass";
   }
+}
+
+// A worker that stalls inside its first range (descheduled on a busy
+// machine) holds only that range: the calling thread takes the rest of
+// its share.
+TEST(ThreadPool, AStalledWorkerKeepsOnlyItsFirstRange) {
+  ThreadPool pool(2);
+  const size_t n = 1000;
+  const std::thread::id caller = std::this_thread::get_id();
+  std::atomic<size_t> done_by_caller{0};
+  std::atomic<size_t> stalled_range{0};
+  RangesByThread log;
+  pool.parallel_for(n, [&](size_t b, size_t e) {
+    log.add(b, e);
+    if (std::this_thread::get_id() == caller) {
+      done_by_caller.fetch_add(e - b);
+      return;
+    }
+    // The worker waits (at most 10 s) for the caller to finish all but this range.
+    stalled_range.fetch_add(e - b);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (done_by_caller.load() + stalled_range.load() < n && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::yield();
+  });
+  EXPECT_EQ(done_by_caller.load() + stalled_range.load(), n);
+  // The worker's first claim is a quarter of its half, from the front; a
+  // worker that never woke up holds nothing.
+  EXPECT_LE(stalled_range.load(), n / 8);
+  // The caller walked its half [0, 500) in order before taking any of the worker's.
+  size_t at = 0;
+  for (const auto& [id, r] : log.ranges) {
+    if (id != caller) {
+      EXPECT_EQ(r.first, n / 2) << "the worker's first range";
+      continue;
+    }
+    if (at == n / 2) break;
+    EXPECT_EQ(r.first, at);
+    at = r.second;
+  }
+  EXPECT_EQ(at, n / 2);
 }
 
 TEST(ThreadPool, ParallelRowsInsideAJobRunsInline) {
