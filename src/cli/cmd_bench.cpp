@@ -87,7 +87,7 @@ int run_membw(const BenchOptions& o) {
     nlohmann::json j = {{"n_threads", pool.size()}, {"read_bandwidth_gbs", bw / 1e9}};
     std::printf("%s\n", j.dump(2).c_str());
   } else {
-    std::printf("read bandwidth, %u threads: %.1f GB/s\n", pool.size(), bw / 1e9);
+    std::printf("read bandwidth, %u thread%s: %.1f GB/s\n", pool.size(), pool.size() == 1 ? "" : "s", bw / 1e9);
   }
   return 0;
 }

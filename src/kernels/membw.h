@@ -17,8 +17,9 @@ namespace minnow::kernels {
 class ReadBandwidthProbe {
  public:
   ReadBandwidthProbe(ThreadPool& pool, size_t bytes);
-  // Best of `reps` timed sums over the buffer, split across the pool's
-  // threads. Bytes per second; 0 when the buffer could not be allocated.
+  // Best of `reps` timed sums over the buffer with each of two loop shapes,
+  // split across the pool's threads. Bytes per second; 0 when the buffer
+  // could not be allocated.
   double measure(int reps);
 
  private:
