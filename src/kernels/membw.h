@@ -17,7 +17,7 @@ namespace minnow::kernels {
 class ReadBandwidthProbe {
  public:
   ReadBandwidthProbe(ThreadPool& pool, size_t bytes);
-  // Best of `reps` timed sums over the buffer with each of two loop shapes,
+  // Best of `reps` timed sums over the buffer with each of three loop shapes,
   // split across the pool's threads. Bytes per second; 0 when the buffer
   // could not be allocated.
   double measure(int reps);
