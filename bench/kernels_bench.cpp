@@ -16,6 +16,7 @@
 #include "kernels/attention.h"
 #include "kernels/kernel_table.h"
 #include "kernels/matmul.h"
+#include "kernels/membw.h"
 #include "quant/quantize.h"
 
 namespace {
@@ -166,6 +167,19 @@ void BM_MatvecStreamed(benchmark::State& state, GgmlType type) {
   state.counters["matrices/s"] = benchmark::Counter(double(state.iterations() * copies), benchmark::Counter::kIsRate);
 }
 
+// Read bandwidth (`minnow bench --membw`'s probe) over a 1 GiB buffer on
+// huge pages read in passes of range(0) KiB on 2 threads, one parallel_for
+// each: decode's passes are 0.5-6 MB, and each costs a hand-off and a cold
+// start of both threads' streams on top of its bytes.
+void BM_ReadInPasses(benchmark::State& state) {
+  ThreadPool pool(2);
+  ReadBandwidthProbe probe(pool, size_t(1) << 30);
+  double bw = 0;
+  for (auto _ : state) bw = probe.measure_in_passes(1, size_t(state.range(0)) << 10);
+  if (bw == 0) return state.SkipWithError("no memory for the buffer");
+  state.counters["GB/s"] = bw / 1e9;
+}
+
 // Fused attention of one decode token over a qwen2.5-0.5b layer's F16 cache
 // (14 query heads sharing 2 KV heads of 64) holding range(0) positions.
 void BM_AttentionDecode(benchmark::State& state) {
@@ -186,6 +200,8 @@ void BM_AttentionDecode(benchmark::State& state) {
 }
 
 const bool kRegistered = [] {
+  benchmark::RegisterBenchmark("ReadInPasses", BM_ReadInPasses)
+      ->Arg(512)->Arg(3 << 10)->Arg(64 << 10)->Arg(1 << 20)->Iterations(3)->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("AttentionDecode/f16", BM_AttentionDecode)->Arg(128)->Arg(512)->Unit(benchmark::kMicrosecond);
   // Args: tokens, packed (0/1).
   benchmark::RegisterBenchmark("OutputProjection/Q8_0", BM_OutputProjection)

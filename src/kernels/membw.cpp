@@ -53,17 +53,24 @@ ReadBandwidthProbe::ReadBandwidthProbe(ThreadPool& pool, size_t bytes)
   pool_.parallel_for(n_words_, [&](size_t b, size_t e) { std::fill(words + b, words + e, uint64_t(b)); }, 4096);
 }
 
-double ReadBandwidthProbe::measure(int reps) {
-  if (!buffer_) return 0.0;
+double ReadBandwidthProbe::measure(int reps) { return measure_in_passes(reps, n_words_ * sizeof(uint64_t)); }
+
+double ReadBandwidthProbe::measure_in_passes(int reps, size_t pass_bytes) {
+  const size_t pass_words = pass_bytes / sizeof(uint64_t);
+  if (!buffer_ || pass_words == 0 || n_words_ < pass_words) return 0.0;
   const uint64_t* words = reinterpret_cast<const uint64_t*>(buffer_.get());
+  const size_t passes = n_words_ / pass_words, read = passes * pass_words * sizeof(uint64_t);
   double best = 0.0;
   volatile uint64_t sink = 0;
   for (int r = 0; r < reps; ++r) {
     for (SumFn sum : kLoopShapes) {
       const auto t0 = std::chrono::steady_clock::now();
-      pool_.parallel_for(n_words_, [&](size_t b, size_t e) { sink = sink + sum(words + b, e - b); }, 4096);
+      for (size_t p = 0; p < passes; ++p) {
+        const uint64_t* pass = words + p * pass_words;
+        pool_.parallel_for(pass_words, [&](size_t b, size_t e) { sink = sink + sum(pass + b, e - b); }, 512);
+      }
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      best = std::max(best, double(n_words_ * sizeof(uint64_t)) / s);
+      best = std::max(best, double(read) / s);
     }
   }
   return best;

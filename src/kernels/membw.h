@@ -21,6 +21,11 @@ class ReadBandwidthProbe {
   // split across the pool's threads. Bytes per second; 0 when the buffer
   // could not be allocated.
   double measure(int reps);
+  // The same, the buffer read in consecutive passes of pass_bytes, each a
+  // parallel_for of its own, as decode reads one weight matrix per pass:
+  // small passes show what each hand-off and stream restart costs. 0 when
+  // the buffer is smaller than one pass or a pass is under 8 bytes.
+  double measure_in_passes(int reps, size_t pass_bytes);
 
  private:
   ThreadPool& pool_;
