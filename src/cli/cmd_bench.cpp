@@ -82,12 +82,20 @@ std::string human_bytes(uint64_t b) {
 
 int run_membw(const BenchOptions& o) {
   ThreadPool pool(unsigned(o.n_threads));
-  const double bw = kernels::measure_read_bandwidth(pool);
+  kernels::ReadBandwidthProbe probe(pool, size_t(1) << 30);
+  const auto each = probe.measure_each_shape(5, probe.bytes());
+  const double bw = *std::max_element(each.begin(), each.end());
   if (o.json) {
-    nlohmann::json j = {{"n_threads", pool.size()}, {"read_bandwidth_gbs", bw / 1e9}};
+    nlohmann::json shapes = nlohmann::json::object();
+    for (size_t i = 0; i < each.size(); ++i) shapes[kernels::kProbeShapeNames[i]] = each[i] / 1e9;
+    nlohmann::json j = {{"n_threads", pool.size()}, {"read_bandwidth_gbs", bw / 1e9}, {"loop_shapes_gbs", shapes}};
     std::printf("%s\n", j.dump(2).c_str());
   } else {
-    std::printf("read bandwidth, %u thread%s: %.1f GB/s\n", pool.size(), pool.size() == 1 ? "" : "s", bw / 1e9);
+    std::printf("read bandwidth, %u thread%s: %.1f GB/s (the best of:", pool.size(), pool.size() == 1 ? "" : "s",
+                bw / 1e9);
+    for (size_t i = 0; i < each.size(); ++i)
+      std::printf("%s %s %.1f", i ? ";" : "", kernels::kProbeShapeNames[i], each[i] / 1e9);
+    std::printf(")\n");
   }
   return 0;
 }

@@ -40,7 +40,8 @@ uint64_t sum_words(const uint64_t* p, size_t n) {
 }
 
 using SumFn = uint64_t (*)(const uint64_t*, size_t);
-constexpr SumFn kLoopShapes[] = {sum_words<1, 0>, sum_words<2, 0>, sum_words<1, 2048>};
+// In the order of ReadBandwidthProbe::kShapeNames.
+constexpr SumFn kLoopShapes[kProbeShapes] = {sum_words<1, 0>, sum_words<2, 0>, sum_words<1, 2048>};
 
 }  // namespace
 
@@ -56,28 +57,30 @@ ReadBandwidthProbe::ReadBandwidthProbe(ThreadPool& pool, size_t bytes)
 double ReadBandwidthProbe::measure(int reps) { return measure_in_passes(reps, n_words_ * sizeof(uint64_t)); }
 
 double ReadBandwidthProbe::measure_in_passes(int reps, size_t pass_bytes) {
+  const auto each = measure_each_shape(reps, pass_bytes);
+  return *std::max_element(each.begin(), each.end());
+}
+
+std::array<double, kProbeShapes> ReadBandwidthProbe::measure_each_shape(int reps, size_t pass_bytes) {
+  std::array<double, kProbeShapes> best{};
   const size_t pass_words = pass_bytes / sizeof(uint64_t);
-  if (!buffer_ || pass_words == 0 || n_words_ < pass_words) return 0.0;
+  if (!buffer_ || pass_words == 0 || n_words_ < pass_words) return best;
   const uint64_t* words = reinterpret_cast<const uint64_t*>(buffer_.get());
   const size_t passes = n_words_ / pass_words, read = passes * pass_words * sizeof(uint64_t);
-  double best = 0.0;
   volatile uint64_t sink = 0;
   for (int r = 0; r < reps; ++r) {
-    for (SumFn sum : kLoopShapes) {
+    for (size_t shape = 0; shape < kProbeShapes; ++shape) {
+      const SumFn sum = kLoopShapes[shape];
       const auto t0 = std::chrono::steady_clock::now();
       for (size_t p = 0; p < passes; ++p) {
         const uint64_t* pass = words + p * pass_words;
         pool_.parallel_for(pass_words, [&](size_t b, size_t e) { sink = sink + sum(pass + b, e - b); }, 512);
       }
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      best = std::max(best, double(read) / s);
+      best[shape] = std::max(best[shape], double(read) / s);
     }
   }
   return best;
-}
-
-double measure_read_bandwidth(ThreadPool& pool, size_t bytes, int reps) {
-  return ReadBandwidthProbe(pool, bytes).measure(reps);
 }
 
 }  // namespace minnow::kernels

@@ -2,6 +2,7 @@
 // `minnow bench`'s efficiency column.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <memory>
 
@@ -9,6 +10,11 @@
 #include "base/thread_pool.h"
 
 namespace minnow::kernels {
+
+// The loop shapes the probe times (membw.cpp says why several).
+inline constexpr size_t kProbeShapes = 3;
+inline constexpr const char* kProbeShapeNames[kProbeShapes] = {"one line per iteration", "two lines per iteration",
+                                                               "one line, prefetch 2 KB ahead"};
 
 // A buffer of `bytes` (far larger than the caches), allocated and touched
 // once, to time repeatedly: bench probes bandwidth around every repetition.
@@ -26,14 +32,14 @@ class ReadBandwidthProbe {
   // small passes show what each hand-off and stream restart costs. 0 when
   // the buffer is smaller than one pass or a pass is under 8 bytes.
   double measure_in_passes(int reps, size_t pass_bytes);
+  // Each shape's best, in kProbeShapeNames' order (zeros where 0 above).
+  std::array<double, kProbeShapes> measure_each_shape(int reps, size_t pass_bytes);
+  size_t bytes() const { return n_words_ * sizeof(uint64_t); }
 
  private:
   ThreadPool& pool_;
   size_t n_words_;
   HugePageBuffer buffer_;
 };
-
-// One probe, measured once.
-double measure_read_bandwidth(ThreadPool& pool, size_t bytes = size_t(1) << 30, int reps = 5);
 
 }  // namespace minnow::kernels

@@ -18,6 +18,11 @@ TEST(ReadBandwidthProbe, MeasuresARateWholeAndInPasses) {
   EXPECT_LT(whole, 1e13);
   EXPECT_GT(passes, 1e7);
   EXPECT_LT(passes, 1e13);
+  EXPECT_EQ(probe.bytes(), size_t(8) << 20);
+  for (double shape : probe.measure_each_shape(1, probe.bytes())) {
+    EXPECT_GT(shape, 1e7);
+    EXPECT_LT(shape, 1e13);
+  }
 }
 
 TEST(ReadBandwidthProbe, WhatItCannotMeasureIsZero) {
@@ -28,6 +33,7 @@ TEST(ReadBandwidthProbe, WhatItCannotMeasureIsZero) {
   ReadBandwidthProbe absurd(pool, size_t(1) << 62);             // no such memory
   EXPECT_EQ(absurd.measure(1), 0.0);
   EXPECT_EQ(absurd.measure_in_passes(1, size_t(1) << 20), 0.0);
+  for (double shape : absurd.measure_each_shape(1, size_t(1) << 20)) EXPECT_EQ(shape, 0.0);
 }
 
 }  // namespace
