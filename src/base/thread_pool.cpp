@@ -108,30 +108,33 @@ void ThreadPool::run_grains(size_t begin, size_t end) {
   t_in_job = true;
   (*job_)(begin * job_grain_, std::min(job_n_, end * job_grain_));
   t_in_job = outer;
-  done_grains_.fetch_add(uint32_t(end - begin), std::memory_order_acq_rel);
 }
 
-// The owner walks its share front to back, a quarter of what is left at a
-// time: consecutive claims are contiguous, so the stream the prefetchers
-// follow (and the kernels' prefetch past a chunk's end) carries on.
-bool ThreadPool::claim_own(unsigned self) {
+// The owner walks its share front to back, half of what is left at a time:
+// consecutive claims are contiguous, so the stream the prefetchers follow
+// (and the kernels' prefetch past a chunk's end) carries on. Claims are
+// few on purpose: each is a locked compare-and-swap, which on x86 waits
+// for the thread's loads in flight, i.e. drains its weight stream. Against
+// a plain split with a spin barrier, a pure read in 3 MB passes reached
+// 91-93% taking quarters and 95-96% taking halves (Machine C).
+size_t ThreadPool::claim_own(unsigned self) {
   std::atomic<uint64_t>& share = shares_[self].range;
   uint64_t v = share.load(std::memory_order_acquire);
   while (const uint32_t left = range_left(v)) {
-    const uint32_t begin = range_begin(v), take = (left + 3) / 4;
+    const uint32_t begin = range_begin(v), take = (left + 1) / 2;
     if (share.compare_exchange_weak(v, pack_range(begin + take, range_end(v)), std::memory_order_acq_rel)) {
       run_grains(begin, begin + take);
-      return true;
+      return take;
     }
   }
-  return false;
+  return 0;
 }
 
 // A thread whose share is done takes the back half of the fullest other
 // share. The pieces halve as the pass ends, so threads finish close
 // together, and a worker the OS has not scheduled loses its share to the
 // others instead of holding the pass up.
-bool ThreadPool::steal(unsigned self) {
+size_t ThreadPool::steal(unsigned self) {
   for (;;) {
     unsigned victim = self;
     uint64_t v = 0;
@@ -139,19 +142,24 @@ bool ThreadPool::steal(unsigned self) {
       const uint64_t u = shares_[i].range.load(std::memory_order_acquire);
       if (i != self && range_left(u) > range_left(v)) victim = i, v = u;
     }
-    if (victim == self) return false;
+    if (victim == self) return 0;
     const uint32_t take = (range_left(v) + 1) / 2, end = range_end(v);
     if (shares_[victim].range.compare_exchange_weak(v, pack_range(range_begin(v), end - take),
                                                     std::memory_order_acq_rel)) {
       run_grains(end - take, end);
-      return true;
+      return take;
     }
   }
 }
 
+// The grains a thread ran are counted once, when it finds nothing left: one
+// locked add to the shared counter per thread and pass instead of one per
+// claim. The pass cannot end while a thread is still in here, since its
+// grains are not counted yet.
 void ThreadPool::claim_chunks(unsigned self) {
-  while (claim_own(self) || steal(self)) {
-  }
+  size_t ran = 0;
+  for (size_t n; (n = claim_own(self)) || (n = steal(self));) ran += n;
+  if (ran) done_grains_.fetch_add(uint32_t(ran), std::memory_order_acq_rel);
 }
 
 void ThreadPool::worker_loop(unsigned self) {

@@ -1,10 +1,11 @@
 // A fixed set of worker threads for data-parallel loops (matmul rows,
 // attention heads). Each thread owns a contiguous slice of the range and
-// claims it front to back, so its memory reads form one stream; a thread
-// whose slice is done steals the back half of the fullest other slice, so
-// the pass ends with the threads close together, and a worker the OS has
-// not scheduled (shared, oversubscribed machines) costs little: the others
-// take what it has not claimed. parallel_for returns when all are done.
+// claims it front to back, half of what is left at a time, so its memory
+// reads form one stream; a thread whose slice is done steals the back half
+// of the fullest other slice, so the pass ends with the threads close
+// together, and a worker the OS has not scheduled (shared, oversubscribed
+// machines) costs little: the others take what it has not claimed.
+// parallel_for returns when all are done.
 // Between jobs workers spin briefly (a decode step issues hundreds of small
 // jobs a few microseconds apart) and then sleep on a futex so an idle pool
 // costs no CPU.
@@ -46,8 +47,8 @@ class ThreadPool {
   // Thread 0 is the caller of parallel_for, 1.. the workers.
   void worker_loop(unsigned self);
   void claim_chunks(unsigned self);
-  bool claim_own(unsigned self);
-  bool steal(unsigned self);
+  size_t claim_own(unsigned self);
+  size_t steal(unsigned self);
   void run_grains(size_t begin, size_t end);
 
   unsigned n_threads_;
