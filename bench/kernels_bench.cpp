@@ -105,30 +105,32 @@ void BM_MatmulPrefill(benchmark::State& state, Isa isa, GgmlType type) {
 // The tied output projection of qwen2.5-0.5b (151936 x 896 Q8_0, 136 MB):
 // streamed from DRAM each step, once per token (1) or shared by a batch (8).
 // Random blocks with a fixed small scale: speed does not depend on values.
+// On huge pages, as the model's weights are.
 void BM_OutputProjection(benchmark::State& state) {
   const KernelTable* table = kernel_table_for(best_supported_isa());
   const uint64_t cols = 896, rows = 151936;
-  const size_t row_bytes = *quantized_size(GgmlType::Q8_0, cols);
-  std::vector<uint8_t> bytes(row_bytes * rows);
+  const size_t row_bytes = *quantized_size(GgmlType::Q8_0, cols), size = row_bytes * rows;
+  HugePageBuffer bytes = allocate_huge_pages(size), packed;
+  if (!bytes) return state.SkipWithError("no memory for the matrix");
   std::mt19937 rng(1);
-  for (size_t i = 0; i < bytes.size(); i += 34) {
+  for (size_t i = 0; i < size; i += 34) {
     const uint16_t scale = 0x2000;  // fp16 ~0.0078
     std::memcpy(&bytes[i], &scale, 2);
     for (int k = 2; k < 34; ++k) bytes[i + k] = uint8_t(rng());
   }
-  WeightMatrix w{bytes.data(), GgmlType::Q8_0, cols, rows, row_bytes};
-  std::vector<uint8_t> packed;
+  WeightMatrix w{bytes.get(), GgmlType::Q8_0, cols, rows, row_bytes};
   if (state.range(1)) {
     if (!table->for_type(GgmlType::Q8_0).panel.pack)
       return state.SkipWithError("no Q8_0 panels on this path");
-    packed.resize(bytes.size());
-    w = prepack(*table, w, packed.data());
+    packed = allocate_huge_pages(size);
+    if (!packed) return state.SkipWithError("no memory for the panels");
+    w = prepack(*table, w, packed.get());
   }
   ThreadPool pool(2);
   const uint32_t n_tokens = uint32_t(state.range(0));
   std::vector<float> x(cols * n_tokens, 0.5f), y(rows * n_tokens);
   for (auto _ : state) matmul(*table, w, x.data(), n_tokens, y.data(), &pool);
-  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(bytes.size()));
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(size));
 }
 
 // A decode step's matrices come from DRAM, not from cache as in the rows
