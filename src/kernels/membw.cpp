@@ -40,7 +40,7 @@ uint64_t sum_words(const uint64_t* p, size_t n) {
 }
 
 using SumFn = uint64_t (*)(const uint64_t*, size_t);
-// In the order of ReadBandwidthProbe::kShapeNames.
+// In the order of kProbeShapeNames (membw.h).
 constexpr SumFn kLoopShapes[kProbeShapes] = {sum_words<1, 0>, sum_words<2, 0>, sum_words<1, 2048>};
 
 }  // namespace
@@ -54,7 +54,7 @@ ReadBandwidthProbe::ReadBandwidthProbe(ThreadPool& pool, size_t bytes)
   pool_.parallel_for(n_words_, [&](size_t b, size_t e) { std::fill(words + b, words + e, uint64_t(b)); }, 4096);
 }
 
-double ReadBandwidthProbe::measure(int reps) { return measure_in_passes(reps, n_words_ * sizeof(uint64_t)); }
+double ReadBandwidthProbe::measure(int reps) { return measure_in_passes(reps, bytes()); }
 
 double ReadBandwidthProbe::measure_in_passes(int reps, size_t pass_bytes) {
   const auto each = measure_each_shape(reps, pass_bytes);
