@@ -17,8 +17,8 @@
 // Two panels (16 rows) fill a 512-bit register: one vpdpbusd does 64
 // products, and the float step that scales each block's int32 sums, which
 // bounds a 256-bit version (4 float operations per 8 vpdpbusd), finishes
-// twice the rows. Batches of 2+ tokens only: one token (decode) keeps the
-// AVX2 single-panel multiply (fill_vnni_panels).
+// twice the rows. One token (decode) takes token_panel instead: one panel
+// in 256-bit registers (fill_vnni_panels says why).
 //
 // Like dot_avx512.cpp, only this file gets AVX-512 flags, and nothing here
 // has external linkage but fill_vnni_panels.
@@ -69,6 +69,22 @@ struct NibbleVnni {  // Q4_0, Q4_1 (kHeaderBytes 32: scales then mins), Q5_0, Q5
       }
     }
   }
+  // decode() for one panel in 256-bit registers.
+  static void decode1(const uint8_t* p, __m256i w[kChunks]) {
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    for (int j = 0; j < 4; ++j) {
+      const __m256i v = load256(p + kHeader + 32 * j);
+      w[j] = _mm256_and_si256(v, low4);
+      w[j + 4] = _mm256_and_si256(_mm256_srli_epi16(v, 4), low4);
+    }
+    if constexpr (kFifthBit) {
+      const __m256i high = load256(p + kHeader + 128);
+      for (int c = 0; c < kChunks; ++c) {
+        const __mmask32 set = _mm256_test_epi8_mask(high, _mm256_set1_epi8(int8_t(1 << c)));
+        w[c] = _mm256_mask_add_epi8(w[c], set, w[c], _mm256_set1_epi8(16));
+      }
+    }
+  }
 };
 
 struct ByteVnni {  // Q8_0, IQ4_NL: 8 fp16 scales, then the chunks as int8
@@ -79,6 +95,9 @@ struct ByteVnni {  // Q8_0, IQ4_NL: 8 fp16 scales, then the chunks as int8
   static void decode(const uint8_t* p0, const uint8_t* p1, __m512i w[kChunks]) {
     for (int c = 0; c < kChunks; ++c)
       w[c] = _mm512_xor_si512(load_pair(p0, p1, kHeader + 32 * c), _mm512_set1_epi8(-128));
+  }
+  static void decode1(const uint8_t* p, __m256i w[kChunks]) {
+    for (int c = 0; c < kChunks; ++c) w[c] = _mm256_xor_si256(load256(p + kHeader + 32 * c), _mm256_set1_epi8(-128));
   }
 };
 
@@ -157,6 +176,44 @@ void panel_tokens(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, size_t
   for (int t = 0; t < kTokens; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
 }
 
+// One token against one panel in 256-bit registers: decode's multiply,
+// bound by memory. Per chunk the VNNI form needs one vpdpbusd where AVX2
+// spends abs, sign, maddubs, madd and an add (Q8_0) or nibble, fifth-bit
+// and int16 work (Q5_0), which leaves the core more time to keep its
+// loads in flight.
+template <class L>
+void token_panel(const uint8_t* p, const uint8_t* x, size_t n, float* y) {
+  const size_t nb = n / quant::kQK;
+  const uint8_t* x_sums = x + nb * kQ8;  // d * sum(q) per block, then d per block
+  __m256 acc = _mm256_setzero_ps();
+  for (size_t b = 0; b < nb; ++b, p += L::kBlockBytes) {
+    simd::prefetch_ahead(p, L::kBlockBytes);
+    __m256i w[kChunks];
+    L::decode1(p, w);
+    // Two chains of dependent vpdpbusd, so that latency is not the limit.
+    __m256i s0 = _mm256_setzero_si256(), s1 = s0;
+#pragma GCC unroll 8
+    for (int c = 0; c < kChunks; c += 2) {
+      s0 = _mm256_dpbusd_epi32(s0, w[c], simd::broadcast4(x + b * kQ8 + 2 + 4 * c));
+      s1 = _mm256_dpbusd_epi32(s1, w[c + 1], simd::broadcast4(x + b * kQ8 + 6 + 4 * c));
+    }
+    float dsum, d;
+    std::memcpy(&dsum, x_sums + 4 * b, 4);
+    std::memcpy(&d, x_sums + 4 * (nb + b), 4);
+    __m256 v = _mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1));
+    if constexpr (L::kOffset != 0)
+      v = _mm256_fmsub_ps(v, _mm256_set1_ps(d), _mm256_set1_ps(float(L::kOffset) * dsum));
+    else
+      v = _mm256_mul_ps(v, _mm256_set1_ps(d));
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    acc = _mm256_fmadd_ps(dw, v, acc);
+    if constexpr (L::kMinAt != 0)
+      acc = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + L::kMinAt))),
+                            _mm256_set1_ps(dsum), acc);
+  }
+  _mm256_storeu_ps(y, acc);
+}
+
 // Tokens per group: 8 chunk registers plus 8 int32 sums and 8 float
 // accumulators fill 24 of the 32 vector registers.
 constexpr size_t kGroup = 8;
@@ -180,17 +237,38 @@ void pair_gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n
   });
 }
 
+// The single-panel multiply the table held before fill_vnni_panels (AVX2's),
+// per type: batches whose panels do not pair up still run it.
+PanelGemmFn g_multi_token_gemm[kMaxGgmlType] = {};
+
+template <class L, GgmlType kType>
+void single_gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
+                 size_t y_stride, const uint8_t* next) {
+  if (n_tokens == 1) return token_panel<L>(panel, x, n, y);
+  g_multi_token_gemm[uint32_t(kType)](panel, x, x_stride, n, n_tokens, y, y_stride, next);
+}
+
 }  // namespace
 }  // namespace minnow::kernels::avx512
 
 namespace minnow::kernels {
 
 // Each type keeps the AVX2 panel the table copied (layout, packing, row
-// unpacking, whether it is repacked at load, the single-panel multiply);
-// only the pair multiply is VNNI. One token stays on AVX2's single panels:
-// decode is bound by memory, and on Machine C (Intel, AVX-512) the 256-bit
-// kernels streamed faster while the 512-bit ones cost clock
-// (docs/PERFORMANCE.md).
+// unpacking, whether it is repacked at load); the pair multiply is VNNI,
+// and so is one token's single panel, in 256-bit registers: on Machine C
+// (Intel, AVX-512) 512-bit decode kernels cost clock, and the AVX2 multiply
+// left the core too little time between loads (a Q8_0 panel in L2: 55 ->
+// 85 GB/s on one thread, Q5_0 34 -> 43; docs/PERFORMANCE.md). Batches
+// whose panels do not pair up keep the AVX2 single-panel multiply.
+namespace {
+template <class L, GgmlType kType>
+void set_single_gemm(KernelTable& t) {
+  PanelGemmFn& gemm = t.dot[uint32_t(kType)].panel.gemm;
+  avx512::g_multi_token_gemm[uint32_t(kType)] = gemm;
+  gemm = avx512::single_gemm<L, kType>;
+}
+}  // namespace
+
 void fill_vnni_panels(KernelTable& t) {
   using namespace avx512;
   set_pair_gemm(t, GgmlType::Q4_0, pair_gemm<Q4_0Vnni>);
@@ -199,6 +277,12 @@ void fill_vnni_panels(KernelTable& t) {
   set_pair_gemm(t, GgmlType::Q5_1, pair_gemm<Q5_1Vnni>);
   set_pair_gemm(t, GgmlType::Q8_0, pair_gemm<ByteVnni>);
   set_pair_gemm(t, GgmlType::IQ4_NL, pair_gemm<ByteVnni>);  // Q8_0's layout, packed per call
+  set_single_gemm<Q4_0Vnni, GgmlType::Q4_0>(t);
+  set_single_gemm<Q5_0Vnni, GgmlType::Q5_0>(t);
+  set_single_gemm<Q4_1Vnni, GgmlType::Q4_1>(t);
+  set_single_gemm<Q5_1Vnni, GgmlType::Q5_1>(t);
+  set_single_gemm<ByteVnni, GgmlType::Q8_0>(t);
+  set_single_gemm<ByteVnni, GgmlType::IQ4_NL>(t);
 }
 
 }  // namespace minnow::kernels
