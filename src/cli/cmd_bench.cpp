@@ -1,4 +1,4 @@
-// `minnow bench (-m FILE | --synthetic NAME --quant T) [-p N] [-n N] [-t N] [-r N] [--json]`
+// `minnow bench (-m FILE | --synthetic NAME --quant T) [-p N] [-n N] [-t N] [-r N] [--passes] [--json]`
 // and `minnow bench --membw`. Prompt processing (pp) times one batch of p
 // tokens; text generation (tg) times n single-token steps from an empty
 // context, like llama-bench. tg rows also report efficiency: weight bytes read
@@ -17,6 +17,7 @@
 
 #include "base/huge_pages.h"
 #include "base/thread_pool.h"
+#include "cli/bench_passes.h"
 #include "cli/bench_serve.h"
 #include "cli/commands.h"
 #include "cli/synthetic_model.h"
@@ -30,7 +31,7 @@ namespace {
 struct BenchOptions {
   std::string model, synthetic, quant = "Q4_0";
   int64_t n_prompt = 512, n_gen = 128, n_threads = 0, reps = 5, batch = 1;
-  bool json = false, membw = false;
+  bool json = false, membw = false, passes = false;
 };
 
 struct Row {
@@ -149,8 +150,10 @@ Status run_batched(InferenceContext& first, const BenchOptions& o, unsigned thre
 // Read bandwidth now, in bytes/s (0: not measured).
 using BandwidthProbe = std::function<double()>;
 
+// With --passes, `passes` gets the tg test's matmul passes.
 Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& o, double bytes_per_token,
-                                     const BandwidthProbe& probe, double& bandwidth, unsigned threads) {
+                                     const BandwidthProbe& probe, double& bandwidth, unsigned threads,
+                                     PassReport& passes) {
   std::vector<Row> rows;
   const uint32_t n_vocab = ctx.model().hparams().n_vocab;
   std::mt19937 rng(1234);
@@ -194,6 +197,8 @@ Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& 
     // tenant's traffic comes and goes within seconds, and one probe before
     // the whole row would be compared with the wrong minutes.
     double bw_before = probe();
+    passes.test = "tg" + std::to_string(o.n_gen);
+    if (o.passes) kernels::set_pass_profiling(true);
     for (int64_t r = 0; r < o.reps; ++r) {
       ctx.reset();
       const auto tokens = random_tokens(size_t(o.n_gen));
@@ -208,6 +213,12 @@ Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& 
       bws.push_back(bw);
       if (bw > 0) effs.push_back(bytes_per_token * ts.back() / bw);
       bw_before = bw_after;
+    }
+    if (o.passes) {
+      kernels::set_pass_profiling(false);
+      passes.totals = kernels::pass_totals();
+      passes.tokens = double(o.reps * o.n_gen);
+      passes.seconds = wall;
     }
     Row row{"tg" + std::to_string(o.n_gen), 0, uint32_t(o.n_gen)};
     mean_sd(ts, row.avg, row.sd);
@@ -276,7 +287,8 @@ int run_bench(const BenchOptions& o) {
                  "note: transparent huge pages are off on this system "
                  "(/sys/kernel/mm/transparent_hugepage/enabled): weights stream over 4 KB pages, and decode "
                  "runs about 15-20%% slower than with them (docs/PERFORMANCE.md)\n");
-  auto rows = run_tests(**ctx, o, bytes_per_token, probe, bandwidth, threads);
+  PassReport passes;
+  auto rows = run_tests(**ctx, o, bytes_per_token, probe, bandwidth, threads, passes);
   if (!rows) return report_error(rows.error());
 
   const std::string isa(kernels::isa_name(kernels::kernel_table().isa));
@@ -298,6 +310,7 @@ int run_bench(const BenchOptions& o) {
                      {"huge_pages_mib", huge_mib},
                      {"cpu_share", r.cpu_share},
                      {"isa", isa}});
+      if (o.passes && r.efficiency >= 0 && r.batch == 1) out.back()["passes"] = pass_report_json(passes, bandwidth);
     }
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
@@ -315,6 +328,7 @@ int run_bench(const BenchOptions& o) {
     std::printf(
         "\nread bandwidth %.1f GB/s; %.1f MiB of weights read per token; %.0f MiB of this process on 2 MB pages\n",
         bandwidth / 1e9, bytes_per_token / double(1 << 20), huge_mib);
+  if (o.passes) print_pass_report(passes, bandwidth);
   return 0;
 }
 
@@ -337,6 +351,7 @@ void add_bench_command(CLI::App& app, RunFn& run) {
       ->capture_default_str();
   sub->add_flag("--json", o->json, "JSON array with llama-bench field names");
   sub->add_flag("--membw", o->membw, "only measure memory read bandwidth");
+  sub->add_flag("--passes", o->passes, "time the tg test's matmul passes: ms, MB and GB/s per token for each");
   add_bench_serve(*sub, run);
   sub->callback([&run, o, sub] {
     if (sub->got_subcommand("serve")) return;  // `bench serve` set run already

@@ -1,7 +1,11 @@
 #include "kernels/matmul.h"
 
 #include <algorithm>
+#include <chrono>
 #include <vector>
+
+#include "base/ggml_type.h"
+#include "kernels/pass_profile.h"
 
 #include "quant/dequantize.h"
 #include "quant/quantize.h"
@@ -194,6 +198,8 @@ void matmul_many(const KernelTable& table, std::span<const WeightMatrix> ws, con
   }
   // One parallel pass over every matrix's units: fused q/k/v or gate/up
   // projections cost one hand-off to the pool instead of three or two.
+  const bool profile = n_tokens == 1 && pass_profiling();
+  const auto t0 = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   run([&](size_t b, size_t e) {
     size_t first = 0;
     for (const Job& j : jobs) {
@@ -203,6 +209,18 @@ void matmul_many(const KernelTable& table, std::span<const WeightMatrix> ws, con
       if (first >= e) break;
     }
   }, total_units);
+  if (profile) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::string matrices;
+    double bytes = 0;
+    for (const Job& j : jobs) {
+      if (!matrices.empty()) matrices += " + ";
+      matrices += std::to_string(j.w->n_rows) + "x" + std::to_string(j.w->n_cols) + " " +
+                  std::string(ggml_type_name(j.w->type));
+      bytes += double(j.w->row_bytes) * double(j.w->n_rows);
+    }
+    record_pass(matrices, seconds, bytes);
+  }
 }
 
 bool wants_prepack(const KernelTable& table, GgmlType type, uint64_t n_cols, uint64_t n_rows) {

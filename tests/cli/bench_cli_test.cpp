@@ -52,6 +52,35 @@ TEST(BenchCli, MarkdownTableHasLlamaBenchColumns) {
   EXPECT_NE(r.out.find("| tg2 |"), std::string::npos) << r.out;
 }
 
+// --passes: the tg row's matmul passes per token, as a table after the main
+// one and as a "passes" array in JSON, ending with the time outside them.
+TEST(BenchCli, PassesBreakDownTheTgRow) {
+  auto r = test::run_minnow({"bench", "--synthetic", "tiny", "--quant", "Q8_0", "-p", "0", "-n", "3", "-r", "2",
+                             "-t", "2", "--passes", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_array() && j.size() == 1u) << r.out;
+  const auto& passes = j[0]["passes"];
+  ASSERT_TRUE(passes.is_array() && passes.size() >= 2u) << r.out;
+  double mb = 0;
+  for (size_t i = 0; i + 1 < passes.size(); ++i) {
+    EXPECT_GT(passes[i]["passes_per_token"].get<double>(), 0.0);
+    EXPECT_GT(passes[i]["gbs"].get<double>(), 0.0);
+    mb += passes[i]["mb_per_token"].get<double>();
+  }
+  EXPECT_EQ(passes.back()["matrices"], "outside the passes");
+  // Every matrix is read once per token: the passes add up to the weights
+  // a token reads (the tied embedding is the output projection).
+  EXPECT_NEAR(mb * 1e6, j[0]["model_size"].get<double>(), 0.02 * j[0]["model_size"].get<double>());
+
+  auto table = test::run_minnow({"bench", "--synthetic", "tiny", "--quant", "Q8_0", "-p", "0", "-n", "2", "-r", "1",
+                                 "--passes"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("tg2, one-token matmul passes per token"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("| matrices | passes | ms | MB | GB/s | of bandwidth |"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("| outside the passes |"), std::string::npos) << table.out;
+}
+
 TEST(BenchCli, ModelFileIsBenchmarked) {
   test::TempDir dir;
   const std::string path = dir.file("tiny.gguf");

@@ -1,0 +1,47 @@
+#include "cli/bench_passes.h"
+
+#include <cstdio>
+
+namespace minnow::cli {
+namespace {
+
+double pass_seconds(const PassReport& r) {
+  double s = 0;
+  for (const auto& t : r.totals) s += t.seconds;
+  return s;
+}
+
+}  // namespace
+
+void print_pass_report(const PassReport& r, double bandwidth) {
+  if (r.tokens <= 0) return;
+  std::printf("\n%s, one-token matmul passes per token (read bandwidth %.1f GB/s):\n", r.test.c_str(),
+              bandwidth / 1e9);
+  std::printf("| matrices | passes | ms | MB | GB/s | of bandwidth |\n");
+  std::printf("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+  for (const auto& t : r.totals) {
+    const double gbs = t.seconds > 0 ? t.bytes / t.seconds / 1e9 : 0;
+    std::printf("| %s | %.0f | %.3f | %.2f | %.1f | %.0f%% |\n", t.matrices.c_str(), double(t.passes) / r.tokens,
+                1e3 * t.seconds / r.tokens, t.bytes / r.tokens / 1e6, gbs,
+                bandwidth > 0 ? 100.0 * gbs * 1e9 / bandwidth : 0.0);
+  }
+  std::printf("| outside the passes | | %.3f | | | |\n", 1e3 * (r.seconds - pass_seconds(r)) / r.tokens);
+}
+
+nlohmann::json pass_report_json(const PassReport& r, double bandwidth) {
+  nlohmann::json passes = nlohmann::json::array();
+  if (r.tokens <= 0) return passes;
+  for (const auto& t : r.totals) {
+    const double gbs = t.seconds > 0 ? t.bytes / t.seconds / 1e9 : 0;
+    passes.push_back({{"matrices", t.matrices},
+                      {"passes_per_token", double(t.passes) / r.tokens},
+                      {"ms_per_token", 1e3 * t.seconds / r.tokens},
+                      {"mb_per_token", t.bytes / r.tokens / 1e6},
+                      {"gbs", gbs},
+                      {"of_bandwidth", bandwidth > 0 ? gbs * 1e9 / bandwidth : 0.0}});
+  }
+  passes.push_back({{"matrices", "outside the passes"}, {"ms_per_token", 1e3 * (r.seconds - pass_seconds(r)) / r.tokens}});
+  return passes;
+}
+
+}  // namespace minnow::cli

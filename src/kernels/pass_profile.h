@@ -1,0 +1,28 @@
+// Where a decode step's time goes, pass by pass: while profiling is on,
+// every one-token matmul pass (one parallel_for over one or more matrices
+// that share their input) is timed and added to a total per set of
+// matrices. `minnow bench --passes` turns it on for its tg test and sets
+// the totals against the measured read bandwidth. Off by default: a pass
+// then pays one relaxed atomic load.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace minnow::kernels {
+
+struct PassTotal {
+  std::string matrices;  // "4864x896 Q5_0 + 4864x896 Q5_0": rows x columns and type of each
+  uint64_t passes = 0;
+  double seconds = 0, bytes = 0;  // wall time of the passes, weight bytes they read
+};
+
+// Turning profiling on clears the totals.
+void set_pass_profiling(bool on);
+bool pass_profiling();
+void record_pass(const std::string& matrices, double seconds, double bytes);
+// The totals, longest first.
+std::vector<PassTotal> pass_totals();
+
+}  // namespace minnow::kernels
