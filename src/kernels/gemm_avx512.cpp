@@ -181,37 +181,68 @@ void panel_tokens(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, size_t
 // spends abs, sign, maddubs, madd and an add (Q8_0) or nibble, fifth-bit
 // and int16 work (Q5_0), which leaves the core more time to keep its
 // loads in flight.
+// Block b of a panel against one token: sum over the block's chunks of
+// weights times activations, as 8 floats (one per row) before the weights'
+// fp16 scales (d) and mins (m: d_x * sum(q) times each row's min).
+template <class L>
+inline __m256 token_block(const uint8_t* p, const uint8_t* x, size_t b, size_t nb, __m256* min_term) {
+  __m256i w[kChunks];
+  L::decode1(p, w);
+  // Two chains of dependent vpdpbusd, so that latency is not the limit.
+  __m256i s0 = _mm256_setzero_si256(), s1 = s0;
+#pragma GCC unroll 8
+  for (int c = 0; c < kChunks; c += 2) {
+    s0 = _mm256_dpbusd_epi32(s0, w[c], simd::broadcast4(x + b * kQ8 + 2 + 4 * c));
+    s1 = _mm256_dpbusd_epi32(s1, w[c + 1], simd::broadcast4(x + b * kQ8 + 6 + 4 * c));
+  }
+  const uint8_t* x_sums = x + nb * kQ8;  // d * sum(q) per block, then d per block
+  float dsum, d;
+  std::memcpy(&dsum, x_sums + 4 * b, 4);
+  std::memcpy(&d, x_sums + 4 * (nb + b), 4);
+  __m256 v = _mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1));
+  if constexpr (L::kOffset != 0)
+    v = _mm256_fmsub_ps(v, _mm256_set1_ps(d), _mm256_set1_ps(float(L::kOffset) * dsum));
+  else
+    v = _mm256_mul_ps(v, _mm256_set1_ps(d));
+  if constexpr (L::kMinAt != 0)
+    *min_term = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + L::kMinAt))),
+                              _mm256_set1_ps(dsum));
+  return v;
+}
+
+template <class L>
+inline void add_block(const uint8_t* p, const uint8_t* x, size_t b, size_t nb, __m256& acc) {
+  simd::prefetch_ahead(p, L::kBlockBytes);
+  __m256 min_term;
+  const __m256 v = token_block<L>(p, x, b, nb, &min_term);
+  acc = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), v, acc);
+  if constexpr (L::kMinAt != 0) acc = _mm256_add_ps(acc, min_term);
+}
+
+// One token against one panel in 256-bit registers: decode's multiply,
+// bound by memory. Per chunk the VNNI form needs one vpdpbusd where AVX2
+// spends abs, sign, maddubs, madd and an add (Q8_0) or nibble, fifth-bit
+// and int16 work (Q5_0), which leaves the core more time to keep its
+// loads in flight.
 template <class L>
 void token_panel(const uint8_t* p, const uint8_t* x, size_t n, float* y) {
   const size_t nb = n / quant::kQK;
-  const uint8_t* x_sums = x + nb * kQ8;  // d * sum(q) per block, then d per block
   __m256 acc = _mm256_setzero_ps();
-  for (size_t b = 0; b < nb; ++b, p += L::kBlockBytes) {
-    simd::prefetch_ahead(p, L::kBlockBytes);
-    __m256i w[kChunks];
-    L::decode1(p, w);
-    // Two chains of dependent vpdpbusd, so that latency is not the limit.
-    __m256i s0 = _mm256_setzero_si256(), s1 = s0;
-#pragma GCC unroll 8
-    for (int c = 0; c < kChunks; c += 2) {
-      s0 = _mm256_dpbusd_epi32(s0, w[c], simd::broadcast4(x + b * kQ8 + 2 + 4 * c));
-      s1 = _mm256_dpbusd_epi32(s1, w[c + 1], simd::broadcast4(x + b * kQ8 + 6 + 4 * c));
-    }
-    float dsum, d;
-    std::memcpy(&dsum, x_sums + 4 * b, 4);
-    std::memcpy(&d, x_sums + 4 * (nb + b), 4);
-    __m256 v = _mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1));
-    if constexpr (L::kOffset != 0)
-      v = _mm256_fmsub_ps(v, _mm256_set1_ps(d), _mm256_set1_ps(float(L::kOffset) * dsum));
-    else
-      v = _mm256_mul_ps(v, _mm256_set1_ps(d));
-    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-    acc = _mm256_fmadd_ps(dw, v, acc);
-    if constexpr (L::kMinAt != 0)
-      acc = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + L::kMinAt))),
-                            _mm256_set1_ps(dsum), acc);
-  }
+  for (size_t b = 0; b < nb; ++b, p += L::kBlockBytes) add_block<L>(p, x, b, nb, acc);
   _mm256_storeu_ps(y, acc);
+}
+
+// Two panels in lockstep, one block of each in turn (TokenPanelPairFn).
+template <class L>
+void token_panel_pair(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, size_t n, float* y0, float* y1) {
+  const size_t nb = n / quant::kQK;
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
+  for (size_t b = 0; b < nb; ++b, p0 += L::kBlockBytes, p1 += L::kBlockBytes) {
+    add_block<L>(p0, x, b, nb, acc0);
+    add_block<L>(p1, x, b, nb, acc1);
+  }
+  _mm256_storeu_ps(y0, acc0);
+  _mm256_storeu_ps(y1, acc1);
 }
 
 // Tokens per group: 8 chunk registers plus 8 int32 sums and 8 float
@@ -263,9 +294,10 @@ namespace minnow::kernels {
 namespace {
 template <class L, GgmlType kType>
 void set_single_gemm(KernelTable& t) {
-  PanelGemmFn& gemm = t.dot[uint32_t(kType)].panel.gemm;
-  avx512::g_multi_token_gemm[uint32_t(kType)] = gemm;
-  gemm = avx512::single_gemm<L, kType>;
+  PanelKernel& panel = t.dot[uint32_t(kType)].panel;
+  avx512::g_multi_token_gemm[uint32_t(kType)] = panel.gemm;
+  panel.gemm = avx512::single_gemm<L, kType>;
+  panel.token_pair = avx512::token_panel_pair<L>;
 }
 }  // namespace
 

@@ -146,6 +146,50 @@ TEST(Matmul, PanelPackedMatricesMatchScalarAndUnpackRows) {
   }
 }
 
+// One token on prepacked panels runs each thread's range as two streams,
+// two panels in lockstep (token_pair) and a lone one when the count is odd:
+// every split of 1..9 panels, serial and on a pool, gives the scalar twin's
+// products.
+TEST(Matmul, OneTokenPanelPairsMatchScalarOnEveryRange) {
+  std::mt19937 rng(17);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  ThreadPool pool(2);
+  int pair_paths = 0;
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+    const KernelTable* table = kernel_table_for(isa);
+    if (!table) continue;
+    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_1}) {
+      const PanelKernel& panel = table->for_type(type).panel;
+      if (!panel.token_pair) continue;
+      ++pair_paths;
+      const uint64_t cols = 96;
+      for (uint64_t n_panels = 1; n_panels <= 9; ++n_panels) {
+        const uint64_t rows = n_panels * kPanelRows;
+        std::vector<float> wf(cols * rows), x(cols);
+        for (auto& v : wf) v = dist(rng);
+        for (auto& v : x) v = dist(rng);
+        const size_t row_bytes = *quantized_size(type, cols);
+        std::vector<uint8_t> wq(row_bytes * rows), packed(row_bytes * rows);
+        ASSERT_TRUE(quantize(type, wf, wq).ok());
+        const WeightMatrix w{wq.data(), type, cols, rows, row_bytes};
+        const WeightMatrix p = prepack(*table, w, packed.data());
+        std::vector<float> want(rows), got(rows);
+        matmul(*kernel_table_for(Isa::kScalar), w, x.data(), 1, want.data(), nullptr);
+        for (ThreadPool* tp : {static_cast<ThreadPool*>(nullptr), &pool}) {
+          std::fill(got.begin(), got.end(), -1e30f);
+          matmul(*table, p, x.data(), 1, got.data(), tp);
+          for (size_t i = 0; i < rows; ++i)
+            ASSERT_NEAR(got[i], want[i], 1e-3f * (1 + std::fabs(want[i])))
+                << isa_name(isa) << " " << ggml_type_name(type) << " panels=" << n_panels << " row " << i;
+        }
+      }
+    }
+  }
+  if (isa_supported(Isa::kAvx512)) {
+    EXPECT_GT(pair_paths, 0);
+  }
+}
+
 // Batches (prefill, batched decode) of these types run a panel GEMM on the
 // AVX2 path rather than dot kernels token by token; the products themselves
 // are checked against the scalar twin above.
