@@ -18,6 +18,9 @@ void dot4_q5_0(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, fl
 float dot_q4_k(const uint8_t* w, const uint8_t* x, size_t n);
 float dot_q5_k(const uint8_t* w, const uint8_t* x, size_t n);
 float dot_q6_k(const uint8_t* w, const uint8_t* x, size_t n);
+void dot2_q4_k(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t n, float* out);
+void dot2_q5_k(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t n, float* out);
+void dot2_q6_k(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t n, float* out);
 void dot4_q6_k(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* out);
 
 }  // namespace minnow::kernels::avx2

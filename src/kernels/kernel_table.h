@@ -36,6 +36,11 @@ using DotFn = float (*)(const uint8_t* w, const uint8_t* x, size_t n);
 // Prefill uses it so that each weight block is unpacked once per 4 tokens.
 using Dot4Fn = void (*)(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* out);
 
+// One activation row against two weight rows anywhere in memory, block by
+// block in lockstep: out[0], out[1]. Decode runs each thread's rows as two
+// streams far apart this way (matmul.cpp says why).
+using Dot2Fn = void (*)(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t n, float* out);
+
 // Panels: kPanelRows weight rows interleaved so that one register holds the
 // same few elements of every row (layouts in gemm_avx2.cpp). A panel is as
 // large as the rows it holds. Kernel tables that set `prepack` want weight
@@ -86,6 +91,7 @@ struct DotKernel {
   ActFormat act = ActFormat::kF32;
   DotFn dot = nullptr;
   Dot4Fn dot4 = nullptr;  // optional; nullptr: callers loop over dot
+  Dot2Fn dot2 = nullptr;  // optional: one token, two rows (decode)
   PanelKernel panel;      // optional
 };
 

@@ -85,6 +85,17 @@ void run_rows(const Job& j, size_t r_begin, size_t r_end) {
   const WeightMatrix& w = *j.w;
   const DotFn dot = j.kernel.dot;
   if (j.n_tokens == 1) {
+    if (const Dot2Fn dot2 = j.kernel.dot2) {  // two streams, block by block
+      const size_t half = (r_end - r_begin) / 2, mid = r_end - half;
+      for (size_t i = 0; i < half; ++i) {
+        float out[2];
+        dot2(w.data + (r_begin + i) * w.row_bytes, w.data + (mid + i) * w.row_bytes, j.act, w.n_cols, out);
+        j.y[r_begin + i] = out[0];
+        j.y[mid + i] = out[1];
+      }
+      if (r_begin + half < mid) j.y[r_begin + half] = dot(w.data + (r_begin + half) * w.row_bytes, j.act, w.n_cols);
+      return;
+    }
     in_two_streams(r_begin, r_end, [&](size_t r) { j.y[r] = dot(w.data + r * w.row_bytes, j.act, w.n_cols); });
     return;
   }
