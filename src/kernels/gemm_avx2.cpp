@@ -135,6 +135,62 @@ void pack_panel(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
   }
 }
 
+// Panel block b (at p) against kTokens activation rows: adds each token's
+// 8 row products to acc[t]. `decoded` (nibble panels only, or nullptr):
+// where to leave the block decoded as BytePanel<L>.
+template <class L, int kTokens>
+__attribute__((always_inline)) inline void block_products(const uint8_t* p, const uint8_t* x, size_t x_stride,
+                                                          size_t b, size_t nb, __m256 acc[kTokens],
+                                                          uint8_t* decoded) {
+  using B = typename L::Block;
+  const __m256i ones = _mm256_set1_epi16(1);
+  auto row = [&](int t) { return x + t * x_stride; };
+  auto x_float = [&](int t, size_t array) {  // d * sum(q) (array 0) or d (array 1) of block b
+    return _mm256_broadcast_ss(reinterpret_cast<const float*>(row(t) + nb * (kQ8 + 4 * array) + 4 * b));
+  };
+  if constexpr (L::kNibbles)
+    if (decoded) std::memcpy(decoded, p, L::kHeader);
+  __m256i s32[kTokens];
+#pragma GCC unroll 8
+  for (int g = 0; g < kChunks; g += B::kSumChunks) {
+    __m256i s16[kTokens];
+#pragma GCC unroll 8
+    for (int c = g; c < g + B::kSumChunks; ++c) {
+      const __m256i wc = L::chunk(p, c);
+      if constexpr (L::kNibbles)
+        if (decoded) _mm256_storeu_si256(reinterpret_cast<__m256i*>(decoded + L::kHeader + 32 * c), wc);
+      __m256i sign;
+      if constexpr (B::kSigned) sign = L::sign_source(p, c);
+#pragma GCC unroll 4
+      for (int t = 0; t < kTokens; ++t) {
+        __m256i xc = broadcast4(row(t) + b * kQ8 + 2 + 4 * c);
+        if constexpr (B::kSigned) xc = _mm256_sign_epi8(xc, sign);
+        const __m256i prod = _mm256_maddubs_epi16(wc, xc);
+        s16[t] = c == g ? prod : _mm256_add_epi16(s16[t], prod);
+      }
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < kTokens; ++t) {
+      const __m256i part = _mm256_madd_epi16(s16[t], ones);
+      s32[t] = g == 0 ? part : _mm256_add_epi32(s32[t], part);
+    }
+  }
+  const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  __m256 mw = _mm256_setzero_ps();
+  if constexpr (B::kMinAt != 0) mw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)));
+#pragma GCC unroll 4
+  for (int t = 0; t < kTokens; ++t) {
+    __m256 v = _mm256_cvtepi32_ps(s32[t]);
+    if constexpr (B::kOffset != 0.0f)
+      v = _mm256_fmsub_ps(v, x_float(t, 1), _mm256_mul_ps(_mm256_set1_ps(B::kOffset), x_float(t, 0)));
+    else
+      v = _mm256_mul_ps(v, x_float(t, 1));
+    acc[t] = _mm256_fmadd_ps(dw, v, acc[t]);
+    // value = d * u + m: the m term is m * d_x * sum(q).
+    if constexpr (B::kMinAt != 0) acc[t] = _mm256_fmadd_ps(mw, x_float(t, 0), acc[t]);
+  }
+}
+
 // kTokens activation rows against one panel. `ahead` (or nullptr): bytes to
 // ask for, ahead_per_block of them per block. `bytes` (nibble panels only,
 // or nullptr): where to leave the panel decoded as BytePanel<L>, for the
@@ -142,13 +198,7 @@ void pack_panel(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
 template <class L, int kTokens>
 void panel_tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, float* y, size_t y_stride,
                   const uint8_t* ahead, size_t ahead_per_block, uint8_t* bytes = nullptr) {
-  using B = typename L::Block;
   const size_t nb = n / kQK;
-  const __m256i ones = _mm256_set1_epi16(1);
-  auto row = [&](int t) { return x + t * x_stride; };
-  auto x_float = [&](int t, size_t array, size_t b) {  // d * sum(q) (array 0) or d (array 1) of block b
-    return _mm256_broadcast_ss(reinterpret_cast<const float*>(row(t) + nb * (kQ8 + 4 * array) + 4 * b));
-  };
   __m256 acc[kTokens];
   for (int t = 0; t < kTokens; ++t) acc[t] = _mm256_setzero_ps();
   for (size_t b = 0; b < nb; ++b) {
@@ -159,53 +209,27 @@ void panel_tokens(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_
     else if (ahead)
       prefetch_lines(ahead + b * ahead_per_block, ahead_per_block);
     uint8_t* decoded = nullptr;
-    if constexpr (L::kNibbles) {
-      if (bytes) {
-        decoded = bytes + b * BytePanel<L>::kBlockBytes;
-        std::memcpy(decoded, p, L::kHeader);
-      }
-    }
-    __m256i s32[kTokens];
-#pragma GCC unroll 8
-    for (int g = 0; g < kChunks; g += B::kSumChunks) {
-      __m256i s16[kTokens];
-#pragma GCC unroll 8
-      for (int c = g; c < g + B::kSumChunks; ++c) {
-        const __m256i wc = L::chunk(p, c);
-        if constexpr (L::kNibbles)
-          if (decoded) _mm256_storeu_si256(reinterpret_cast<__m256i*>(decoded + L::kHeader + 32 * c), wc);
-        __m256i sign;
-        if constexpr (B::kSigned) sign = L::sign_source(p, c);
-#pragma GCC unroll 4
-        for (int t = 0; t < kTokens; ++t) {
-          __m256i xc = broadcast4(row(t) + b * kQ8 + 2 + 4 * c);
-          if constexpr (B::kSigned) xc = _mm256_sign_epi8(xc, sign);
-          const __m256i prod = _mm256_maddubs_epi16(wc, xc);
-          s16[t] = c == g ? prod : _mm256_add_epi16(s16[t], prod);
-        }
-      }
-#pragma GCC unroll 4
-      for (int t = 0; t < kTokens; ++t) {
-        const __m256i part = _mm256_madd_epi16(s16[t], ones);
-        s32[t] = g == 0 ? part : _mm256_add_epi32(s32[t], part);
-      }
-    }
-    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-    __m256 mw = _mm256_setzero_ps();
-    if constexpr (B::kMinAt != 0) mw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)));
-#pragma GCC unroll 4
-    for (int t = 0; t < kTokens; ++t) {
-      __m256 v = _mm256_cvtepi32_ps(s32[t]);
-      if constexpr (B::kOffset != 0.0f)
-        v = _mm256_fmsub_ps(v, x_float(t, 1, b), _mm256_mul_ps(_mm256_set1_ps(B::kOffset), x_float(t, 0, b)));
-      else
-        v = _mm256_mul_ps(v, x_float(t, 1, b));
-      acc[t] = _mm256_fmadd_ps(dw, v, acc[t]);
-      // value = d * u + m: the m term is m * d_x * sum(q).
-      if constexpr (B::kMinAt != 0) acc[t] = _mm256_fmadd_ps(mw, x_float(t, 0, b), acc[t]);
-    }
+    if constexpr (L::kNibbles)
+      if (bytes) decoded = bytes + b * BytePanel<L>::kBlockBytes;
+    block_products<L, kTokens>(p, x, x_stride, b, nb, acc, decoded);
   }
   for (int t = 0; t < kTokens; ++t) _mm256_storeu_ps(y + t * y_stride, acc[t]);
+}
+
+// One token against two panels in lockstep, a block of each in turn
+// (TokenPanelPairFn: decode's two streams per thread).
+template <class L>
+void token_panel_pair(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, size_t n, float* y0, float* y1) {
+  const size_t nb = n / kQK;
+  __m256 acc0[1] = {_mm256_setzero_ps()}, acc1[1] = {_mm256_setzero_ps()};
+  for (size_t b = 0; b < nb; ++b, p0 += L::kBlockBytes, p1 += L::kBlockBytes) {
+    prefetch_ahead(p0, L::kBlockBytes);
+    prefetch_ahead(p1, L::kBlockBytes);
+    block_products<L, 1>(p0, x, 0, b, nb, acc0, nullptr);
+    block_products<L, 1>(p1, x, 0, b, nb, acc1, nullptr);
+  }
+  _mm256_storeu_ps(y0, acc0[0]);
+  _mm256_storeu_ps(y1, acc1[0]);
 }
 
 // From this many tokens on, the first four decode a nibble panel to bytes
@@ -275,7 +299,9 @@ void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out) {
 
 template <class L>
 constexpr PanelKernel panel_kernel() {
-  return {pack_panel<L>, panel_gemm<L>, unpack_row<L>, L::kBlockBytes};
+  PanelKernel k{pack_panel<L>, panel_gemm<L>, unpack_row<L>, L::kBlockBytes};
+  k.token_pair = token_panel_pair<L>;
+  return k;
 }
 
 }  // namespace
