@@ -63,40 +63,39 @@ struct Job {
   void run(size_t b, size_t e) const;
 };
 
-// fn(i) for i in [begin, end), the two halves of the range interleaved:
-// begin, mid, begin + 1, mid + 1, ... One token's matmul streams its weights
-// from DRAM, and one core keeps more reads in flight on two streams far
-// apart than on one (the hardware prefetcher follows each): on Machine C a
-// Q4_K-like kernel on 2 threads read 21-27 GB/s from one stream per thread
-// and 33 from two, a plain read 33 and 36; three or four were no better.
-// The streams must take turns often: every 1-2 KB gave the 33 GB/s, every
-// 9 KB nothing. Rows of a few KB take turns here; panels (8 rows) go block
-// by block inside a TokenPanelPairFn.
-template <class F>
-void in_two_streams(size_t begin, size_t end, F&& fn) {
-  const size_t half = (end - begin + 1) / 2, mid = begin + half;
-  for (size_t i = 0; i < half; ++i) {
-    fn(begin + i);
-    if (mid + i < end) fn(mid + i);
-  }
+// [begin, end) as its two halves in lockstep: pair(begin + i, mid + i) in
+// turn, then single(k) for the middle item of an odd count. One token's
+// matmul streams its weights from DRAM, and one core keeps more reads in
+// flight on two streams far apart than on one (the hardware prefetcher
+// follows each): on Machine C a Q4_K-like kernel on 2 threads read 21-27
+// GB/s from one stream per thread and 33 from two, a plain read 33 and 36;
+// three or four were no better. The streams must take turns often (every
+// 1-2 KB gave the 33 GB/s, every 9 KB nothing), so the pair kernels
+// (TokenPanelPairFn, Dot2Fn) go block by block; rows without one take turns
+// row by row.
+template <class Pair, class Single>
+void in_lockstep_halves(size_t begin, size_t end, Pair&& pair, Single&& single) {
+  const size_t half = (end - begin) / 2, mid = end - half;
+  for (size_t i = 0; i < half; ++i) pair(begin + i, mid + i);
+  if (begin + half < mid) single(begin + half);
 }
 
 void run_rows(const Job& j, size_t r_begin, size_t r_end) {
   const WeightMatrix& w = *j.w;
   const DotFn dot = j.kernel.dot;
   if (j.n_tokens == 1) {
-    if (const Dot2Fn dot2 = j.kernel.dot2) {  // two streams, block by block
-      const size_t half = (r_end - r_begin) / 2, mid = r_end - half;
-      for (size_t i = 0; i < half; ++i) {
+    auto row = [&](size_t r) { return w.data + r * w.row_bytes; };
+    auto one = [&](size_t r) { j.y[r] = dot(row(r), j.act, w.n_cols); };
+    if (const Dot2Fn dot2 = j.kernel.dot2) {
+      in_lockstep_halves(r_begin, r_end, [&](size_t a, size_t b) {
         float out[2];
-        dot2(w.data + (r_begin + i) * w.row_bytes, w.data + (mid + i) * w.row_bytes, j.act, w.n_cols, out);
-        j.y[r_begin + i] = out[0];
-        j.y[mid + i] = out[1];
-      }
-      if (r_begin + half < mid) j.y[r_begin + half] = dot(w.data + (r_begin + half) * w.row_bytes, j.act, w.n_cols);
-      return;
+        dot2(row(a), row(b), j.act, w.n_cols, out);
+        j.y[a] = out[0];
+        j.y[b] = out[1];
+      }, one);
+    } else {
+      in_lockstep_halves(r_begin, r_end, [&](size_t a, size_t b) { one(a); one(b); }, one);
     }
-    in_two_streams(r_begin, r_end, [&](size_t r) { j.y[r] = dot(w.data + r * w.row_bytes, j.act, w.n_cols); });
     return;
   }
   const Dot4Fn dot4 = j.kernel.dot4;
@@ -124,14 +123,11 @@ void Job::run(size_t b, size_t e) const {
       return matmul_dequantized(*table, *w, x, n_tokens, y, b, e);
     case Path::kPacked: {
       const size_t bytes = panel.panel_bytes(w->n_cols);
-      if (n_tokens == 1 && panel.token_pair) {  // two streams, as in_two_streams but block by block
-        const size_t half = (e - b) / 2, mid = e - half;
-        for (size_t i = 0; i < half; ++i)
-          panel.token_pair(w->data + (b + i) * bytes, w->data + (mid + i) * bytes, act, w->n_cols,
-                           y + (b + i) * kPanelRows, y + (mid + i) * kPanelRows);
-        if (b + half < mid)
-          panel.gemm(w->data + (b + half) * bytes, act, act_bytes, w->n_cols, 1, y + (b + half) * kPanelRows,
-                     w->n_rows, nullptr);
+      if (n_tokens == 1 && panel.token_pair) {
+        auto at = [&](size_t p) { return w->data + p * bytes; };
+        in_lockstep_halves(b, e, [&](size_t p, size_t q) {
+          panel.token_pair(at(p), at(q), act, w->n_cols, y + p * kPanelRows, y + q * kPanelRows);
+        }, [&](size_t p) { panel.gemm(at(p), act, act_bytes, w->n_cols, 1, y + p * kPanelRows, w->n_rows, nullptr); });
         return;
       }
       for (size_t p = b, step; p < e; p += step) {
