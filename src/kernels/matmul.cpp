@@ -59,42 +59,38 @@ struct Job {
   uint32_t n_tokens = 0;
   size_t n_panels = 0;  // kPanels: whole panels, then the rest of the rows as one more unit
   size_t n_units = 0;
+  // One token: unit k also runs the panel (kPacked) or rows (kRows) this far
+  // after it, so a thread reads two streams far apart, block by block
+  // (TokenPanelPairFn, Dot2Fn), and consecutive claims continue both. One
+  // core keeps more reads in flight on two streams than on one (the
+  // hardware prefetcher follows each): on Machine C a Q4_K-like kernel on
+  // 2 threads read 21-27 GB/s from one stream per thread and 33 from two, a
+  // plain read 33 and 36; three or four were no better. The streams must
+  // take turns often: every 1-2 KB gave the 33 GB/s, every 9 KB nothing.
+  size_t pair_offset = 0;
 
   void run(size_t b, size_t e) const;
 };
 
-// [begin, end) as its two halves in lockstep: pair(begin + i, mid + i) in
-// turn, then single(k) for the middle item of an odd count. One token's
-// matmul streams its weights from DRAM, and one core keeps more reads in
-// flight on two streams far apart than on one (the hardware prefetcher
-// follows each): on Machine C a Q4_K-like kernel on 2 threads read 21-27
-// GB/s from one stream per thread and 33 from two, a plain read 33 and 36;
-// three or four were no better. The streams must take turns often (every
-// 1-2 KB gave the 33 GB/s, every 9 KB nothing), so the pair kernels
-// (TokenPanelPairFn, Dot2Fn) go block by block; rows without one take turns
-// row by row.
-template <class Pair, class Single>
-void in_lockstep_halves(size_t begin, size_t end, Pair&& pair, Single&& single) {
-  const size_t half = (end - begin) / 2, mid = end - half;
-  for (size_t i = 0; i < half; ++i) pair(begin + i, mid + i);
-  if (begin + half < mid) single(begin + half);
-}
-
 void run_rows(const Job& j, size_t r_begin, size_t r_end) {
   const WeightMatrix& w = *j.w;
   const DotFn dot = j.kernel.dot;
-  if (j.n_tokens == 1) {
+  if (j.n_tokens == 1) {  // rows r and r + pair_offset together: two streams (see Job)
     auto row = [&](size_t r) { return w.data + r * w.row_bytes; };
     auto one = [&](size_t r) { j.y[r] = dot(row(r), j.act, w.n_cols); };
-    if (const Dot2Fn dot2 = j.kernel.dot2) {
-      in_lockstep_halves(r_begin, r_end, [&](size_t a, size_t b) {
+    for (size_t r = r_begin; r < r_end; ++r) {
+      const size_t partner = r + j.pair_offset;
+      if (j.pair_offset == 0 || partner >= w.n_rows) {
+        one(r);
+      } else if (const Dot2Fn dot2 = j.kernel.dot2) {
         float out[2];
-        dot2(row(a), row(b), j.act, w.n_cols, out);
-        j.y[a] = out[0];
-        j.y[b] = out[1];
-      }, one);
-    } else {
-      in_lockstep_halves(r_begin, r_end, [&](size_t a, size_t b) { one(a); one(b); }, one);
+        dot2(row(r), row(partner), j.act, w.n_cols, out);
+        j.y[r] = out[0];
+        j.y[partner] = out[1];
+      } else {
+        one(r);
+        one(partner);
+      }
     }
     return;
   }
@@ -123,11 +119,15 @@ void Job::run(size_t b, size_t e) const {
       return matmul_dequantized(*table, *w, x, n_tokens, y, b, e);
     case Path::kPacked: {
       const size_t bytes = panel.panel_bytes(w->n_cols);
-      if (n_tokens == 1 && panel.token_pair) {
+      if (pair_offset != 0) {
         auto at = [&](size_t p) { return w->data + p * bytes; };
-        in_lockstep_halves(b, e, [&](size_t p, size_t q) {
-          panel.token_pair(at(p), at(q), act, w->n_cols, y + p * kPanelRows, y + q * kPanelRows);
-        }, [&](size_t p) { panel.gemm(at(p), act, act_bytes, w->n_cols, 1, y + p * kPanelRows, w->n_rows, nullptr); });
+        for (size_t p = b; p < e; ++p) {
+          const size_t q = p + pair_offset;
+          if (q < w->n_rows / kPanelRows)
+            panel.token_pair(at(p), at(q), act, w->n_cols, y + p * kPanelRows, y + q * kPanelRows);
+          else
+            panel.gemm(at(p), act, act_bytes, w->n_cols, 1, y + p * kPanelRows, w->n_rows, nullptr);
+        }
         return;
       }
       for (size_t p = b, step; p < e; p += step) {
@@ -151,7 +151,7 @@ void Job::run(size_t b, size_t e) const {
       return;
     }
     case Path::kRows:
-      return run_rows(*this, b * kRowTile, std::min<size_t>(e * kRowTile, w->n_rows));
+      return run_rows(*this, b * kRowTile, std::min<size_t>(e * kRowTile, pair_offset ? pair_offset : w->n_rows));
   }
 }
 
@@ -219,13 +219,19 @@ void matmul_many(const KernelTable& table, std::span<const WeightMatrix> ws, con
       if (w.packed) {
         j.path = Job::Path::kPacked;
         j.n_units = w.n_rows / kPanelRows;
+        if (n_tokens == 1 && j.kernel.panel.token_pair && j.n_units > 1) {
+          j.pair_offset = (j.n_units + 1) / 2;
+          j.n_units = j.pair_offset;
+        }
       } else if (n_tokens >= kPanelMinTokens && j.kernel.panel.pack && w.n_rows >= kPanelRows && w.n_cols % 32 == 0) {
         j.path = Job::Path::kPanels;
         j.n_panels = w.n_rows / kPanelRows;
         j.n_units = j.n_panels + (w.n_rows % kPanelRows ? 1 : 0);
       } else {
         j.path = Job::Path::kRows;
-        j.n_units = (w.n_rows + kRowTile - 1) / kRowTile;
+        const size_t rows = n_tokens == 1 && w.n_rows > 1 ? (w.n_rows + 1) / 2 : w.n_rows;
+        if (rows != w.n_rows) j.pair_offset = rows;
+        j.n_units = (rows + kRowTile - 1) / kRowTile;
       }
     }
     total_units += j.n_units;
