@@ -171,7 +171,8 @@ namespace {
 
 // One Q4_K/Q5_K super-block `a` against Q8_K block `b`: adds its scaled sum
 // to acc and its mins term to mins_acc (the dot is hsum(acc - mins_acc)).
-// Callers ask for the lines ahead (prefetch_ahead) in their loops.
+// Callers ask for the lines ahead (prefetch_ahead) in their loops: GCC 12
+// at -O3 dropped _mm_prefetch from this always_inline body.
 template <bool kFifthBit>
 __attribute__((always_inline)) inline void q45_k_block(const uint8_t* a, const uint8_t* b, __m256& acc,
                                                        __m256& mins_acc) {
@@ -294,10 +295,10 @@ namespace {
 // Q6_K values are 0..63 with an offset of 32: the int8 products use the
 // unsigned values and the offset comes back as 32 * sum(scale * group sum).
 // Single token only: q6_k_rows's hoisted decode would spill AVX2's 16
-// registers for one token.
+// registers for one token. Callers ask for the lines ahead in their loops
+// (GCC 12 dropped _mm_prefetch from this always_inline body).
 __attribute__((always_inline)) inline void q6_k_block(const uint8_t* a, const uint8_t* b, __m256& acc,
                                                       __m256& offset_acc) {
-  prefetch_ahead(a, sizeof(quant::BlockQ6_K));
   float bd;
   std::memcpy(&bd, b, 4);
   int8_t sc[16];
@@ -327,8 +328,10 @@ __attribute__((always_inline)) inline void q6_k_block(const uint8_t* a, const ui
 
 float dot_q6_k(const uint8_t* w, const uint8_t* x, size_t n) {
   __m256 acc = _mm256_setzero_ps(), offset_acc = _mm256_setzero_ps();
-  for (size_t i = 0; i < n / kQK_K; ++i)
+  for (size_t i = 0; i < n / kQK_K; ++i) {
+    prefetch_ahead(w + i * sizeof(quant::BlockQ6_K), sizeof(quant::BlockQ6_K));
     q6_k_block(w + i * sizeof(quant::BlockQ6_K), x + i * sizeof(quant::BlockQ8_K), acc, offset_acc);
+  }
   return hsum(_mm256_sub_ps(acc, offset_acc));
 }
 
@@ -337,6 +340,8 @@ void dot2_q6_k(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t n,
   __m256 acc0 = _mm256_setzero_ps(), off0 = acc0, acc1 = acc0, off1 = acc0;
   for (size_t i = 0; i < n / kQK_K; ++i) {
     const uint8_t* b = x + i * sizeof(quant::BlockQ8_K);
+    prefetch_ahead(w0 + i * sizeof(quant::BlockQ6_K), sizeof(quant::BlockQ6_K));
+    prefetch_ahead(w1 + i * sizeof(quant::BlockQ6_K), sizeof(quant::BlockQ6_K));
     q6_k_block(w0 + i * sizeof(quant::BlockQ6_K), b, acc0, off0);
     q6_k_block(w1 + i * sizeof(quant::BlockQ6_K), b, acc1, off1);
   }
