@@ -4,10 +4,11 @@
 // inline functions with external linkage (the linker could keep this
 // AVX-512 copy for everyone), hence the helpers' anonymous namespaces.
 //
-// The quantized types' single-token dots stay AVX2's on this path: decode
-// is bound by memory, and 512-bit dots (Q4_0/Q5_0/Q8_0 two blocks per
-// register with vpdpbusd, Q4_K four sub-blocks) streamed slower than the
-// AVX2 ones on the one AVX-512 Intel machine measured (docs/PERFORMANCE.md).
+// The quantized types' single-token dots are 256-bit on this path: 512-bit
+// dots (Q4_0/Q5_0/Q8_0 two blocks per register with vpdpbusd, Q4_K four
+// sub-blocks) streamed slower than the AVX2 ones on the one AVX-512 Intel
+// machine measured (docs/PERFORMANCE.md). Q4_K/Q5_K/Q6_K use vpdpwssd
+// (dot_kquant_avx512.cpp).
 // Batches of every integer type run the VNNI panel pairs of gemm_avx512.cpp
 // and gemm_kquant_avx512.cpp.
 #include <immintrin.h>
@@ -70,6 +71,7 @@ void fill_avx512_kernels(KernelTable& t) {
   set_dots(GgmlType::F16, ActFormat::kF32, avx512::dot_f16, nullptr);
   fill_vnni_panels(t);
   fill_kquant_vnni_panels(t);
+  fill_kquant_vnni_dots(t);
 }
 
 }  // namespace minnow::kernels

@@ -37,6 +37,8 @@ void fill_avx512_kernels(KernelTable& table);
 // multiply for one token (decode; see fill_vnni_panels).
 void fill_vnni_panels(KernelTable& table);
 void fill_kquant_vnni_panels(KernelTable& table);
+// Decode's Q4_K/Q5_K/Q6_K dots with vpdpwssd (dot_kquant_avx512.cpp).
+void fill_kquant_vnni_dots(KernelTable& table);
 
 // The AVX2 entries of the low-bit super-block types (Q2_K, Q3_K, IQ4_XS),
 // in dot_kquant_low_avx2.cpp.

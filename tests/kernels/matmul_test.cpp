@@ -226,6 +226,12 @@ TEST(Matmul, Avx512HasVnniPanelPairsForBatches) {
     EXPECT_TRUE(avx512->for_type(type).panel.prepack) << ggml_type_name(type);
     EXPECT_NE(avx512->for_type(type).panel.gemm, avx2_gemm(type)) << ggml_type_name(type);
   }
+  // K-quant rows: decode's dots, one row or two in lockstep, with vpdpwssd.
+  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
+    EXPECT_NE(avx512->for_type(type).dot, kernel_table_for(Isa::kAvx2)->for_type(type).dot) << ggml_type_name(type);
+    EXPECT_NE(avx512->for_type(type).dot2, nullptr) << ggml_type_name(type);
+    EXPECT_NE(kernel_table_for(Isa::kAvx2)->for_type(type).dot2, nullptr) << ggml_type_name(type);
+  }
 }
 
 // Float rows whose length is not a whole number of 32-element panel blocks

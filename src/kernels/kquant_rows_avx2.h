@@ -1,0 +1,151 @@
+// Internal: one token against Q4_K, Q5_K and Q6_K rows (decode's K-quant
+// dots), one row or two in lockstep (Dot2Fn). Shared by dot_avx2.cpp and
+// dot_kquant_avx512.cpp, which differ only in how a sub-block's int16
+// products meet their scale (the Acc policy): madd then add on AVX2, one
+// vpdpwssd with AVX-512 VNNI. Included only by files compiled for at least
+// x86-64-v3; everything here has internal linkage (see simd_avx2.h).
+#pragma once
+
+#include <cstring>
+
+#include "kernels/blocks_avx2.h"
+
+namespace minnow::kernels::avx2 {
+namespace {
+
+// sum + (pairs of p times pairs of scale) in int32 lanes.
+struct MaddAdd {
+  static __m256i add(__m256i sum, __m256i p, __m256i scale) {
+    return _mm256_add_epi32(sum, _mm256_madd_epi16(p, scale));
+  }
+};
+
+// One Q4_K/Q5_K super-block `a` against Q8_K block `b`: adds its scaled sum
+// to acc and its mins term to mins_acc (the dot is hsum(acc - mins_acc)).
+// Callers ask for the lines ahead (prefetch_ahead) in their loops: GCC 12
+// at -O3 dropped _mm_prefetch from this always_inline body. Two integer
+// sums, so that a chain of vpdpwssd (latency 5) is not the limit.
+template <bool kFifthBit, class Acc>
+__attribute__((always_inline)) inline void q45_k_block(const uint8_t* a, const uint8_t* b, __m256& acc,
+                                                       __m256& mins_acc) {
+  constexpr size_t kQsAt = kFifthBit ? 48 : 16;
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  float bd;
+  std::memcpy(&bd, b, 4);
+  uint64_t scales, mins_packed;
+  unpack_k_scales(a + 4, scales, mins_packed);
+  uint8_t sc[8];
+  std::memcpy(sc, &scales, 8);
+  mins_acc = _mm256_fmadd_ps(_mm256_set1_ps(bd * half_at(a + 2)),
+                             _mm256_cvtepi32_ps(k_min_products(mins_packed, b + kQ8KBsums)), mins_acc);
+
+  const __m256i hbits = kFifthBit ? load256(a + 16) : _mm256_setzero_si256();
+  __m256i sum0 = _mm256_setzero_si256(), sum1 = sum0;
+  for (int j = 0; j < 4; ++j) {
+    const __m256i q = load256(a + kQsAt + 32 * j);
+    __m256i lo = _mm256_and_si256(q, low4);
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+    if constexpr (kFifthBit) {
+      const __m256i one = _mm256_set1_epi8(1);
+      lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j), one), 4));
+      hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j + 1), one), 4));
+    }
+    const __m256i p0 = _mm256_maddubs_epi16(lo, load256(b + kQ8KQs + 64 * j));
+    const __m256i p1 = _mm256_maddubs_epi16(hi, load256(b + kQ8KQs + 64 * j + 32));
+    sum0 = Acc::add(sum0, p0, _mm256_set1_epi16(sc[2 * j]));
+    sum1 = Acc::add(sum1, p1, _mm256_set1_epi16(sc[2 * j + 1]));
+  }
+  acc = _mm256_fmadd_ps(_mm256_set1_ps(bd * half_at(a)), _mm256_cvtepi32_ps(_mm256_add_epi32(sum0, sum1)), acc);
+}
+
+template <bool kFifthBit>
+constexpr size_t q45_k_bytes() {
+  return kFifthBit ? sizeof(quant::BlockQ5_K) : sizeof(quant::BlockQ4_K);
+}
+
+template <bool kFifthBit, class Acc>
+float dot_q45_k(const uint8_t* w, const uint8_t* x, size_t n) {
+  constexpr size_t kBytes = q45_k_bytes<kFifthBit>();
+  __m256 acc = _mm256_setzero_ps(), mins_acc = _mm256_setzero_ps();
+  for (size_t i = 0; i < n / quant::kQK_K; ++i) {
+    prefetch_ahead(w + i * kBytes, kBytes);
+    q45_k_block<kFifthBit, Acc>(w + i * kBytes, x + i * kQ8KBytes, acc, mins_acc);
+  }
+  return hsum(_mm256_sub_ps(acc, mins_acc));
+}
+
+// Two rows anywhere, super-block by super-block in lockstep (Dot2Fn).
+template <bool kFifthBit, class Acc>
+void dot2_q45_k(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t n, float* out) {
+  constexpr size_t kBytes = q45_k_bytes<kFifthBit>();
+  __m256 acc0 = _mm256_setzero_ps(), mins0 = acc0, acc1 = acc0, mins1 = acc0;
+  for (size_t i = 0; i < n / quant::kQK_K; ++i) {
+    const uint8_t* b = x + i * kQ8KBytes;
+    prefetch_ahead(w0 + i * kBytes, kBytes);
+    prefetch_ahead(w1 + i * kBytes, kBytes);
+    q45_k_block<kFifthBit, Acc>(w0 + i * kBytes, b, acc0, mins0);
+    q45_k_block<kFifthBit, Acc>(w1 + i * kBytes, b, acc1, mins1);
+  }
+  out[0] = hsum(_mm256_sub_ps(acc0, mins0));
+  out[1] = hsum(_mm256_sub_ps(acc1, mins1));
+}
+
+// One Q6_K super-block `a` against Q8_K block `b`: adds its scaled sum to acc
+// and its offset term to offset_acc (the dot is hsum(acc - offset_acc)).
+// Q6_K values are 0..63 with an offset of 32: the int8 products use the
+// unsigned values and the offset comes back as 32 * sum(scale * group sum).
+// Callers ask for the lines ahead, as for q45_k_block.
+template <class Acc>
+__attribute__((always_inline)) inline void q6_k_block(const uint8_t* a, const uint8_t* b, __m256& acc,
+                                                      __m256& offset_acc) {
+  float bd;
+  std::memcpy(&bd, b, 4);
+  int8_t sc[16];
+  std::memcpy(sc, a + 192, 16);
+  const float d = bd * half_at(a + 208);
+  // sum_g scale[g] * bsums[g], 8 int32 lanes; times 32 below.
+  const __m256i bias = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc))),
+                                         load256(b + kQ8KBsums));
+  offset_acc = _mm256_fmadd_ps(_mm256_set1_ps(32.0f * d), _mm256_cvtepi32_ps(bias), offset_acc);
+
+  __m256i sum[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+  for (int half = 0; half < 2; ++half) {
+    __m256i q[4];
+    q6_k_half(a, half, q);
+    const int8_t* s = sc + 8 * half;
+    for (int k = 0; k < 4; ++k) {
+      const __m256i p = _mm256_maddubs_epi16(q[k], load256(b + kQ8KQs + 128 * half + 32 * k));
+      // 16 products per 128-bit lane: each lane is one 16-group with its own scale.
+      const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(s[2 * k + 1]), _mm_set1_epi16(s[2 * k]));
+      sum[k & 1] = Acc::add(sum[k & 1], p, scale);
+    }
+  }
+  acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_add_epi32(sum[0], sum[1])), acc);
+}
+
+template <class Acc>
+float dot_q6_k_rows(const uint8_t* w, const uint8_t* x, size_t n) {
+  __m256 acc = _mm256_setzero_ps(), offset_acc = _mm256_setzero_ps();
+  for (size_t i = 0; i < n / quant::kQK_K; ++i) {
+    prefetch_ahead(w + i * sizeof(quant::BlockQ6_K), sizeof(quant::BlockQ6_K));
+    q6_k_block<Acc>(w + i * sizeof(quant::BlockQ6_K), x + i * kQ8KBytes, acc, offset_acc);
+  }
+  return hsum(_mm256_sub_ps(acc, offset_acc));
+}
+
+template <class Acc>
+void dot2_q6_k_rows(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t n, float* out) {
+  __m256 acc0 = _mm256_setzero_ps(), off0 = acc0, acc1 = acc0, off1 = acc0;
+  for (size_t i = 0; i < n / quant::kQK_K; ++i) {
+    const uint8_t* b = x + i * kQ8KBytes;
+    prefetch_ahead(w0 + i * sizeof(quant::BlockQ6_K), sizeof(quant::BlockQ6_K));
+    prefetch_ahead(w1 + i * sizeof(quant::BlockQ6_K), sizeof(quant::BlockQ6_K));
+    q6_k_block<Acc>(w0 + i * sizeof(quant::BlockQ6_K), b, acc0, off0);
+    q6_k_block<Acc>(w1 + i * sizeof(quant::BlockQ6_K), b, acc1, off1);
+  }
+  out[0] = hsum(_mm256_sub_ps(acc0, off0));
+  out[1] = hsum(_mm256_sub_ps(acc1, off1));
+}
+
+}  // namespace
+}  // namespace minnow::kernels::avx2
