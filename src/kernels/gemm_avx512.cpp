@@ -17,8 +17,8 @@
 // Two panels (16 rows) fill a 512-bit register: one vpdpbusd does 64
 // products, and the float step that scales each block's int32 sums, which
 // bounds a 256-bit version (4 float operations per 8 vpdpbusd), finishes
-// twice the rows. One token (decode) takes token_panel instead: one panel
-// in 256-bit registers (fill_vnni_panels says why).
+// twice the rows. One token (decode) takes token_panel and token_panel_pair
+// instead: 256-bit registers (fill_vnni_panels says why).
 //
 // Like dot_avx512.cpp, only this file gets AVX-512 flags, and nothing here
 // has external linkage but fill_vnni_panels.
@@ -176,11 +176,6 @@ void panel_tokens(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, size_t
   for (int t = 0; t < kTokens; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
 }
 
-// One token against one panel in 256-bit registers: decode's multiply,
-// bound by memory. Per chunk the VNNI form needs one vpdpbusd where AVX2
-// spends abs, sign, maddubs, madd and an add (Q8_0) or nibble, fifth-bit
-// and int16 work (Q5_0), which leaves the core more time to keep its
-// loads in flight.
 // Block b of a panel against one token: sum over the block's chunks of
 // weights times activations, as 8 floats (one per row) before the weights'
 // fp16 scales (d) and mins (m: d_x * sum(q) times each row's min).
@@ -268,35 +263,23 @@ void pair_gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n
   });
 }
 
-// The single-panel multiply the table held before fill_vnni_panels (AVX2's),
-// per type: batches whose panels do not pair up still run it.
-PanelGemmFn g_multi_token_gemm[kMaxGgmlType] = {};
-
-template <class L, GgmlType kType>
-void single_gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
-                 size_t y_stride, const uint8_t* next) {
-  if (n_tokens == 1) return token_panel<L>(panel, x, n, y);
-  g_multi_token_gemm[uint32_t(kType)](panel, x, x_stride, n, n_tokens, y, y_stride, next);
-}
-
 }  // namespace
 }  // namespace minnow::kernels::avx512
 
 namespace minnow::kernels {
 
 // Each type keeps the AVX2 panel the table copied (layout, packing, row
-// unpacking, whether it is repacked at load); the pair multiply is VNNI,
-// and so is one token's single panel, in 256-bit registers: on Machine C
-// (Intel, AVX-512) 512-bit decode kernels cost clock, and the AVX2 multiply
-// left the core too little time between loads (a Q8_0 panel in L2: 55 ->
-// 85 GB/s on one thread, Q5_0 34 -> 43; docs/PERFORMANCE.md). Batches
-// whose panels do not pair up keep the AVX2 single-panel multiply.
+// unpacking, whether it is repacked at load, the single-panel multiply of
+// batches); the pair multiply is VNNI, and so is one token's (`token`,
+// `token_pair`), in 256-bit registers: on Machine C (Intel, AVX-512)
+// 512-bit decode kernels cost clock, and the AVX2 multiply left the core
+// too little time between loads (a Q8_0 panel in L2: 55 -> 85 GB/s on one
+// thread, Q5_0 34 -> 43; docs/PERFORMANCE.md).
 namespace {
-template <class L, GgmlType kType>
-void set_single_gemm(KernelTable& t) {
-  PanelKernel& panel = t.dot[uint32_t(kType)].panel;
-  avx512::g_multi_token_gemm[uint32_t(kType)] = panel.gemm;
-  panel.gemm = avx512::single_gemm<L, kType>;
+template <class L>
+void set_token_panels(KernelTable& t, GgmlType type) {
+  PanelKernel& panel = t.dot[uint32_t(type)].panel;
+  panel.token = avx512::token_panel<L>;
   panel.token_pair = avx512::token_panel_pair<L>;
 }
 }  // namespace
@@ -309,12 +292,12 @@ void fill_vnni_panels(KernelTable& t) {
   set_pair_gemm(t, GgmlType::Q5_1, pair_gemm<Q5_1Vnni>);
   set_pair_gemm(t, GgmlType::Q8_0, pair_gemm<ByteVnni>);
   set_pair_gemm(t, GgmlType::IQ4_NL, pair_gemm<ByteVnni>);  // Q8_0's layout, packed per call
-  set_single_gemm<Q4_0Vnni, GgmlType::Q4_0>(t);
-  set_single_gemm<Q5_0Vnni, GgmlType::Q5_0>(t);
-  set_single_gemm<Q4_1Vnni, GgmlType::Q4_1>(t);
-  set_single_gemm<Q5_1Vnni, GgmlType::Q5_1>(t);
-  set_single_gemm<ByteVnni, GgmlType::Q8_0>(t);
-  set_single_gemm<ByteVnni, GgmlType::IQ4_NL>(t);
+  set_token_panels<Q4_0Vnni>(t, GgmlType::Q4_0);
+  set_token_panels<Q5_0Vnni>(t, GgmlType::Q5_0);
+  set_token_panels<Q4_1Vnni>(t, GgmlType::Q4_1);
+  set_token_panels<Q5_1Vnni>(t, GgmlType::Q5_1);
+  set_token_panels<ByteVnni>(t, GgmlType::Q8_0);
+  set_token_panels<ByteVnni>(t, GgmlType::IQ4_NL);
 }
 
 }  // namespace minnow::kernels

@@ -59,6 +59,8 @@ using PackPanelFn = void (*)(const uint8_t* w, size_t row_bytes, size_t n, uint8
 // it. Kernels that pack per call ignore it.
 using PanelGemmFn = void (*)(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens,
                              float* y, size_t y_stride, const uint8_t* next);
+// One token against one panel: y gets its kPanelRows products.
+using TokenPanelFn = void (*)(const uint8_t* panel, const uint8_t* x, size_t n, float* y);
 // One token against two panels anywhere in memory, block by block in
 // lockstep: y0 and y1 get their kPanelRows products. Decode runs each
 // thread's range as two streams far apart this way (matmul.cpp says why).
@@ -79,6 +81,7 @@ struct PanelKernel {
   // 2+ tokens only (one token runs `gemm`: see fill_vnni_panels).
   PanelGemmFn gemm_pair = nullptr;
   TokenPanelPairFn token_pair = nullptr;  // optional: one token, two panels (decode)
+  TokenPanelFn token = nullptr;           // optional: one token, one panel (nullptr: `gemm`)
   size_t panel_bytes(size_t n) const { return n / 32 * bytes_per_block; }
   // Panels the next call takes at panel p of [.., end): 2 where a pair fits.
   size_t step_at(size_t p, size_t end, uint32_t n_tokens) const {

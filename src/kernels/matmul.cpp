@@ -125,6 +125,8 @@ void Job::run(size_t b, size_t e) const {
           const size_t q = p + pair_offset;
           if (q < w->n_rows / kPanelRows)
             panel.token_pair(at(p), at(q), act, w->n_cols, y + p * kPanelRows, y + q * kPanelRows);
+          else if (panel.token)
+            panel.token(at(p), act, w->n_cols, y + p * kPanelRows);
           else
             panel.gemm(at(p), act, act_bytes, w->n_cols, 1, y + p * kPanelRows, w->n_rows, nullptr);
         }
@@ -219,7 +221,7 @@ void matmul_many(const KernelTable& table, std::span<const WeightMatrix> ws, con
       if (w.packed) {
         j.path = Job::Path::kPacked;
         j.n_units = w.n_rows / kPanelRows;
-        if (n_tokens == 1 && j.kernel.panel.token_pair && j.n_units > 1) {
+        if (n_tokens == 1 && j.kernel.panel.token_pair) {
           j.pair_offset = (j.n_units + 1) / 2;
           j.n_units = j.pair_offset;
         }

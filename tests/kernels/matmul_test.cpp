@@ -206,8 +206,9 @@ TEST(Matmul, Avx2HasPanelsForBatchedTypes) {
 }
 
 // On the AVX-512 path the integer types' batches run the VNNI panels, two
-// panels (16 rows) at a time; the legacy types are repacked at load and
-// their single panels (one token: decode) have a 256-bit VNNI multiply.
+// panels (16 rows) at a time, and single panels of a batch keep the AVX2
+// multiply; the legacy types are repacked at load, and one token (decode)
+// runs 256-bit VNNI multiplies of its own on them, one panel or two.
 PanelGemmFn avx2_gemm(GgmlType type) { return kernel_table_for(Isa::kAvx2)->for_type(type).panel.gemm; }
 
 TEST(Matmul, Avx512HasVnniPanelPairsForBatches) {
@@ -218,13 +219,17 @@ TEST(Matmul, Avx512HasVnniPanelPairsForBatches) {
                         GgmlType::Q6_K, GgmlType::IQ4_XS}) {
     const PanelKernel& panel = avx512->for_type(type).panel;
     EXPECT_NE(panel.gemm_pair, nullptr) << ggml_type_name(type);
+    EXPECT_EQ(panel.gemm, avx2_gemm(type)) << ggml_type_name(type);
     EXPECT_EQ(panel.step_at(0, 4, 1), 1u) << "one token takes single panels";
     EXPECT_EQ(panel.step_at(0, 4, 2), 2u) << "a batch takes pairs";
     EXPECT_EQ(panel.step_at(3, 4, 2), 1u) << "no pair past the end";
   }
   for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_1}) {
     EXPECT_TRUE(avx512->for_type(type).panel.prepack) << ggml_type_name(type);
-    EXPECT_NE(avx512->for_type(type).panel.gemm, avx2_gemm(type)) << ggml_type_name(type);
+    EXPECT_NE(avx512->for_type(type).panel.token, nullptr) << ggml_type_name(type);
+    EXPECT_NE(avx512->for_type(type).panel.token_pair, nullptr) << ggml_type_name(type);
+    EXPECT_NE(avx512->for_type(type).panel.token_pair, kernel_table_for(Isa::kAvx2)->for_type(type).panel.token_pair)
+        << ggml_type_name(type);
   }
   // K-quant rows: decode's dots, one row or two in lockstep, with vpdpwssd.
   for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
