@@ -13,21 +13,6 @@ double pass_seconds(const PassReport& r) {
 
 }  // namespace
 
-void print_pass_report(const PassReport& r, double bandwidth) {
-  if (r.tokens <= 0) return;
-  std::printf("\n%s, one-token matmul passes per token (read bandwidth %.1f GB/s):\n", r.test.c_str(),
-              bandwidth / 1e9);
-  std::printf("| matrices | passes | ms | MB | GB/s | of bandwidth |\n");
-  std::printf("| --- | ---: | ---: | ---: | ---: | ---: |\n");
-  for (const auto& t : r.totals) {
-    const double gbs = t.seconds > 0 ? t.bytes / t.seconds / 1e9 : 0;
-    std::printf("| %s | %.0f | %.3f | %.2f | %.1f | %.0f%% |\n", t.matrices.c_str(), double(t.passes) / r.tokens,
-                1e3 * t.seconds / r.tokens, t.bytes / r.tokens / 1e6, gbs,
-                bandwidth > 0 ? 100.0 * gbs * 1e9 / bandwidth : 0.0);
-  }
-  std::printf("| outside the passes | | %.3f | | | |\n", 1e3 * (r.seconds - pass_seconds(r)) / r.tokens);
-}
-
 nlohmann::json pass_report_json(const PassReport& r, double bandwidth) {
   nlohmann::json passes = nlohmann::json::array();
   if (r.tokens <= 0) return passes;
@@ -42,6 +27,25 @@ nlohmann::json pass_report_json(const PassReport& r, double bandwidth) {
   }
   passes.push_back({{"matrices", "outside the passes"}, {"ms_per_token", 1e3 * (r.seconds - pass_seconds(r)) / r.tokens}});
   return passes;
+}
+
+// The table prints the JSON's numbers, so the two never disagree.
+void print_pass_report(const PassReport& r, double bandwidth) {
+  if (r.tokens <= 0) return;
+  std::printf("\n%s, one-token matmul passes per token (read bandwidth %.1f GB/s):\n", r.test.c_str(),
+              bandwidth / 1e9);
+  std::printf("| matrices | passes | ms | MB | GB/s | of bandwidth |\n");
+  std::printf("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+  for (const auto& p : pass_report_json(r, bandwidth)) {
+    const std::string matrices = p["matrices"];
+    if (!p.contains("gbs")) {  // the time outside the passes
+      std::printf("| %s | | %.3f | | | |\n", matrices.c_str(), p["ms_per_token"].get<double>());
+      continue;
+    }
+    std::printf("| %s | %.0f | %.3f | %.2f | %.1f | %.0f%% |\n", matrices.c_str(), p["passes_per_token"].get<double>(),
+                p["ms_per_token"].get<double>(), p["mb_per_token"].get<double>(), p["gbs"].get<double>(),
+                100.0 * p["of_bandwidth"].get<double>());
+  }
 }
 
 }  // namespace minnow::cli
