@@ -201,10 +201,29 @@ void BM_AttentionDecode(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(attention(a, nullptr));
 }
 
+// One token's activations converted for the dot kernels (done on the calling
+// thread before each decode matmul): range(0) columns, Q8_0 blocks (with
+// their sums and scales) or Q8_K super-blocks.
+void BM_QuantizeAct(benchmark::State& state, ActFormat format) {
+  const size_t cols = size_t(state.range(0));
+  std::mt19937 rng(1);
+  std::normal_distribution<float> dist;
+  std::vector<float> x(cols);
+  for (auto& f : x) f = dist(rng);
+  std::vector<uint8_t> out(act_row_bytes(format, cols));
+  for (auto _ : state) {
+    quantize_act(format, x.data(), out.data(), cols);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(cols * sizeof(float)));
+}
+
 const bool kRegistered = [] {
   benchmark::RegisterBenchmark("ReadInPasses", BM_ReadInPasses)
       ->Arg(512)->Arg(3 << 10)->Arg(64 << 10)->Arg(1 << 20)->Iterations(3)->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("AttentionDecode/f16", BM_AttentionDecode)->Arg(128)->Arg(512)->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("QuantizeAct/Q8_0", BM_QuantizeAct, ActFormat::kQ8_0)->Arg(896)->Arg(4864);
+  benchmark::RegisterBenchmark("QuantizeAct/Q8_K", BM_QuantizeAct, ActFormat::kQ8_K)->Arg(4864);
   // Args: tokens, packed (0/1).
   benchmark::RegisterBenchmark("OutputProjection/Q8_0", BM_OutputProjection)
       ->ArgsProduct({{1, 8}, {0, 1}})->UseRealTime()->Unit(benchmark::kMillisecond);

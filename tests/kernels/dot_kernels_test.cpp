@@ -213,6 +213,11 @@ TEST(ActivationQuantization, Q8_0MatchesReferenceQuantizerBytes) {
     x[3] = 0.0f;
     if (n >= 64) std::fill(x.begin() + 32, x.begin() + 64, 0.0f);  // an all-zero block
     x[n - 1] = -1e-3f;
+    if (n >= 896) {  // scales that are fp16 subnormals and one beyond fp16's range (stored as inf)
+      for (size_t i = 64; i < 96; ++i) x[i] = 1e-6f * float(int(i % 7) - 3);
+      for (size_t i = 96; i < 128; ++i) x[i] = 3e-9f * float(int(i % 5) - 2);
+      x[200] = 1e30f;
+    }
     std::vector<uint8_t> got(act_row_bytes(ActFormat::kQ8_0, n)), want(*quantized_size(GgmlType::Q8_0, n));
     quantize_act(ActFormat::kQ8_0, x.data(), got.data(), n);
     ASSERT_TRUE(quantize(GgmlType::Q8_0, x, want).ok());
