@@ -3,6 +3,8 @@
 #include <cstring>
 
 #include "base/half.h"
+#include "kernels/f16_rows.h"
+#include "kernels/kernel_table.h"
 
 namespace minnow {
 
@@ -25,6 +27,11 @@ uint64_t KvCache::bytes() const {
 void KvCache::store(uint32_t layer, uint32_t pos, const float* k, const float* v) {
   const size_t at = index(layer, pos);
   if (type_ == KvType::kF16) {
+    if (kernels::kernel_table().isa != kernels::Isa::kScalar) {
+      kernels::f32_to_f16_row(k, &k16_[at], kv_dim_);
+      kernels::f32_to_f16_row(v, &v16_[at], kv_dim_);
+      return;
+    }
     for (uint32_t i = 0; i < kv_dim_; ++i) {
       k16_[at + i] = float_to_fp16(k[i]);
       v16_[at + i] = float_to_fp16(v[i]);

@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
+#include "base/half.h"
 #include "kernels/activations.h"
+#include "kernels/f16_rows.h"
 #include "kernels/norms.h"
 #include "kernels/rope.h"
 #include "model/ops.h"
@@ -129,6 +132,35 @@ TEST(RowOps, SoftcapMatchesTwin) {
     softcap(x.data(), n, 30.0f);
     for (size_t i = 0; i < n; ++i) ASSERT_NEAR(x[i], want[i], 1e-5) << "n=" << n << " i=" << i;
   }
+}
+
+}  // namespace
+}  // namespace minnow::kernels
+
+namespace minnow::kernels {
+namespace {
+
+// Every 16th float bit pattern (all exponents, signs, NaN payloads,
+// subnormals, the rounding ties), in rows of ragged lengths, against
+// float_to_fp16 bit for bit.
+TEST(RowOps, F32ToF16MatchesTwinBitForBit) {
+  constexpr size_t kRow = 4099;  // not a multiple of 8: the scalar tail runs too
+  std::vector<float> x(kRow);
+  std::vector<uint16_t> got(kRow);
+  uint64_t mismatches = 0;
+  for (uint64_t base = 0; base < (uint64_t(1) << 32); base += 16 * kRow) {
+    for (size_t i = 0; i < kRow; ++i) x[i] = bits_to_float(uint32_t(base + 16 * i + (i % 16)));
+    f32_to_f16_row(x.data(), got.data(), kRow);
+    for (size_t i = 0; i < kRow; ++i)
+      if (got[i] != float_to_fp16(x[i]) && mismatches++ < 5)
+        ADD_FAILURE() << "bits 0x" << std::hex << float_to_bits(x[i]) << ": " << got[i] << " vs " << float_to_fp16(x[i]);
+  }
+  EXPECT_EQ(mismatches, 0u);
+  // A row of halfway cases between adjacent halves, with one NaN among them.
+  for (size_t i = 0; i < 64; ++i) x[i] = fp16_to_float(uint16_t(0x3c00 + i)) + std::ldexp(1.0f, -11);
+  x[13] = std::numeric_limits<float>::quiet_NaN();
+  f32_to_f16_row(x.data(), got.data(), 64);
+  for (size_t i = 0; i < 64; ++i) EXPECT_EQ(got[i], float_to_fp16(x[i])) << i;
 }
 
 }  // namespace
