@@ -31,7 +31,7 @@ Expected<GenerateStats> generate(InferenceContext& ctx, std::vector<int32_t>& ca
   constexpr size_t kChunk = 512;  // bounds activation memory for long prompts
   for (size_t at = reuse; at < prompt.size(); at += kChunk) {
     const size_t n = std::min(kChunk, prompt.size() - at);
-    MINNOW_ASSIGN_OR_RETURN(logits, ctx.decode(std::span<const int32_t>(prompt.data() + at, n)));
+    MINNOW_TRY(ctx.decode_into(std::span<const int32_t>(prompt.data() + at, n), logits));
     cached.insert(cached.end(), prompt.begin() + long(at), prompt.begin() + long(at + n));
     if (options.interrupt && options.interrupt->load()) {
       stats.reason = FinishReason::kCancelled;
@@ -65,7 +65,7 @@ Expected<GenerateStats> generate(InferenceContext& ctx, std::vector<int32_t>& ca
     }
     if (stats.n_generated >= options.max_tokens) break;
     if (ctx.n_past() + 1 >= ctx.n_ctx()) break;  // context full: stop with "length"
-    MINNOW_ASSIGN_OR_RETURN(logits, ctx.decode(std::vector<int32_t>{token}));
+    MINNOW_TRY(ctx.decode_into(std::span<const int32_t>(&token, 1), logits));
     cached.push_back(token);
   }
   on_text(utf8.flush());

@@ -33,9 +33,13 @@ Status InferenceContext::check_tokens(std::span<const int32_t> tokens) const {
 
 Expected<std::vector<float>> InferenceContext::decode(std::span<const int32_t> tokens, bool all_logits) {
   std::vector<float> logits;
-  DecodeItem item{this, tokens, all_logits, &logits};
-  MINNOW_TRY(decode_batch(std::span<DecodeItem>(&item, 1)));
+  MINNOW_TRY(decode_into(tokens, logits, all_logits));
   return logits;
+}
+
+Status InferenceContext::decode_into(std::span<const int32_t> tokens, std::vector<float>& logits, bool all_logits) {
+  DecodeItem item{this, tokens, all_logits, &logits};
+  return decode_batch(std::span<DecodeItem>(&item, 1));
 }
 
 Expected<std::vector<float>> InferenceContext::embed(std::span<const int32_t> tokens) {

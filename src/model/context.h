@@ -62,6 +62,10 @@ class InferenceContext {
   // cache. Returns logits [n_tokens][n_vocab] (all_logits) or the last row.
   // Fails (state unchanged) on ids outside the vocabulary or a full context.
   Expected<std::vector<float>> decode(std::span<const int32_t> tokens, bool all_logits = false);
+  // The same into `logits`, whose storage is reused: a token-by-token loop
+  // then does not allocate and clear a vocabulary of floats (600 KB for
+  // 152k) per token.
+  Status decode_into(std::span<const int32_t> tokens, std::vector<float>& logits, bool all_logits = false);
 
   // Encoder models: last hidden states [n_tokens][n_embd] (pooling off).
   Expected<std::vector<float>> encode(std::span<const int32_t> tokens);

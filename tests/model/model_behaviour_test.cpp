@@ -69,6 +69,36 @@ TEST(ModelBehaviour, BatchedPrefillEqualsOneTokenAtATime) {
   EXPECT_EQ((*stepwise)->n_past(), tokens.size());
 }
 
+// decode_into leaves in the caller's vector exactly what decode returns,
+// whatever that vector held before (all the rows of a prompt, or stale
+// values), and keeps its storage from one token to the next.
+TEST(ModelBehaviour, DecodeIntoReusesTheVectorAndMatchesDecode) {
+  test::TempDir dir;
+  auto model = load_fixture(dir, make_tiny_model({}));
+  ASSERT_TRUE(model);
+  const std::vector<int32_t> prompt = {1, 72, 101}, next = {108, 111, 33};
+  auto fresh = InferenceContext::create(model, {64, KvType::kF16});
+  auto reused = InferenceContext::create(model, {64, KvType::kF16});
+  ASSERT_TRUE((*fresh)->decode(prompt).ok());
+  std::vector<float> logits;
+  ASSERT_TRUE((*reused)->decode_into(prompt, logits, true).ok());
+  const size_t V = model->hparams().n_vocab;
+  ASSERT_EQ(logits.size(), prompt.size() * V);
+  for (size_t k = 0; k < next.size(); ++k) {
+    std::fill(logits.begin(), logits.end(), 1e30f);
+    const float* storage = logits.data();
+    auto want = (*fresh)->decode(std::span<const int32_t>(&next[k], 1));
+    ASSERT_TRUE(want.ok());
+    ASSERT_TRUE((*reused)->decode_into(std::span<const int32_t>(&next[k], 1), logits).ok());
+    EXPECT_EQ(logits, *want) << "token " << k;
+    EXPECT_EQ(logits.data(), storage) << "token " << k << ": the vector was reallocated";
+  }
+  // A failing call (an id outside the vocabulary) reports it and keeps the cache as it was.
+  const int32_t bad = int32_t(V);
+  EXPECT_FALSE((*reused)->decode_into(std::span<const int32_t>(&bad, 1), logits).ok());
+  EXPECT_EQ((*reused)->n_past(), prompt.size() + next.size());
+}
+
 TEST(ModelBehaviour, SequencesBatchedTogetherMatchEachAlone) {
   test::TempDir dir;
   auto model = load_fixture(dir, make_tiny_model({}));
