@@ -1,6 +1,7 @@
 // AVX2+FMA (the x86-64-v3 baseline). Scalar twins: the formulas in
 // src/model/ops.cpp, which the tests compare with.
 #include "kernels/activations.h"
+#include "kernels/kernel_table.h"
 
 #include <immintrin.h>
 
@@ -55,6 +56,7 @@ void exp_vec(const float* x, float* out, size_t n) {
 }
 
 void silu_mul(const float* gate, const float* up, float* out, size_t n) {
+  if (kernel_table().isa == Isa::kAvx512) return silu_mul_avx512(gate, up, out, n);
   size_t i = 0;
   const __m256 one = _mm256_set1_ps(1.0f);
   for (; i + 8 <= n; i += 8) {

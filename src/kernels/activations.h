@@ -9,6 +9,9 @@ namespace minnow::kernels {
 
 // out[i] = silu(gate[i]) * up[i], silu(x) = x / (1 + e^-x). out may alias gate or up.
 void silu_mul(const float* gate, const float* up, float* out, size_t n);
+// Its AVX-512 body, which silu_mul runs when the kernel path is avx512
+// (callable only where the CPU has AVX-512; exposed for its test).
+void silu_mul_avx512(const float* gate, const float* up, float* out, size_t n);
 
 // out[i] = gelu(x[i]) * up[i] (tanh approximation); up null means plain gelu.
 // out may alias x or up.

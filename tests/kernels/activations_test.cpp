@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/activations.h"
+#include "kernels/isa.h"
 
 namespace minnow::kernels {
 namespace {
@@ -32,8 +33,18 @@ TEST(Activations, ExpMatchesLibm) {
   for (float v : out) EXPECT_TRUE(v > 1e38f || std::isinf(v));
 }
 
+// Both bodies whatever MINNOW_ISA chose: the AVX2 one and, where the CPU
+// has it, the AVX-512 one (16 lanes, a masked tail).
+using SiluFn = void (*)(const float*, const float*, float*, size_t);
+std::vector<std::pair<const char*, SiluFn>> silu_bodies() {
+  std::vector<std::pair<const char*, SiluFn>> fns = {{"dispatched", silu_mul}};
+  if (isa_supported(Isa::kAvx512)) fns.emplace_back("avx512", silu_mul_avx512);
+  return fns;
+}
+
 TEST(Activations, SiluMulMatchesFormulaIncludingTails) {
-  for (size_t n : {0, 1, 7, 8, 9, 33, 4864}) {
+  for (const auto& [name, silu_mul] : silu_bodies())
+  for (size_t n : {0, 1, 7, 8, 9, 15, 16, 17, 33, 4864}) {
     std::vector<float> g(n), u(n), out(n);
     for (size_t i = 0; i < n; ++i) {
       g[i] = -60.0f + 120.0f * float(i) / float(n ? n : 1);
@@ -42,7 +53,7 @@ TEST(Activations, SiluMulMatchesFormulaIncludingTails) {
     silu_mul(g.data(), u.data(), out.data(), n);
     for (size_t i = 0; i < n; ++i) {
       const double want = double(g[i]) / (1.0 + std::exp(-double(g[i]))) * u[i];
-      ASSERT_NEAR(out[i], want, 1e-6 * std::fabs(want) + 1e-30) << "n=" << n << " g=" << g[i];
+      ASSERT_NEAR(out[i], want, 1e-6 * std::fabs(want) + 1e-30) << name << " n=" << n << " g=" << g[i];
     }
   }
 }
