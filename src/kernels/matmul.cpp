@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <span>
+#include <string>
 #include <vector>
 
 #include "base/ggml_type.h"
@@ -71,6 +73,23 @@ struct Job {
 
   void run(size_t b, size_t e) const;
 };
+
+// --passes: one decode pass over these matrices, started at t0.
+void record_pass_since(std::chrono::steady_clock::time_point t0, std::span<const WeightMatrix* const> ms) {
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::string matrices;
+  double bytes = 0;
+  for (const WeightMatrix* w : ms) {
+    if (!matrices.empty()) matrices += " + ";
+    matrices += std::to_string(w->n_rows);
+    matrices += 'x';
+    matrices += std::to_string(w->n_cols);
+    matrices += ' ';
+    matrices += ggml_type_name(w->type);
+    bytes += double(w->row_bytes) * double(w->n_rows);
+  }
+  record_pass(matrices, seconds, bytes);
+}
 
 void run_rows(const Job& j, size_t r_begin, size_t r_end) {
   const WeightMatrix& w = *j.w;
@@ -253,17 +272,58 @@ void matmul_many(const KernelTable& table, std::span<const WeightMatrix> ws, con
     }
   }, total_units);
   if (profile) {
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::string matrices;
-    double bytes = 0;
-    for (const Job& j : jobs) {
-      if (!matrices.empty()) matrices += " + ";
-      matrices += std::to_string(j.w->n_rows) + "x" + std::to_string(j.w->n_cols) + " " +
-                  std::string(ggml_type_name(j.w->type));
-      bytes += double(j.w->row_bytes) * double(j.w->n_rows);
-    }
-    record_pass(matrices, seconds, bytes);
+    std::vector<const WeightMatrix*> ms;
+    for (const Job& j : jobs) ms.push_back(j.w);
+    record_pass_since(t0, ms);
   }
+}
+
+bool matmul_gated_token(const KernelTable& table, const WeightMatrix& gate, const WeightMatrix& up, const float* x,
+                        GatedActFn act, float* out, ThreadPool* pool) {
+  if (gate.type != up.type || gate.n_cols != up.n_cols || gate.n_rows != up.n_rows || gate.packed != up.packed ||
+      gate.n_rows == 0)
+    return false;
+  const DotKernel& k = table.for_type(gate.type);
+  const bool panels = gate.packed && k.panel.token_pair;
+  if (!panels && (gate.packed || !k.dot2)) return false;
+  const size_t cols = gate.n_cols, rows = gate.n_rows;
+  thread_local std::vector<uint8_t> act_buffer;
+  const uint8_t* a = reinterpret_cast<const uint8_t*>(x);
+  if (k.act != ActFormat::kF32) {
+    act_buffer.resize(act_row_bytes(k.act, cols));
+    quantize_act(k.act, x, act_buffer.data(), cols);
+    a = act_buffer.data();
+  }
+  const size_t unit_rows = panels ? kPanelRows : kRowTile, panel_bytes = k.panel.panel_bytes(cols);
+  auto units = [&](size_t b, size_t e) {
+    float g[kRowTile], u[kRowTile];
+    for (size_t i = b; i < e; ++i) {
+      const size_t r0 = i * unit_rows, n = std::min(unit_rows, rows - r0);
+      if (panels) {
+        k.panel.token_pair(gate.data + i * panel_bytes, up.data + i * panel_bytes, a, cols, g, u);
+      } else {
+        for (size_t r = 0; r < n; ++r) {
+          float both[2];
+          k.dot2(gate.data + (r0 + r) * gate.row_bytes, up.data + (r0 + r) * up.row_bytes, a, cols, both);
+          g[r] = both[0], u[r] = both[1];
+        }
+      }
+      act(g, u, out + r0, n);
+    }
+  };
+  static_assert(kPanelRows <= kRowTile);
+  const bool profile = pass_profiling();
+  const auto t0 = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+  const size_t n_units = (rows + unit_rows - 1) / unit_rows;
+  if (pool)
+    pool->parallel_for(n_units, units, 1);
+  else
+    units(0, n_units);
+  if (profile) {
+    const WeightMatrix* ms[] = {&gate, &up};
+    record_pass_since(t0, ms);
+  }
+  return true;
 }
 
 bool wants_prepack(const KernelTable& table, GgmlType type, uint64_t n_cols, uint64_t n_rows) {

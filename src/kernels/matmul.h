@@ -34,6 +34,20 @@ void matmul(const KernelTable& table, const WeightMatrix& w, const float* x, uin
 void matmul_many(const KernelTable& table, std::span<const WeightMatrix> ws, const float* x, uint32_t n_tokens,
                  std::span<float* const> ys, ThreadPool* pool);
 
+// out[r] = act(g[r], u[r]) elementwise for n values, g = gate . x, u = up . x
+// (kernels::silu_mul, gelu_mul).
+using GatedActFn = void (*)(const float* g, const float* u, float* out, size_t n);
+// One token through a gated FFN's two input projections in one pass:
+// out[r] = act(gate row r . x, up row r . x). A work unit runs gate panel
+// (or rows) k and up panel k in lockstep (TokenPanelPairFn / Dot2Fn: two
+// streams per thread, as Job says) and applies act to what it computed, so
+// no thread reads the other's gate/up outputs and the caller has no serial
+// activation step between the passes. gate and up have one type, shape and
+// layout. Returns false, doing nothing, where no pair kernel serves them
+// (float types, the scalar table): the caller then runs matmul_many and act.
+bool matmul_gated_token(const KernelTable& table, const WeightMatrix& gate, const WeightMatrix& up, const float* x,
+                        GatedActFn act, float* out, ThreadPool* pool);
+
 // Whether `table` wants a matrix of this type and shape repacked into panels
 // at load (the rows must fill whole panels).
 bool wants_prepack(const KernelTable& table, GgmlType type, uint64_t n_cols, uint64_t n_rows);

@@ -73,6 +73,28 @@ void activation_rows(GatedActivation f, const float* g, const float* up, float* 
   });
 }
 
+// Decode's gated FFN input as one pass (matmul_gated_token): gate, up and
+// the activation together. False where it does not apply.
+bool gated_in_one_pass(FfnKind kind, const TensorRef& gate, const TensorRef& up, const float* x, uint32_t n_ff,
+                       float* act) {
+  switch (kind) {
+    case FfnKind::kGatedSilu:
+      return matmul_gated_token(gate, up, x, kernels::silu_mul, act);
+    case FfnKind::kGatedGelu:
+      return matmul_gated_token(gate, up, x, kernels::gelu_mul, act);
+    case FfnKind::kFusedGateUpSilu: {  // one matrix, rows [gate; up]: two views of it
+      if (up.packed && n_ff % kernels::kPanelRows != 0) return false;  // the halves would split a panel
+      TensorRef g = up, u = up;
+      g.ne1 = u.ne1 = n_ff;
+      u.data = up.data + size_t(n_ff) * up.row_bytes;
+      return matmul_gated_token(g, u, x, kernels::silu_mul, act);
+    }
+    case FfnKind::kGelu:
+      return false;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::vector<float> ffn(FfnKind kind, const TensorRef& gate, const TensorRef& up, const TensorRef& up_b,
@@ -86,6 +108,10 @@ std::vector<float> ffn(FfnKind kind, const TensorRef& gate, const TensorRef& up,
   std::vector<float> out;
   // The vector activations unless the scalar path was asked for (then these loops are their twins).
   const bool vec = vector_ops();
+  if (vec && n_tokens == 1 && !up_b && gated_in_one_pass(kind, gate, up, x, n_ff, act.data())) {
+    linear(down, down_b, act.data(), n_tokens, out);
+    return out;
+  }
   if (kind == FfnKind::kGatedSilu || kind == FfnKind::kGatedGelu) {
     const TensorRef no_bias;
     const LinearOut both[] = {{gate, no_bias, g}, {up, up_b, hidden}};

@@ -26,6 +26,11 @@ void matmul(const TensorRef& w, const float* x, uint32_t n_tokens, float* y) {
   kernels::matmul(kernels::kernel_table(), matrix_of(w), x, n_tokens, y, current_thread_pool());
 }
 
+bool matmul_gated_token(const TensorRef& gate, const TensorRef& up, const float* x, GatedActivationFn act, float* out) {
+  return kernels::matmul_gated_token(kernels::kernel_table(), matrix_of(gate), matrix_of(up), x, act, out,
+                                     current_thread_pool());
+}
+
 void matmul_many(std::span<const TensorRef* const> ws, const float* x, uint32_t n_tokens, std::span<float* const> ys) {
   std::vector<kernels::WeightMatrix> ms;
   ms.reserve(ws.size());

@@ -2,6 +2,7 @@
 // matrix product over any weight type.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -33,6 +34,13 @@ void matmul(const TensorRef& w, const float* x, uint32_t n_tokens, float* y);
 // ys[i] = ws[i] x for matrices with the same input width, in one pass over
 // the pool (the activations are converted once).
 void matmul_many(std::span<const TensorRef* const> ws, const float* x, uint32_t n_tokens, std::span<float* const> ys);
+
+// One token through a gated FFN's gate and up matrices in one pass:
+// out[r] = act(gate row r . x, up row r . x), act as kernels::silu_mul.
+// False (nothing done) where the kernel table has no two-stream kernel for
+// them; the caller then runs matmul_many and the activation.
+using GatedActivationFn = void (*)(const float* g, const float* u, float* out, size_t n);
+bool matmul_gated_token(const TensorRef& gate, const TensorRef& up, const float* x, GatedActivationFn act, float* out);
 
 // Bytes of repacked storage the kernel table wants for this matrix (it
 // reads a panel layout), or 0 when it reads the file's rows as they are.

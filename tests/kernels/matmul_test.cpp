@@ -303,6 +303,81 @@ TEST(Matmul, ManyMatricesInOnePassEqualSeparateCalls) {
   }
 }
 
+// Decode's gated FFN input in one pass: gate and up in lockstep, the
+// activation applied by the thread that computed them. Against the two
+// separate products and the activation over the whole row: the same
+// values, on every table with pair kernels, serial and on a pool, for
+// prepacked panels (1..9 of them) and K-quant rows (a ragged last unit).
+TEST(Matmul, GatedTokenPassEqualsTwoProductsAndTheActivation) {
+  std::mt19937 rng(23);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  ThreadPool pool(2);
+  int fused = 0;
+  auto act = [](const float* g, const float* u, float* out, size_t n) {
+    for (size_t i = 0; i < n; ++i) out[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+  };
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+    const KernelTable* table = kernel_table_for(isa);
+    if (!table) continue;
+    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::IQ4_NL,
+                          GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
+      const bool k_quant = ggml_type_info(type)->block_elems >= 256;
+      const uint64_t cols = k_quant ? 512 : 96;
+      for (uint64_t rows : {uint64_t(8), uint64_t(40), uint64_t(72), uint64_t(37)}) {
+        // Packed where a panel is exactly the rows' bytes (as prepack needs), whether or not the model would.
+        const PanelKernel& panel = table->for_type(type).panel;
+        const bool packable = !k_quant && panel.pack && rows % kPanelRows == 0 &&
+                              panel.panel_bytes(cols) == kPanelRows * *quantized_size(type, cols);
+        std::vector<std::vector<uint8_t>> bytes(4);
+        WeightMatrix m[2];
+        for (int i = 0; i < 2; ++i) {
+          std::vector<float> wf(cols * rows);
+          for (auto& v : wf) v = dist(rng);
+          const size_t row_bytes = *quantized_size(type, cols);
+          bytes[i].resize(row_bytes * rows);
+          ASSERT_TRUE(quantize(type, wf, bytes[i]).ok());
+          m[i] = {bytes[i].data(), type, cols, rows, row_bytes};
+          if (packable) {
+            bytes[2 + i].resize(bytes[i].size());
+            m[i] = prepack(*table, m[i], bytes[2 + i].data());
+          }
+        }
+        std::vector<float> x(cols), g(rows), u(rows), want(rows), got(rows);
+        for (auto& v : x) v = dist(rng);
+        matmul(*table, m[0], x.data(), 1, g.data(), nullptr);
+        matmul(*table, m[1], x.data(), 1, u.data(), nullptr);
+        act(g.data(), u.data(), want.data(), rows);
+        for (ThreadPool* tp : {static_cast<ThreadPool*>(nullptr), &pool}) {
+          std::fill(got.begin(), got.end(), -1e30f);
+          const bool ran = matmul_gated_token(*table, m[0], m[1], x.data(), act, got.data(), tp);
+          const bool expected = m[0].packed ? bool(table->for_type(type).panel.token_pair)
+                                            : bool(table->for_type(type).dot2);
+          ASSERT_EQ(ran, expected) << isa_name(isa) << " " << ggml_type_name(type) << " rows=" << rows;
+          if (!ran) continue;
+          ++fused;
+          for (size_t r = 0; r < rows; ++r)
+            ASSERT_EQ(got[r], want[r]) << isa_name(isa) << " " << ggml_type_name(type) << " rows=" << rows << " row " << r;
+        }
+      }
+    }
+  }
+  if (isa_supported(Isa::kAvx2)) {
+    EXPECT_GT(fused, 0);
+  }
+  // Not fused: float weights, mismatched types or shapes.
+  const KernelTable& table = kernel_table();
+  std::vector<float> w(64 * 8, 0.5f), x(64, 1.0f), out(8);
+  const WeightMatrix f32{reinterpret_cast<const uint8_t*>(w.data()), GgmlType::F32, 64, 8, 64 * 4};
+  EXPECT_FALSE(matmul_gated_token(table, f32, f32, x.data(), act, out.data(), nullptr));
+  std::vector<uint8_t> q(*quantized_size(GgmlType::Q8_0, 64) * 8);
+  ASSERT_TRUE(quantize(GgmlType::Q8_0, w, q).ok());
+  const WeightMatrix q8{q.data(), GgmlType::Q8_0, 64, 8, *quantized_size(GgmlType::Q8_0, 64)};
+  WeightMatrix q8_short = q8;
+  q8_short.n_rows = 7;
+  EXPECT_FALSE(matmul_gated_token(table, q8, f32, x.data(), act, out.data(), nullptr));
+  EXPECT_FALSE(matmul_gated_token(table, q8, q8_short, x.data(), act, out.data(), nullptr));
+}
+
 TEST(Matmul, PrepackOnlyForWholePanels) {
   const KernelTable* avx2 = kernel_table_for(Isa::kAvx2);
   if (!avx2) GTEST_SKIP() << "no AVX2";
