@@ -7,25 +7,13 @@
 // linkage but silu_mul_avx512.
 #include <immintrin.h>
 
-#include <iterator>
-
 #include "kernels/activations.h"
-#include "kernels/exp_poly.h"
+#include "kernels/exp_avx512.h"
 
 namespace minnow::kernels {
 namespace {
 
-// e^x as activations.cpp's exp8 computes it (exp_poly.h), x clamped to
-// [-87, 88.7].
-__m512 exp16(__m512 x) {
-  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.7f));
-  using namespace exp_poly;
-  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(kLog2e)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Lo), _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Hi), x));
-  __m512 p = _mm512_set1_ps(kHorner[0]);
-  for (size_t k = 1; k < std::size(kHorner); ++k) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(kHorner[k]));
-  return _mm512_scalef_ps(p, n);
-}
+using avx512::exp16;
 
 __m512 silu_mul16(__m512 g, __m512 up) {
   const __m512 e = exp16(_mm512_sub_ps(_mm512_setzero_ps(), g));

@@ -1,7 +1,9 @@
 // AVX2+FMA+F16C (the x86-64-v3 baseline). The scalar twin is the model's
 // reference attention (src/model/attention.cpp), which tests compare against.
 #include "kernels/attention.h"
+#include "kernels/attention_avx512.h"
 #include "kernels/exp_poly.h"
+#include "kernels/kernel_table.h"
 
 #include <immintrin.h>
 
@@ -47,6 +49,24 @@ const float* row_f32(const AttentionArgs& a, const void* base, size_t pos, uint3
     _mm256_storeu_ps(buf + d, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + d))));
   return buf;
 }
+
+}  // namespace
+
+// noipa: GCC 12's mod/ref analysis takes a function that only prefetches
+// for one without effects and deletes its calls (none were left in the
+// object file).
+__attribute__((noipa)) void prefetch_kv_rows(const AttentionArgs& a, uint32_t hk, uint32_t p0, uint32_t p1) {
+  const size_t elem = a.kv_f16 ? 2 : 4, head_bytes = size_t(a.head_dim) * elem;
+  for (uint32_t p = p0; p < p1; ++p) {
+    const size_t at = (size_t(p) * a.kv_stride + size_t(hk) * a.head_dim) * elem;
+    for (size_t off = 0; off < head_bytes; off += 64) {
+      _mm_prefetch(static_cast<const char*>(a.k) + at + off, _MM_HINT_T0);
+      _mm_prefetch(static_cast<const char*>(a.v) + at + off, _MM_HINT_T0);
+    }
+  }
+}
+
+namespace {
 
 float dot(const float* a, const float* b, uint32_t n) {
   __m256 acc = _mm256_setzero_ps();
@@ -100,6 +120,8 @@ void attend(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk) {
     return (a.window && pos + 1 > a.window) ? pos + 1 - a.window : 0;
   };
   auto end_key = [&](uint32_t t) { return a.causal ? a.pos0 + t + 1 : n_total; };  // exclusive
+  static const bool avx512 = kernel_table().isa == Isa::kAvx512;
+  if (nt == 1 && avx512 && attend_one_token_avx512(a, t0, hk, first_key(t0), end_key(t0))) return;
 
   thread_local std::vector<float> scratch;
   // [nt][group][hd] accumulators, [group][kKeyBlock] scores, key and value rows.

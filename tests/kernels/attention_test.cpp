@@ -89,6 +89,22 @@ TEST(FusedAttention, MatchesTwoPassSoftmax) {
   check({4, 2, 32, 21, 10, false, true, 0, 20.0f}, &pool);
 }
 
+// One query token (decode; each token of a windowed prompt) takes the
+// AVX-512 kernel where the CPU has it: every group size it is built for
+// (1-8 query heads per KV head, and 9, which it leaves to the general
+// kernel), heads of 64 and 128, key counts around its 16-key blocks,
+// windows, a softcap, and an F32 cache (general kernel).
+TEST(FusedAttention, OneTokenMatchesTwoPassSoftmaxForEveryGroup) {
+  ThreadPool pool(2);
+  for (uint32_t group = 1; group <= 9; ++group)
+    for (uint32_t dim : {64u, 128u})
+      for (uint32_t pos0 : {0u, 15u, 16u, 33u, 300u}) check({2 * group, 2, dim, 1, pos0, true, true, 0, 0.0f}, &pool);
+  check({7, 1, 64, 1, 100, true, true, 24, 0.0f}, nullptr);   // window: keys 77..100
+  check({8, 4, 128, 1, 70, true, true, 0, 30.0f}, &pool);     // softcap
+  check({8, 4, 64, 23, 9, true, true, 16, 0.0f}, &pool);      // a windowed prompt: tiles of one token
+  check({6, 2, 64, 1, 40, false, true, 0, 0.0f}, &pool);      // F32 cache
+}
+
 // A batch's sequences in one pass give what each gives alone (the item
 // index is mapped back to its sequence, token and KV head), and a batch
 // whose head shapes differ is refused whole.
