@@ -79,6 +79,19 @@ TEST(TokenizerDecode, SpmDropsOnlyTheDummyPrefix) {
   EXPECT_EQ(spm.decode(std::vector<int32_t>{1, 15043}, /*skip_special=*/false), "<s>Hello");
 }
 
+// SentencePiece writes spaces as U+2581 before encoding and turns every
+// U+2581 back into a space when decoding, so a literal one in the text is
+// the space piece and comes back as a space (sentencepiece and llama.cpp
+// do the same). The tokenizer fuzzer excludes such text from its
+// round-trip check; it found this one.
+TEST(TokenizerDecode, SpmReadsALiteralSpaceMarkerAsASpace) {
+  MINNOW_REQUIRE_CONFORMANCE();
+  const Tokenizer spm = load_gguf_vocab("llama-spm");
+  EXPECT_EQ(enc(spm, "\xe2\x96\x81"), enc(spm, " "));
+  EXPECT_EQ(spm.decode(enc(spm, "a\xe2\x96\x81" "b")), "a b");
+  EXPECT_EQ(spm.decode(enc(spm, "a b")), "a b");
+}
+
 // Every encoder must survive arbitrary bytes; the byte-level ones keep them.
 TEST(TokenizerRobustness, InvalidUtf8FallsBackToBytes) {
   const std::string bad = std::string("ok \xff\xfe ") + "\xc3" + " \xed\xa0\x80 \xf0\x9f\xa6" + "x\xc0\xaf";
