@@ -53,8 +53,9 @@ template <uint32_t kGroup, uint32_t kDim>
 void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first, uint32_t last) {
   constexpr uint32_t kRegs = kDim / 16;  // registers per head row
   // Value dimensions per pass over a block: the group's accumulators for
-  // them (kGroup x kSlice / 16 registers) stay in registers.
-  constexpr uint32_t kSlice = kGroup <= 8 ? 32 : 16, kSliceRegs = kSlice / 16;
+  // them (up to 8 x 2 registers) stay in registers.
+  static_assert(kGroup <= 8 && kDim % 32 == 0);
+  constexpr uint32_t kSlice = 32, kSliceRegs = kSlice / 16;
   const float* q = a.q + size_t(t) * a.n_head * kDim + size_t(hk) * kGroup * kDim;
   const uint16_t* k_rows = static_cast<const uint16_t*>(a.k) + size_t(hk) * kDim;
   const uint16_t* v_rows = static_cast<const uint16_t*>(a.v) + size_t(hk) * kDim;
