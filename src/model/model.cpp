@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <malloc.h>
 #include <string_view>
 
 #include "quant/dequantize.h"
@@ -28,7 +29,15 @@ uint64_t resolve(Dim d, const ModelHparams& h) {
 }
 
 std::string shape_str(uint64_t a, uint64_t b, bool one_d) {
-  return one_d ? "[" + std::to_string(a) + "]" : "[" + std::to_string(a) + ", " + std::to_string(b) + "]";
+  // Appends, not operator+ on a literal: GCC 12 warns falsely (-Wrestrict) about the latter.
+  std::string s = "[";
+  s += std::to_string(a);
+  if (!one_d) {
+    s += ", ";
+    s += std::to_string(b);
+  }
+  s += ']';
+  return s;
 }
 
 std::string layer_name(const TensorSpec& s, uint32_t il) {
@@ -101,6 +110,10 @@ Expected<std::shared_ptr<const Model>> Model::from_file(GgufFile file) {
     return corrupt("model tensors do not match architecture '" + arch + "':" + problems).with_file(file.name());
   m->file_ = std::move(file);
   m->prepack_weights();
+  // Loading freed megabytes of temporaries inside the heap (the CLI raises
+  // glibc's trim threshold for its forward passes, so they would stay
+  // resident): hand them back before contexts map their KV caches.
+  malloc_trim(0);
   return std::shared_ptr<const Model>(std::move(m));
 }
 
