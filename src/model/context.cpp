@@ -14,6 +14,9 @@ Expected<std::unique_ptr<InferenceContext>> InferenceContext::create(std::shared
   if (model->traits().encoder) n_ctx = std::min(n_ctx, h.n_ctx_train);  // learned positions end there
   if (n_ctx == 0 || n_ctx > (1u << 20)) return out_of_range("context size must be in 1..1048576").with_field("n_ctx");
   KvCache kv(h.n_layer, n_ctx, h.kv_dim(), params.kv_type);
+  if (!kv.ok())
+    return resource_limit("no memory for a KV cache of " + std::to_string(kv.bytes() >> 20) + " MiB (" +
+                              std::to_string(n_ctx) + " positions): lower --ctx");
   auto pool = params.pool ? params.pool : std::make_shared<ThreadPool>(params.n_threads);
   return std::unique_ptr<InferenceContext>(new InferenceContext(std::move(model), std::move(kv), std::move(pool)));
 }

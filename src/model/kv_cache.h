@@ -1,10 +1,13 @@
 // Keys and values of every layer for one sequence, F16 by default (half the
-// memory; llama.cpp's default too) or F32.
+// memory; llama.cpp's default too) or F32, on 2 MB pages where the kernel
+// allows: decode reads every layer's rows back from DRAM each token, one
+// head's 128-256 bytes of each row, and over 4 KB pages that walk was a
+// TLB miss every 16-32 positions.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include "base/huge_pages.h"
 
 namespace minnow {
 
@@ -13,6 +16,8 @@ enum class KvType { kF16, kF32 };
 class KvCache {
  public:
   KvCache(uint32_t n_layer, uint32_t n_ctx, uint32_t kv_dim, KvType type);
+  // False when the memory could not be had.
+  bool ok() const { return bool(memory_); }
 
   uint32_t n_ctx() const { return n_ctx_; }
   uint32_t n_past() const { return n_past_; }
@@ -32,11 +37,20 @@ class KvCache {
 
  private:
   size_t index(uint32_t layer, uint32_t pos) const { return (size_t(layer) * n_ctx_ + pos) * kv_dim_; }
+  size_t element_bytes() const { return type_ == KvType::kF16 ? 2 : 4; }
+  uint8_t* keys() const { return memory_.get(); }
+  uint8_t* values() const { return memory_.get() + n_elements_ * element_bytes(); }
+  uint16_t* k16() const { return reinterpret_cast<uint16_t*>(keys()); }
+  uint16_t* v16() const { return reinterpret_cast<uint16_t*>(values()); }
+  float* k32() const { return reinterpret_cast<float*>(keys()); }
+  float* v32() const { return reinterpret_cast<float*>(values()); }
   uint32_t n_ctx_, kv_dim_;
   uint32_t n_past_ = 0;
   KvType type_;
-  std::vector<uint16_t> k16_, v16_;
-  std::vector<float> k32_, v32_;
+  size_t n_elements_;
+  // Keys, then values: n_elements_ halves (kF16) or floats (kF32) each. One
+  // allocation, so that only the end of it rounds up to a 2 MB page.
+  HugePageBuffer memory_;
 };
 
 }  // namespace minnow
