@@ -74,6 +74,26 @@ struct Job {
   void run(size_t b, size_t e) const;
 };
 
+// x's n_tokens rows of cols values in the kernels' `format`: x itself for
+// kF32, else this thread's buffer for that format (valid until the next
+// conversion to it), the tokens split over the pool.
+const uint8_t* converted_activations(ActFormat format, const float* x, size_t cols, uint32_t n_tokens,
+                                     ThreadPool* pool) {
+  if (format == ActFormat::kF32) return reinterpret_cast<const uint8_t*>(x);
+  thread_local std::vector<std::vector<uint8_t>> buffers(kActFormatCount);
+  std::vector<uint8_t>& buf = buffers[size_t(format)];
+  const size_t bytes = act_row_bytes(format, cols);
+  buf.resize(bytes * n_tokens);
+  auto convert = [&](size_t b, size_t e) {
+    for (size_t t = b; t < e; ++t) quantize_act(format, x + t * cols, buf.data() + t * bytes, cols);
+  };
+  if (pool)
+    pool->parallel_for(n_tokens, convert, 1);
+  else
+    convert(0, n_tokens);
+  return buf.data();
+}
+
 // --passes: one decode pass over these matrices, started at t0.
 void record_pass_since(std::chrono::steady_clock::time_point t0, std::span<const WeightMatrix* const> ms) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -201,7 +221,6 @@ void matmul_many(const KernelTable& table, std::span<const WeightMatrix> ws, con
   };
   // Activations are converted once per distinct format (the matrices share x
   // and their column count).
-  thread_local std::vector<std::vector<uint8_t>> act_buffers(kActFormatCount);
   const uint8_t* act_of[kActFormatCount] = {};
   std::vector<Job> jobs;
   jobs.reserve(ws.size());
@@ -222,21 +241,9 @@ void matmul_many(const KernelTable& table, std::span<const WeightMatrix> ws, con
     } else {
       const ActFormat f = j.kernel.act;
       j.act_bytes = act_row_bytes(f, w.n_cols);
-      if (f == ActFormat::kF32) {
-        j.act = reinterpret_cast<const uint8_t*>(x);
-      } else {
-        const size_t slot = size_t(f);
-        if (!act_of[slot]) {
-          std::vector<uint8_t>& buf = act_buffers[slot];
-          buf.resize(j.act_bytes * n_tokens);
-          const size_t bytes = j.act_bytes, cols = w.n_cols;
-          run([&](size_t b, size_t e) {
-            for (size_t t = b; t < e; ++t) quantize_act(f, x + t * cols, buf.data() + t * bytes, cols);
-          }, n_tokens);
-          act_of[slot] = buf.data();
-        }
-        j.act = act_of[slot];
-      }
+      const uint8_t*& converted = act_of[size_t(f)];
+      if (!converted) converted = converted_activations(f, x, w.n_cols, n_tokens, pool);
+      j.act = converted;
       if (w.packed) {
         j.path = Job::Path::kPacked;
         j.n_units = w.n_rows / kPanelRows;
@@ -287,13 +294,7 @@ bool matmul_gated_token(const KernelTable& table, const WeightMatrix& gate, cons
   const bool panels = gate.packed && k.panel.token_pair;
   if (!panels && (gate.packed || !k.dot2)) return false;
   const size_t cols = gate.n_cols, rows = gate.n_rows;
-  thread_local std::vector<uint8_t> act_buffer;
-  const uint8_t* a = reinterpret_cast<const uint8_t*>(x);
-  if (k.act != ActFormat::kF32) {
-    act_buffer.resize(act_row_bytes(k.act, cols));
-    quantize_act(k.act, x, act_buffer.data(), cols);
-    a = act_buffer.data();
-  }
+  const uint8_t* a = converted_activations(k.act, x, cols, 1, nullptr);
   const size_t unit_rows = panels ? kPanelRows : kRowTile, panel_bytes = k.panel.panel_bytes(cols);
   auto units = [&](size_t b, size_t e) {
     float g[kRowTile], u[kRowTile];

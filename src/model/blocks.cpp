@@ -65,8 +65,7 @@ namespace {
 
 // act = f(g) * up (kernels::silu_mul or gelu_mul; gelu's up may be null),
 // token rows split over the thread pool.
-using GatedActivation = void (*)(const float*, const float*, float*, size_t);
-void activation_rows(GatedActivation f, const float* g, const float* up, float* act, uint32_t n_tokens,
+void activation_rows(GatedActivationFn f, const float* g, const float* up, float* act, uint32_t n_tokens,
                      uint32_t n_ff) {
   parallel_rows(n_tokens, [&](size_t b, size_t e) {
     f(g + b * n_ff, up ? up + b * n_ff : nullptr, act + b * n_ff, (e - b) * n_ff);
