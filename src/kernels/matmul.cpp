@@ -19,6 +19,13 @@ namespace {
 // it meets each token of the batch. Token tiles bound the activation working
 // set the same way.
 constexpr size_t kRowTile = 16;
+// One token's row units are this many rows and their partners (see Job;
+// in the fused gate/up pass, the same rows of both): the pass ends when
+// the slower thread finishes its last unit, and while it does the other
+// waits (ffn_down Q6_K: 16 rows paired were 128 KB, the caller waited
+// ~3.4 us a pass; with 4, ~1.5). Claims halve what is left, so finer
+// units add few claims.
+constexpr size_t kTokenRowTile = 4;
 constexpr uint32_t kTokenTile = 16;
 
 // From this many tokens on, packing panels pays for itself (a panel is
@@ -70,6 +77,7 @@ struct Job {
   // plain read 33 and 36; three or four were no better. The streams must
   // take turns often: every 1-2 KB gave the 33 GB/s, every 9 KB nothing.
   size_t pair_offset = 0;
+  size_t row_tile = kRowTile;  // kRows: rows per unit
 
   void run(size_t b, size_t e) const;
 };
@@ -192,7 +200,7 @@ void Job::run(size_t b, size_t e) const {
       return;
     }
     case Path::kRows:
-      return run_rows(*this, b * kRowTile, std::min<size_t>(e * kRowTile, pair_offset ? pair_offset : w->n_rows));
+      return run_rows(*this, b * row_tile, std::min<size_t>(e * row_tile, pair_offset ? pair_offset : w->n_rows));
   }
 }
 
@@ -259,7 +267,8 @@ void matmul_many(const KernelTable& table, std::span<const WeightMatrix> ws, con
         j.path = Job::Path::kRows;
         const size_t rows = n_tokens == 1 && w.n_rows > 1 ? (w.n_rows + 1) / 2 : w.n_rows;
         if (rows != w.n_rows) j.pair_offset = rows;
-        j.n_units = (rows + kRowTile - 1) / kRowTile;
+        if (n_tokens == 1) j.row_tile = kTokenRowTile;
+        j.n_units = (rows + j.row_tile - 1) / j.row_tile;
       }
     }
     total_units += j.n_units;
@@ -295,7 +304,7 @@ bool matmul_gated_token(const KernelTable& table, const WeightMatrix& gate, cons
   if (!panels && (gate.packed || !k.dot2)) return false;
   const size_t cols = gate.n_cols, rows = gate.n_rows;
   const uint8_t* a = converted_activations(k.act, x, cols, 1, nullptr);
-  const size_t unit_rows = panels ? kPanelRows : kRowTile, panel_bytes = k.panel.panel_bytes(cols);
+  const size_t unit_rows = panels ? kPanelRows : kTokenRowTile, panel_bytes = k.panel.panel_bytes(cols);
   auto units = [&](size_t b, size_t e) {
     float g[kRowTile], u[kRowTile];
     for (size_t i = b; i < e; ++i) {
@@ -312,7 +321,7 @@ bool matmul_gated_token(const KernelTable& table, const WeightMatrix& gate, cons
       act(g, u, out + r0, n);
     }
   };
-  static_assert(kPanelRows <= kRowTile);
+  static_assert(kPanelRows <= kRowTile && kTokenRowTile <= kRowTile);
   const bool profile = pass_profiling();
   const auto t0 = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   const size_t n_units = (rows + unit_rows - 1) / unit_rows;
