@@ -15,8 +15,23 @@
 namespace minnow::kernels::avx2 {
 namespace {
 
+// The scale vectors by vpermw from one register of 16-bit scales: one
+// shuffle uop each where the broadcasts took three (see MaddAdd).
 struct Dpwssd {
   static __m256i add(__m256i sum, __m256i p, __m256i scale) { return _mm256_dpwssd_epi32(sum, p, scale); }
+  using Scales = __m256i;
+  static Scales scales(const int8_t* bytes, int n) {
+    return _mm256_cvtepi8_epi16(n == 16 ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes))
+                                        : _mm_loadl_epi64(reinterpret_cast<const __m128i*>(bytes)));
+  }
+  static Scales scales(const uint8_t* bytes, int n) {
+    return _mm256_cvtepu8_epi16(n == 16 ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes))
+                                        : _mm_loadl_epi64(reinterpret_cast<const __m128i*>(bytes)));
+  }
+  static __m256i one(Scales s, int g) { return _mm256_permutexvar_epi16(_mm256_set1_epi16(int16_t(g)), s); }
+  static __m256i two(Scales s, int g) {
+    return _mm256_permutexvar_epi16(_mm256_set_m128i(_mm_set1_epi16(int16_t(g + 1)), _mm_set1_epi16(int16_t(g))), s);
+  }
 };
 
 }  // namespace

@@ -13,10 +13,29 @@
 namespace minnow::kernels::avx2 {
 namespace {
 
-// sum + (pairs of p times pairs of scale) in int32 lanes.
+// An Acc policy gives add(): sum + (pairs of p times pairs of scale) in
+// int32 lanes; and the scale vectors: Scales holds a super-block's 16-bit
+// scales (from int8 or uint8 bytes), one(s, g) is scale g in every lane,
+// two(s, g) scale g in the low 128-bit lane and g + 1 in the high one.
+// AVX2 broadcasts each from a register: a broadcast from a general
+// register and a lane insert are shuffle-port work, ~40 uops a Q6_K
+// super-block on the port the shuffles share.
 struct MaddAdd {
   static __m256i add(__m256i sum, __m256i p, __m256i scale) {
     return _mm256_add_epi32(sum, _mm256_madd_epi16(p, scale));
+  }
+  struct Scales {
+    int16_t v[16];
+  };
+  template <class Byte>
+  static Scales scales(const Byte* bytes, int n) {
+    Scales s{};
+    for (int i = 0; i < n; ++i) s.v[i] = bytes[i];
+    return s;
+  }
+  static __m256i one(const Scales& s, int g) { return _mm256_set1_epi16(s.v[g]); }
+  static __m256i two(const Scales& s, int g) {
+    return _mm256_set_m128i(_mm_set1_epi16(s.v[g + 1]), _mm_set1_epi16(s.v[g]));
   }
 };
 
@@ -37,6 +56,7 @@ __attribute__((always_inline)) inline void q45_k_block(const uint8_t* a, const u
   unpack_k_scales(a + 4, scales, mins_packed);
   uint8_t sc[8];
   std::memcpy(sc, &scales, 8);
+  const typename Acc::Scales sv = Acc::scales(sc, 8);
   mins_acc = _mm256_fmadd_ps(_mm256_set1_ps(bd * half_at(a + 2)),
                              _mm256_cvtepi32_ps(k_min_products(mins_packed, b + kQ8KBsums)), mins_acc);
 
@@ -53,8 +73,8 @@ __attribute__((always_inline)) inline void q45_k_block(const uint8_t* a, const u
     }
     const __m256i p0 = _mm256_maddubs_epi16(lo, load256(b + kQ8KQs + 64 * j));
     const __m256i p1 = _mm256_maddubs_epi16(hi, load256(b + kQ8KQs + 64 * j + 32));
-    sum0 = Acc::add(sum0, p0, _mm256_set1_epi16(sc[2 * j]));
-    sum1 = Acc::add(sum1, p1, _mm256_set1_epi16(sc[2 * j + 1]));
+    sum0 = Acc::add(sum0, p0, Acc::one(sv, 2 * j));
+    sum1 = Acc::add(sum1, p1, Acc::one(sv, 2 * j + 1));
   }
   acc = _mm256_fmadd_ps(_mm256_set1_ps(bd * half_at(a)), _mm256_cvtepi32_ps(_mm256_add_epi32(sum0, sum1)), acc);
 }
@@ -103,6 +123,7 @@ __attribute__((always_inline)) inline void q6_k_block(const uint8_t* a, const ui
   std::memcpy(&bd, b, 4);
   int8_t sc[16];
   std::memcpy(sc, a + 192, 16);
+  const typename Acc::Scales sv = Acc::scales(sc, 16);
   const float d = bd * half_at(a + 208);
   // sum_g scale[g] * bsums[g], 8 int32 lanes; times 32 below.
   const __m256i bias = _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc))),
@@ -113,12 +134,10 @@ __attribute__((always_inline)) inline void q6_k_block(const uint8_t* a, const ui
   for (int half = 0; half < 2; ++half) {
     __m256i q[4];
     q6_k_half(a, half, q);
-    const int8_t* s = sc + 8 * half;
     for (int k = 0; k < 4; ++k) {
       const __m256i p = _mm256_maddubs_epi16(q[k], load256(b + kQ8KQs + 128 * half + 32 * k));
       // 16 products per 128-bit lane: each lane is one 16-group with its own scale.
-      const __m256i scale = _mm256_set_m128i(_mm_set1_epi16(s[2 * k + 1]), _mm_set1_epi16(s[2 * k]));
-      sum[k & 1] = Acc::add(sum[k & 1], p, scale);
+      sum[k & 1] = Acc::add(sum[k & 1], p, Acc::two(sv, 8 * half + 2 * k));
     }
   }
   acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_add_epi32(sum[0], sum[1])), acc);
