@@ -15,27 +15,40 @@ namespace {
 
 // An Acc policy gives add(): sum + (pairs of p times pairs of scale) in
 // int32 lanes; and the scale vectors: Scales holds a super-block's 16-bit
-// scales (from int8 or uint8 bytes), one(s, g) is scale g in every lane,
-// two(s, g) scale g in the low 128-bit lane and g + 1 in the high one.
-// AVX2 broadcasts each from a register: a broadcast from a general
-// register and a lane insert are shuffle-port work, ~40 uops a Q6_K
-// super-block on the port the shuffles share.
+// scales (from 8 or 16 int8 or uint8 bytes), one(s, g) is scale g in every
+// lane, two(s, g) scale g in the low 128-bit lane and g + 1 in the high one.
+// Built from general registers (a broadcast each, a lane insert for two())
+// they were ~40 shuffle-port uops a Q6_K super-block, on the port the nibble
+// work shares; here each is one vpshufb from a register that holds eight
+// of the scales in both lanes.
 struct MaddAdd {
   static __m256i add(__m256i sum, __m256i p, __m256i scale) {
     return _mm256_add_epi32(sum, _mm256_madd_epi16(p, scale));
   }
   struct Scales {
-    int16_t v[16];
+    __m256i low, high;  // scales 0-7 and 8-15 as int16, in both 128-bit lanes
   };
+  static Scales scales(const int8_t* bytes, int n) { return widened(_mm256_cvtepi8_epi16(load_scale_bytes(bytes, n))); }
+  static Scales scales(const uint8_t* bytes, int n) { return widened(_mm256_cvtepu8_epi16(load_scale_bytes(bytes, n))); }
+  static __m256i one(const Scales& s, int g) { return pick(s, g, g); }
+  static __m256i two(const Scales& s, int g) { return pick(s, g, g + 1); }
+
+ private:
   template <class Byte>
-  static Scales scales(const Byte* bytes, int n) {
-    Scales s{};
-    for (int i = 0; i < n; ++i) s.v[i] = bytes[i];
-    return s;
+  static __m128i load_scale_bytes(const Byte* bytes, int n) {
+    return n == 16 ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(bytes))
+                   : _mm_loadl_epi64(reinterpret_cast<const __m128i*>(bytes));
   }
-  static __m256i one(const Scales& s, int g) { return _mm256_set1_epi16(s.v[g]); }
-  static __m256i two(const Scales& s, int g) {
-    return _mm256_set_m128i(_mm_set1_epi16(s.v[g + 1]), _mm_set1_epi16(s.v[g]));
+  static Scales widened(__m256i s16) {
+    return {_mm256_permute4x64_epi64(s16, 0x44), _mm256_permute4x64_epi64(s16, 0xee)};
+  }
+  // Scale a (of the eight in that register) in the low lane, b in the high one.
+  static __m256i pick(const Scales& s, int a, int b) {
+    const int ea = 2 * (a % 8), eb = 2 * (b % 8);
+    const __m256i mask = _mm256_setr_epi8(ea, ea + 1, ea, ea + 1, ea, ea + 1, ea, ea + 1, ea, ea + 1, ea, ea + 1, ea,
+                                          ea + 1, ea, ea + 1, eb, eb + 1, eb, eb + 1, eb, eb + 1, eb, eb + 1, eb, eb + 1,
+                                          eb, eb + 1, eb, eb + 1, eb, eb + 1);
+    return _mm256_shuffle_epi8(a < 8 ? s.low : s.high, mask);
   }
 };
 
