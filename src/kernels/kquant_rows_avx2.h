@@ -65,12 +65,15 @@ __attribute__((always_inline)) inline void q45_k_block(const uint8_t* a, const u
   const __m256i low4 = _mm256_set1_epi8(0x0f);
   float bd;
   std::memcpy(&bd, b, 4);
+  uint32_t d_dmin;  // the super-block's fp16 d and dmin, converted together
+  std::memcpy(&d_dmin, a, 4);
+  const __m128 scale_min = _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(int(d_dmin))), _mm_set1_ps(bd));
   uint64_t scales, mins_packed;
   unpack_k_scales(a + 4, scales, mins_packed);
   uint8_t sc[8];
   std::memcpy(sc, &scales, 8);
   const typename Acc::Scales sv = Acc::scales(sc, 8);
-  mins_acc = _mm256_fmadd_ps(_mm256_set1_ps(bd * half_at(a + 2)),
+  mins_acc = _mm256_fmadd_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(scale_min)),
                              _mm256_cvtepi32_ps(k_min_products(mins_packed, b + kQ8KBsums)), mins_acc);
 
   const __m256i hbits = kFifthBit ? load256(a + 16) : _mm256_setzero_si256();
@@ -89,7 +92,7 @@ __attribute__((always_inline)) inline void q45_k_block(const uint8_t* a, const u
     sum0 = Acc::add(sum0, p0, Acc::one(sv, 2 * j));
     sum1 = Acc::add(sum1, p1, Acc::one(sv, 2 * j + 1));
   }
-  acc = _mm256_fmadd_ps(_mm256_set1_ps(bd * half_at(a)), _mm256_cvtepi32_ps(_mm256_add_epi32(sum0, sum1)), acc);
+  acc = _mm256_fmadd_ps(_mm256_broadcastss_ps(scale_min), _mm256_cvtepi32_ps(_mm256_add_epi32(sum0, sum1)), acc);
 }
 
 template <bool kFifthBit>

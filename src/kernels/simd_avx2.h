@@ -77,8 +77,8 @@ inline void unpack_k_scales(const uint8_t* s, uint64_t& scales, uint64_t& mins) 
 
 // sum_g mins[g] * (bsums[2g] + bsums[2g+1]) as 8 int32 lanes (one per g).
 inline __m256i k_min_products(uint64_t mins, const uint8_t* bsums) {
-  const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(int64_t(mins)));
-  const __m256i pairs = _mm256_set_m128i(_mm_unpackhi_epi16(m16, m16), _mm_unpacklo_epi16(m16, m16));
+  const __m128i m8 = _mm_cvtsi64_si128(int64_t(mins));
+  const __m256i pairs = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8));  // m0 m0 m1 m1 ... as int16
   return _mm256_madd_epi16(pairs, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsums)));
 }
 
