@@ -114,9 +114,14 @@ TEST(ThreadPool, AStalledWorkerKeepsOnlyItsFirstRange) {
   pool.parallel_for(n, [&](size_t b, size_t e) {
     log.add(b, e);
     if (std::this_thread::get_id() == caller) {
-      // The caller's first range takes a while, so that the worker surely
-      // wakes up and claims (then stalls in) its own first range.
-      if (b == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      // The caller's first range lasts until the worker has claimed (and
+      // stalls in) its own first range: a fixed sleep could end before a
+      // descheduled worker woke up on a loaded machine (at most 10 s).
+      if (b == 0) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (stalled_range.load() == 0 && std::chrono::steady_clock::now() < deadline)
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
       done_by_caller.fetch_add(e - b);
       return;
     }
