@@ -4,6 +4,7 @@
 #include "kernels/attention_avx512.h"
 #include "kernels/exp_poly.h"
 #include "kernels/kernel_table.h"
+#include "kernels/simd_avx2.h"
 
 #include <immintrin.h>
 
@@ -18,12 +19,7 @@ namespace {
 
 constexpr uint32_t kKeyBlock = 32;  // scores computed, maxed and exponentiated per block
 
-float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
+using simd::hsum;
 
 // e^x for x <= 0 (softmax arguments), relative error ~2e-7: x = n ln2 + r
 // with |r| <= ln2/2, e^r by a degree-6 Taylor/Horner polynomial, 2^n through

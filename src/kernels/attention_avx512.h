@@ -12,10 +12,10 @@ namespace minnow::kernels {
 // nothing, for shapes it does not take: an F32 cache, head sizes other than
 // 64 and 128, more than 8 query heads per KV head. Call only where the CPU
 // has AVX-512.
+bool attend_one_token_avx512(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first, uint32_t last);
+
 // Asks for the key and value rows of positions [p0, p1), KV head hk, ahead
 // of their use (attention.cpp).
 void prefetch_kv_rows(const AttentionArgs& a, uint32_t hk, uint32_t p0, uint32_t p1);
-
-bool attend_one_token_avx512(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first, uint32_t last);
 
 }  // namespace minnow::kernels

@@ -11,6 +11,7 @@
 #include "base/half.h"
 
 #include "kernels/kernel_fill.h"
+#include "kernels/simd_avx2.h"
 #include "quant/block_formats.h"
 #include "quant/k_quants.h"
 #include "quant/legacy_blocks.h"
@@ -28,11 +29,7 @@ size_t act_row_bytes(ActFormat format, size_t n) {
 
 namespace {
 
-float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
-}
+using simd::hsum;
 
 // 32 floats -> 32 int8 (saturating packs, in element order) from four
 // int32 vectors of eight.
