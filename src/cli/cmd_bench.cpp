@@ -1,8 +1,10 @@
-// `minnow bench (-m FILE | --synthetic NAME --quant T) [-p N] [-n N] [-t N] [-r N] [--passes] [--json]`
+// `minnow bench (-m FILE | --synthetic NAME --quant T) [-p N] [-n N] [-d N] [-t N] [-r N] [--passes] [--json]`
 // and `minnow bench --membw`. Prompt processing (pp) times one batch of p
-// tokens; text generation (tg) times n single-token steps from an empty
-// context, like llama-bench. tg rows also report efficiency: weight bytes read
-// per token x tokens/s / the read bandwidth measured around each repetition. Every row says
+// tokens; text generation (tg) times n single-token steps, like llama-bench:
+// from an empty context, or after -d tokens already in the cache (a long
+// chat or a RAG prompt; rows read "tg128 @ d4096"). tg rows also report
+// efficiency: bytes read per token (weights, plus the KV cache at depth) x
+// tokens/s / the read bandwidth measured around each repetition. Every row says
 // which share of its threads' wall time the process actually got the CPU
 // (cpu share), because a busy shared machine lowers every figure.
 #include <CLI/CLI.hpp>
@@ -30,13 +32,13 @@ namespace {
 
 struct BenchOptions {
   std::string model, synthetic, quant = "Q4_0";
-  int64_t n_prompt = 512, n_gen = 128, n_threads = 0, reps = 5, batch = 1;
+  int64_t n_prompt = 512, n_gen = 128, n_depth = 0, n_threads = 0, reps = 5, batch = 1;
   bool json = false, membw = false, passes = false;
 };
 
 struct Row {
   std::string test;
-  uint32_t n_prompt = 0, n_gen = 0;
+  uint32_t n_prompt = 0, n_gen = 0, n_depth = 0;
   double avg = 0, sd = 0;
   double efficiency = -1;  // < 0: not a tg row
   double cpu_share = 0;    // CPU time used / (wall time x threads): < 1 when the machine is shared
@@ -101,6 +103,13 @@ int run_membw(const BenchOptions& o) {
   return 0;
 }
 
+// llama-bench's test names: "pp512", "tg128", "tg128 @ d4096".
+std::string test_name(const char* kind, int64_t n, int64_t depth) {
+  std::string name = kind + std::to_string(n);
+  if (depth > 0) name += " @ d" + std::to_string(depth);
+  return name;
+}
+
 // `--batch B`: B sequences decode n_gen tokens in lockstep, one token each
 // per forward pass (decode_batch), as a server's busy slots do. t/s counts
 // all B sequences' tokens, so the row divided by the tg row is the gain from
@@ -139,7 +148,7 @@ Status run_batched(InferenceContext& first, const BenchOptions& o, unsigned thre
     wall += s;
     ts.push_back(double(o.n_gen * o.batch) / s);
   }
-  Row row{"tg" + std::to_string(o.n_gen) + " x" + std::to_string(o.batch), 0, uint32_t(o.n_gen)};
+  Row row{test_name("tg", o.n_gen, 0) + " x" + std::to_string(o.batch), 0, uint32_t(o.n_gen)};
   mean_sd(ts, row.avg, row.sd);
   row.cpu_share = (process_cpu_seconds() - cpu0) / (wall * threads);
   row.batch = uint32_t(o.batch);
@@ -150,8 +159,11 @@ Status run_batched(InferenceContext& first, const BenchOptions& o, unsigned thre
 // Read bandwidth now, in bytes/s (0: not measured).
 using BandwidthProbe = std::function<double()>;
 
-// With --passes, `passes` gets the tg test's matmul passes.
+// With --passes, `passes` gets the tg test's matmul passes. A decode step
+// at position q also reads the cache's first q + 1 positions, kv_per_position
+// bytes each.
 Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& o, double bytes_per_token,
+                                     double kv_per_position,
                                      const BandwidthProbe& probe, double& bandwidth, unsigned threads,
                                      PassReport& passes) {
   std::vector<Row> rows;
@@ -164,8 +176,19 @@ Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& 
   };
   // Encoders (BERT) have no generation: their pp row times encode().
   const bool encoder = ctx.model().traits().encoder;
+  // The -d tokens go into the cache once, untimed; each test starts from
+  // them (truncate keeps the first n_depth positions).
+  const uint32_t depth = encoder ? 0 : uint32_t(o.n_depth);
+  ctx.reset();
+  for (uint32_t done = 0; done < depth;) {
+    const uint32_t n = std::min<uint32_t>(512, depth - done);  // prompt-sized batches bound the activations
+    auto out = ctx.decode(random_tokens(n));
+    if (!out) return std::move(out).error();
+    done += n;
+  }
+  auto restart = [&] { depth ? ctx.truncate(depth) : ctx.reset(); };
   auto process = [&](const std::vector<int32_t>& tokens) -> Status {
-    ctx.reset();
+    restart();
     auto out = encoder ? ctx.encode(tokens) : ctx.decode(tokens);
     if (!out) return std::move(out).error();
     return Status::success();
@@ -183,7 +206,7 @@ Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& 
       wall += s;
       ts.push_back(double(o.n_prompt) / s);
     }
-    Row row{"pp" + std::to_string(o.n_prompt), uint32_t(o.n_prompt), 0};
+    Row row{test_name("pp", o.n_prompt, depth), uint32_t(o.n_prompt), 0, depth};
     mean_sd(ts, row.avg, row.sd);
     row.cpu_share = (process_cpu_seconds() - cpu0) / (wall * threads);
     rows.push_back(row);
@@ -197,11 +220,13 @@ Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& 
     // tenant's traffic comes and goes within seconds, and one probe before
     // the whole row would be compared with the wrong minutes.
     double bw_before = probe();
-    passes.test = "tg" + std::to_string(o.n_gen);
+    passes.test = test_name("tg", o.n_gen, depth);
+    // Positions depth .. depth + n_gen - 1 read depth + 1 .. depth + n_gen cache rows.
+    const double kv_per_token = kv_per_position * (double(depth) + double(o.n_gen + 1) / 2);
     if (o.passes) kernels::set_pass_profiling(true);
     std::vector<float> logits;  // reused, as a generation loop does
     for (int64_t r = 0; r < o.reps; ++r) {
-      ctx.reset();
+      restart();
       const auto tokens = random_tokens(size_t(o.n_gen));
       const double cpu0 = process_cpu_seconds();
       const auto t0 = std::chrono::steady_clock::now();
@@ -212,7 +237,7 @@ Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& 
       ts.push_back(double(o.n_gen) / s);
       const double bw_after = probe(), bw = (bw_before + bw_after) / 2;
       bws.push_back(bw);
-      if (bw > 0) effs.push_back(bytes_per_token * ts.back() / bw);
+      if (bw > 0) effs.push_back((bytes_per_token + kv_per_token) * ts.back() / bw);
       bw_before = bw_after;
     }
     if (o.passes) {
@@ -221,7 +246,7 @@ Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& 
       passes.tokens = double(o.reps * o.n_gen);
       passes.seconds = wall;
     }
-    Row row{"tg" + std::to_string(o.n_gen), 0, uint32_t(o.n_gen)};
+    Row row{test_name("tg", o.n_gen, depth), 0, uint32_t(o.n_gen), depth};
     mean_sd(ts, row.avg, row.sd);
     row.cpu_share = cpu / (wall * threads);
     double sd = 0;
@@ -240,6 +265,7 @@ int run_bench(const BenchOptions& o) {
     return report_error(invalid_argument("give exactly one of -m FILE and --synthetic NAME"));
   if (o.n_prompt < 0 || o.n_gen < 0 || o.n_prompt + o.n_gen > 8192)
     return report_error(out_of_range("-p and -n must be >= 0 and together at most 8192").with_field("-p/-n"));
+  if (o.n_depth < 0 || o.n_depth > 32768) return report_error(out_of_range("must be in 0..32768").with_field("-d"));
   if (o.reps < 1 || o.reps > 1000) return report_error(out_of_range("must be in 1..1000").with_field("-r"));
   if (o.batch < 1 || o.batch > 64) return report_error(out_of_range("must be in 1..64").with_field("--batch"));
   if (o.n_threads < 0 || o.n_threads > 1024) return report_error(out_of_range("must be in 0..1024").with_field("-t"));
@@ -260,7 +286,7 @@ int run_bench(const BenchOptions& o) {
     model_type = model->hparams().arch + " " + o.model.substr(o.model.find_last_of('/') + 1);
   }
   ContextParams cp;
-  cp.n_ctx = uint32_t(std::max<int64_t>(o.n_prompt, o.n_gen + 1));
+  cp.n_ctx = uint32_t(o.n_depth + std::max<int64_t>(o.n_prompt, o.n_gen + 1));
   cp.n_threads = uint32_t(o.n_threads);
   auto ctx = InferenceContext::create(model, cp);
   if (!ctx) return report_error(ctx.error());
@@ -289,7 +315,8 @@ int run_bench(const BenchOptions& o) {
                  "(/sys/kernel/mm/transparent_hugepage/enabled): weights stream over 4 KB pages, and decode "
                  "runs about 15-20%% slower than with them (docs/PERFORMANCE.md)\n");
   PassReport passes;
-  auto rows = run_tests(**ctx, o, bytes_per_token, probe, bandwidth, threads, passes);
+  const double kv_per_position = double((*ctx)->kv_bytes()) / double((*ctx)->n_ctx());
+  auto rows = run_tests(**ctx, o, bytes_per_token, kv_per_position, probe, bandwidth, threads, passes);
   if (!rows) return report_error(rows.error());
 
   const std::string isa(kernels::isa_name(kernels::kernel_table().isa));
@@ -303,6 +330,7 @@ int run_bench(const BenchOptions& o) {
                      {"n_threads", threads},
                      {"n_prompt", r.n_prompt},
                      {"n_gen", r.n_gen},
+                     {"n_depth", r.n_depth},
                      {"n_batch_seqs", r.batch},
                      {"avg_ts", r.avg},
                      {"stddev_ts", r.sd},
@@ -325,10 +353,14 @@ int run_bench(const BenchOptions& o) {
                 human_bytes(model->weight_bytes()).c_str(), double(n_params) / 1e6, isa.c_str(), threads,
                 r.test.c_str(), r.avg, r.sd, eff, 100.0 * r.cpu_share);
   }
-  if (o.n_gen > 0)
-    std::printf(
-        "\nread bandwidth %.1f GB/s; %.1f MiB of weights read per token; %.0f MiB of this process on 2 MB pages\n",
-        bandwidth / 1e9, bytes_per_token / double(1 << 20), huge_mib);
+  if (o.n_gen > 0) {
+    std::printf("\nread bandwidth %.1f GB/s; %.1f MiB of weights read per token", bandwidth / 1e9,
+                bytes_per_token / double(1 << 20));
+    if (o.n_depth > 0)
+      std::printf(" (+ %.1f MiB of KV cache at depth %lld)", kv_per_position * double(o.n_depth) / double(1 << 20),
+                  (long long)o.n_depth);
+    std::printf("; %.0f MiB of this process on 2 MB pages\n", huge_mib);
+  }
   if (o.passes) print_pass_report(passes, bandwidth);
   return 0;
 }
@@ -345,6 +377,8 @@ void add_bench_command(CLI::App& app, RunFn& run) {
       ->capture_default_str();
   sub->add_option("-p,--n-prompt", o->n_prompt, "prompt tokens (pp test; 0 skips)")->capture_default_str();
   sub->add_option("-n,--n-gen", o->n_gen, "generated tokens (tg test; 0 skips)")->capture_default_str();
+  sub->add_option("-d,--n-depth", o->n_depth, "tokens already in the KV cache before each test (untimed)")
+      ->capture_default_str();
   sub->add_option("-t,--threads", o->n_threads, "threads (default: one per core)");
   sub->add_option("-r,--repetitions", o->reps, "repetitions of each test")->capture_default_str();
   sub->add_option("--batch", o->batch,

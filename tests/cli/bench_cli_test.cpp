@@ -52,6 +52,30 @@ TEST(BenchCli, MarkdownTableHasLlamaBenchColumns) {
   EXPECT_NE(r.out.find("| tg2 |"), std::string::npos) << r.out;
 }
 
+// -d: the tests start from that many tokens in the KV cache, named as
+// llama-bench names them, and the tg row's efficiency counts the cache's
+// bytes too (a token at depth 64 reads more than one at depth 0).
+TEST(BenchCli, DepthRowsStartFromAFilledCache) {
+  auto r = test::run_minnow({"bench", "--synthetic", "tiny", "--quant", "Q8_0", "-p", "4", "-n", "3", "-d", "64",
+                             "-r", "1", "-t", "1", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_array() && j.size() == 2u) << r.out;
+  for (const auto& row : j) EXPECT_EQ(row["n_depth"], 64);
+  EXPECT_GT(j[1]["efficiency"].get<double>(), 0.0);
+
+  auto table = test::run_minnow({"bench", "--synthetic", "tiny", "--quant", "Q8_0", "-p", "4", "-n", "2", "-d", "16",
+                                 "-r", "1"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("| pp4 @ d16 |"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("| tg2 @ d16 |"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("of KV cache at depth 16"), std::string::npos) << table.out;
+
+  auto bad = test::run_minnow({"bench", "--synthetic", "tiny", "-d", "-1"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("-d"), std::string::npos) << bad.err;
+}
+
 // --passes: the tg row's matmul passes per token, as a table after the main
 // one and as a "passes" array in JSON, ending with the time outside them.
 TEST(BenchCli, PassesBreakDownTheTgRow) {
