@@ -223,7 +223,7 @@ void BM_QuantizeAct(benchmark::State& state, ActFormat format) {
 const bool kRegistered = [] {
   benchmark::RegisterBenchmark("ReadInPasses", BM_ReadInPasses)
       ->Arg(512)->Arg(3 << 10)->Arg(64 << 10)->Arg(1 << 20)->Iterations(3)->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("AttentionDecode/f16", BM_AttentionDecode)->Arg(128)->Arg(512)->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("AttentionDecode/f16", BM_AttentionDecode)->Arg(128)->Arg(512)->Arg(4096)->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("QuantizeAct/Q8_0", BM_QuantizeAct, ActFormat::kQ8_0)->Arg(896)->Arg(4864);
   benchmark::RegisterBenchmark("QuantizeAct/Q8_K", BM_QuantizeAct, ActFormat::kQ8_K)->Arg(4864);
   // Args: tokens, packed (0/1).

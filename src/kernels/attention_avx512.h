@@ -1,21 +1,27 @@
 // Internal to the attention kernels: the AVX-512 kernel for one query token
-// (attention_avx512.cpp) and the prefetch it uses (attention.cpp).
+// (attention_avx512.cpp) and the chunk results attention.cpp combines.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "kernels/attention.h"
 
 namespace minnow::kernels {
 
-// Query token t of `a`, KV head hk, over keys [first, last). False, doing
-// nothing, for shapes it does not take: an F32 cache, head sizes other than
-// 64 and 128, more than 8 query heads per KV head. Call only where the CPU
-// has AVX-512.
-bool attend_one_token_avx512(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first, uint32_t last);
+// One decode token's attention over a chunk of its keys, left for the
+// caller to combine with the other chunks' (attention.cpp): per query head
+// of the group, the unnormalised sum of p_j v_j ([group][head_dim] at acc),
+// then the largest score (max[group]) and the sum of exp(score - max)
+// (sum[group]), at partial + partial_floats(group, head_dim) * item.
+inline size_t partial_floats(uint32_t group, uint32_t head_dim) { return size_t(group) * (head_dim + 2); }
 
-// Asks for the key and value rows of positions [p0, p1), KV head hk, ahead
-// of their use (attention.cpp).
-void prefetch_kv_rows(const AttentionArgs& a, uint32_t hk, uint32_t p0, uint32_t p1);
+// Query token t of `a`, KV head hk, over keys [first, last): normalised
+// into a.out, or unnormalised into `partial` (see partial_floats) when it
+// is not null. False, doing nothing, for shapes it does not take: an F32
+// cache, head sizes other than 64 and 128, more than 8 query heads per KV
+// head. Call only where the CPU has AVX-512.
+bool attend_one_token_avx512(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first, uint32_t last,
+                             float* partial);
 
 }  // namespace minnow::kernels

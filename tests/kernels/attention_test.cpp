@@ -105,13 +105,29 @@ TEST(FusedAttention, OneTokenMatchesTwoPassSoftmaxForEveryGroup) {
   check({6, 2, 64, 1, 40, false, true, 0, 0.0f}, &pool);      // F32 cache
 }
 
+// A decode token with more than 256 keys splits them into chunks that
+// the threads take apart and whose partial softmaxes are combined: chunk
+// counts with ragged ends, the 256/257 boundary, every group size of the
+// AVX-512 kernel's range and one past it (the general kernel), heads of
+// 128, a window, a softcap and an F32 cache.
+TEST(FusedAttention, LongDecodeSplitIntoKeyChunksMatchesTwoPassSoftmax) {
+  ThreadPool pool(2);
+  check({14, 2, 64, 1, 1000, true, true, 0, 0.0f}, &pool);
+  check({14, 2, 64, 1, 255, true, true, 0, 0.0f}, &pool);  // 256 keys: one piece
+  check({14, 2, 64, 1, 256, true, true, 0, 0.0f}, &pool);  // 257 keys: 144 + 113
+  for (uint32_t group : {1u, 4u, 8u, 9u}) check({2 * group, 2, 128, 1, 600, true, true, 0, 0.0f}, &pool);
+  check({7, 1, 64, 1, 1500, true, true, 700, 0.0f}, &pool);  // keys 801..1500
+  check({8, 4, 128, 1, 400, true, true, 0, 30.0f}, nullptr);
+  check({6, 2, 64, 1, 600, false, true, 0, 0.0f}, &pool);
+}
+
 // A batch's sequences in one pass give what each gives alone (the item
 // index is mapped back to its sequence, token and KV head), and a batch
 // whose head shapes differ is refused whole.
 TEST(FusedAttention, ManySequencesInOnePassEqualSeparateCalls) {
   constexpr uint32_t kHeads = 14, kKvHeads = 2, kDim = 64, kKvDim = kKvHeads * kDim;
   struct Seq { uint32_t n_tokens, pos0; };
-  const Seq seqs[] = {{1, 40}, {5, 0}, {1, 3}, {3, 17}, {1, 0}};
+  const Seq seqs[] = {{1, 40}, {5, 0}, {1, 600}, {1, 3}, {3, 17}, {1, 300}, {1, 0}};  // 600, 300: key chunks
   std::mt19937 rng(7);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   std::vector<std::vector<float>> qs, ks, vs, alone, together;
@@ -139,7 +155,7 @@ TEST(FusedAttention, ManySequencesInOnePassEqualSeparateCalls) {
   ASSERT_TRUE(attention_many(jobs, &pool));
   for (size_t i = 0; i < std::size(seqs); ++i) EXPECT_EQ(alone[i], together[i]) << "sequence " << i;
 
-  jobs[2].n_head_kv = 7;
+  jobs[3].n_head_kv = 7;
   std::vector<float> before = together[0];
   EXPECT_FALSE(attention_many(jobs, &pool));
   EXPECT_EQ(together[0], before);
