@@ -156,10 +156,14 @@ void attend(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk, const
         float* sg = scores + size_t(g) * kKeyBlock;
         float block_max = sg[0];
         for (uint32_t j = 1; j < nj; ++j) block_max = std::max(block_max, sg[j]);
-        const float new_max = std::max(tmax[g], block_max);
-        const float correction = std::exp(tmax[g] - new_max);  // 0 on the first block
-        tmax[g] = new_max;
-        const __m256 m = _mm256_set1_ps(new_max);
+        // Rescaled only when the block raises the maximum: after the first
+        // few blocks most skip the scalar exp and the multiplies.
+        float correction = 1.0f;
+        if (block_max > tmax[g]) {
+          correction = std::exp(tmax[g] - block_max);  // 0 on the first block
+          tmax[g] = block_max;
+        }
+        const __m256 m = _mm256_set1_ps(tmax[g]);
         __m256 sum = _mm256_setzero_ps();
         uint32_t j = 0;
         for (; j + 8 <= nj; j += 8) {
@@ -168,7 +172,7 @@ void attend(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk, const
           sum = _mm256_add_ps(sum, e);
         }
         float s = hsum(sum);
-        for (; j < nj; ++j) s += (sg[j] = std::exp(sg[j] - new_max));
+        for (; j < nj; ++j) s += (sg[j] = std::exp(sg[j] - tmax[g]));
         tsum[g] = tsum[g] * correction + s;
         float* ag = acc + size_t(g) * hd;
         if (correction != 1.0f)
