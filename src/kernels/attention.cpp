@@ -86,6 +86,12 @@ inline void accumulate_values(const float* const* rows, const float* p, uint32_t
 // its time in attention, converting every row again for every query).
 constexpr uint32_t kQueryTile = 8;
 
+// The first key query token t of `a` sees (a sliding window's start, else 0).
+uint32_t first_key(const AttentionArgs& a, uint32_t t) {
+  const uint32_t pos = a.pos0 + t;
+  return (a.window && pos + 1 > a.window) ? pos + 1 - a.window : 0;
+}
+
 // Part of one decode token's keys, whose result is left unnormalised in
 // `partial` (attention_avx512.h's partial_floats layout).
 struct KeyChunk {
@@ -101,12 +107,8 @@ void attend(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk, const
   const uint32_t group = a.n_head / a.n_head_kv, hd = a.head_dim;
   const uint32_t q_dim = a.n_head * hd;
   const uint32_t n_total = a.pos0 + a.n_tokens;
-  auto first_key = [&](uint32_t t) {
-    const uint32_t pos = a.pos0 + t;
-    return (a.window && pos + 1 > a.window) ? pos + 1 - a.window : 0;
-  };
   auto end_key = [&](uint32_t t) { return chunk ? chunk->last : a.causal ? a.pos0 + t + 1 : n_total; };  // exclusive
-  const uint32_t keys_begin = chunk ? chunk->first : first_key(t0);
+  const uint32_t keys_begin = chunk ? chunk->first : first_key(a, t0);
   static const bool avx512 = kernel_table().isa == Isa::kAvx512;
   if (nt == 1 && avx512 &&
       attend_one_token_avx512(a, t0, hk, keys_begin, end_key(t0), chunk ? chunk->partial : nullptr))
@@ -191,12 +193,7 @@ void attend(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk, const
       }
     }
   }
-  if (chunk) {
-    std::copy_n(acc_all, size_t(group) * hd, chunk->partial);
-    std::copy_n(running_max, group, chunk->partial + size_t(group) * hd);
-    std::copy_n(running_sum, group, chunk->partial + size_t(group) * hd + group);
-    return;
-  }
+  if (chunk) return store_partial(chunk->partial, group, hd, acc_all, running_max, running_sum);
   for (uint32_t ti = 0; ti < nt; ++ti) {
     float* out = a.out + size_t(t0 + ti) * q_dim + size_t(hk) * group * hd;
     const float* acc = acc_all + size_t(ti) * group * hd;
@@ -212,6 +209,8 @@ void attend(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk, const
 
 bool attention(const AttentionArgs& a, ThreadPool* pool) { return attention_many({&a, 1}, pool); }
 
+namespace {
+
 // A decode token with more keys than this splits them into chunks, each
 // (chunk, KV head) a work item, and the chunks' results are combined after
 // the pass. Split by KV head alone, each of qwen2.5-0.5b's two threads
@@ -225,10 +224,7 @@ static_assert(kChunkKeys % 16 == 0, "chunks are whole blocks of the AVX-512 kern
 struct TokenKeys {
   uint32_t first, last;
 };
-TokenKeys one_token_keys(const AttentionArgs& a) {
-  const uint32_t pos = a.pos0;
-  return {(a.window && pos + 1 > a.window) ? pos + 1 - a.window : 0, pos + 1};
-}
+TokenKeys one_token_keys(const AttentionArgs& a) { return {first_key(a, 0), a.pos0 + 1}; }
 
 // Chunks of a one-token job's keys: 0 (not split) or >= 2 of chunk_keys()
 // keys each (a multiple of 16, the AVX-512 kernel's block), the last ragged.
@@ -269,6 +265,8 @@ void combine_chunks(const AttentionArgs& a, const float* partials, uint32_t n_ch
     }
   }
 }
+
+}  // namespace
 
 bool attention_many(std::span<const AttentionArgs> jobs, ThreadPool* pool) {
   if (jobs.empty()) return true;

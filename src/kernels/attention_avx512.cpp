@@ -161,12 +161,7 @@ void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first,
   float running_sum[kGroup];
   _mm512_store_ps(running_max, max_lanes);
   for (uint32_t g = 0; g < kGroup; ++g) running_sum[g] = _mm512_reduce_add_ps(sum_lanes[g]);
-  if (partial) {
-    std::copy_n(&acc[0][0], kGroup * kDim, partial);
-    std::copy_n(running_max, kGroup, partial + kGroup * kDim);
-    std::copy_n(running_sum, kGroup, partial + kGroup * kDim + kGroup);
-    return;
-  }
+  if (partial) return store_partial(partial, kGroup, kDim, &acc[0][0], running_max, running_sum);
   float* out = a.out + size_t(t) * a.n_head * kDim + size_t(hk) * kGroup * kDim;
   for (uint32_t g = 0; g < kGroup; ++g) {
     const __m512 inv = _mm512_set1_ps(running_sum[g] > 0 ? 1.0f / running_sum[g] : 0.0f);

@@ -2,6 +2,7 @@
 // (attention_avx512.cpp) and the chunk results attention.cpp combines.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -15,6 +16,13 @@ namespace minnow::kernels {
 // then the largest score (max[group]) and the sum of exp(score - max)
 // (sum[group]), at partial + partial_floats(group, head_dim) * item.
 inline size_t partial_floats(uint32_t group, uint32_t head_dim) { return size_t(group) * (head_dim + 2); }
+inline void store_partial(float* partial, uint32_t group, uint32_t head_dim, const float* acc, const float* max,
+                          const float* sum) {
+  const size_t n_acc = size_t(group) * head_dim;
+  std::copy_n(acc, n_acc, partial);
+  std::copy_n(max, group, partial + n_acc);
+  std::copy_n(sum, group, partial + n_acc + group);
+}
 
 // Query token t of `a`, KV head hk, over keys [first, last): normalised
 // into a.out, or unnormalised into `partial` (see partial_floats) when it
