@@ -177,7 +177,7 @@ Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& 
   // Encoders (BERT) have no generation: their pp row times encode().
   const bool encoder = ctx.model().traits().encoder;
   // The -d tokens go into the cache once, untimed; each test starts from
-  // them (truncate keeps the first n_depth positions).
+  // them (truncate keeps the first n_depth positions; 0 empties the cache).
   const uint32_t depth = encoder ? 0 : uint32_t(o.n_depth);
   ctx.reset();
   for (uint32_t done = 0; done < depth;) {
@@ -186,9 +186,8 @@ Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& 
     if (!out) return std::move(out).error();
     done += n;
   }
-  auto restart = [&] { depth ? ctx.truncate(depth) : ctx.reset(); };
   auto process = [&](const std::vector<int32_t>& tokens) -> Status {
-    restart();
+    ctx.truncate(depth);
     auto out = encoder ? ctx.encode(tokens) : ctx.decode(tokens);
     if (!out) return std::move(out).error();
     return Status::success();
@@ -226,7 +225,7 @@ Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& 
     if (o.passes) kernels::set_pass_profiling(true);
     std::vector<float> logits;  // reused, as a generation loop does
     for (int64_t r = 0; r < o.reps; ++r) {
-      restart();
+      ctx.truncate(depth);
       const auto tokens = random_tokens(size_t(o.n_gen));
       const double cpu0 = process_cpu_seconds();
       const auto t0 = std::chrono::steady_clock::now();
