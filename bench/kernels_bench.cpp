@@ -191,7 +191,7 @@ void BM_AttentionDecode(benchmark::State& state) {
   const size_t kv_dim = size_t(n_head_kv) * hd;
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<uint16_t> k((n_past + 1) * kv_dim), v(k.size());
+  std::vector<uint16_t> k(key_elements(n_past + 1, kv_dim)), v((n_past + 1) * kv_dim);
   for (auto& h : k) h = float_to_fp16(dist(rng));
   for (auto& h : v) h = float_to_fp16(dist(rng));
   std::vector<float> q(size_t(n_head) * hd), out(q.size());

@@ -17,9 +17,17 @@
 namespace minnow::kernels {
 namespace {
 
-constexpr uint32_t kKeyBlock = 32;  // scores computed, maxed and exponentiated per block
+// Keys whose scores are computed, maxed and exponentiated together: two tiles.
+constexpr uint32_t kKeyBlock = 32;
+static_assert(kKeyBlock % kKeyTile == 0);
 
 using simd::hsum;
+
+inline float hmax(__m256 v) {
+  __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+  return _mm_cvtss_f32(_mm_max_ss(m, _mm_movehdup_ps(m)));
+}
 
 // e^x for x <= 0 (softmax arguments), relative error ~2e-7: x = n ln2 + r
 // with |r| <= ln2/2, e^r by a degree-6 Taylor/Horner polynomial, 2^n through
@@ -36,35 +44,78 @@ __m256 exp_nonpositive(__m256 x) {
   return _mm256_and_ps(result, _mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_GT_OQ));
 }
 
-// One row of head_dim keys or values as floats.
-const float* row_f32(const AttentionArgs& a, const void* base, size_t pos, uint32_t kv_head, float* buf) {
+// One row of head_dim values as floats.
+const float* value_row_f32(const AttentionArgs& a, size_t pos, uint32_t kv_head, float* buf) {
   const size_t at = pos * a.kv_stride + size_t(kv_head) * a.head_dim;
-  if (!a.kv_f16) return static_cast<const float*>(base) + at;
-  const uint16_t* h = static_cast<const uint16_t*>(base) + at;
+  if (!a.kv_f16) return static_cast<const float*>(a.v) + at;
+  const uint16_t* h = static_cast<const uint16_t*>(a.v) + at;
   for (uint32_t d = 0; d < a.head_dim; d += 8)
     _mm256_storeu_ps(buf + d, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + d))));
   return buf;
 }
 
-float dot(const float* a, const float* b, uint32_t n) {
-  __m256 acc = _mm256_setzero_ps();
-  for (uint32_t d = 0; d < n; d += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(a + d), _mm256_loadu_ps(b + d), acc);
-  return hsum(acc);
+// KV head hk's keys j0 .. j0 + n (j0 a tile's first, n <= kKeyBlock) as
+// floats in columns: kbuf[d * kKeyBlock + j] is dimension d of key j0 + j.
+// Columns of tiles past the last key keep what they held.
+void block_keys_f32(const AttentionArgs& a, uint32_t j0, uint32_t n, uint32_t hk, float* kbuf) {
+  for (uint32_t c = 0; c * kKeyTile < n; ++c) {
+    const size_t at = key_element(j0 + c * kKeyTile, size_t(hk) * a.head_dim, a.kv_stride);
+    for (uint32_t d = 0; d < a.head_dim; ++d) {
+      float* col = kbuf + size_t(d) * kKeyBlock + c * kKeyTile;
+      if (!a.kv_f16) {
+        std::copy_n(static_cast<const float*>(a.k) + at + size_t(d) * kKeyTile, kKeyTile, col);
+        continue;
+      }
+      const uint16_t* h = static_cast<const uint16_t*>(a.k) + at + size_t(d) * kKeyTile;
+      for (uint32_t i = 0; i < kKeyTile; i += 8)
+        _mm256_storeu_ps(col + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i))));
+    }
+  }
 }
 
-// q . rows[i] for 8 rows at once: one horizontal reduction for all eight.
-inline __m256 dot8(const float* q, const float* const* rows, uint32_t n) {
-  __m256 acc[8];
-  for (int i = 0; i < 8; ++i) acc[i] = _mm256_setzero_ps();
-  for (uint32_t d = 0; d < n; d += 8) {
-    const __m256 qd = _mm256_loadu_ps(q + d);
-    for (int i = 0; i < 8; ++i) acc[i] = _mm256_fmadd_ps(qd, _mm256_loadu_ps(rows[i] + d), acc[i]);
+// Asks for KV head hk's keys and values j0 .. j0 + n (j0 a tile's first)
+// while the block before them computes.
+void prefetch_block(const AttentionArgs& a, uint32_t j0, uint32_t n, uint32_t hk) {
+  const size_t element = a.kv_f16 ? 2 : 4, row_bytes = a.head_dim * element;
+  const char* k = static_cast<const char*>(a.k);
+  const char* v = static_cast<const char*>(a.v);
+  for (uint32_t c = 0; c * kKeyTile < n; ++c) {
+    const char* tile = k + key_element(j0 + c * kKeyTile, size_t(hk) * a.head_dim, a.kv_stride) * element;
+    for (size_t off = 0; off < row_bytes * kKeyTile; off += 64) _mm_prefetch(tile + off, _MM_HINT_T0);
   }
-  const __m256 s01 = _mm256_hadd_ps(acc[0], acc[1]), s23 = _mm256_hadd_ps(acc[2], acc[3]);
-  const __m256 s45 = _mm256_hadd_ps(acc[4], acc[5]), s67 = _mm256_hadd_ps(acc[6], acc[7]);
-  const __m256 s0123 = _mm256_hadd_ps(s01, s23), s4567 = _mm256_hadd_ps(s45, s67);
-  // Lane halves: elements 0-3 and 4-7 of each row's sum.
-  return _mm256_add_ps(_mm256_permute2f128_ps(s0123, s4567, 0x20), _mm256_permute2f128_ps(s0123, s4567, 0x31));
+  for (uint32_t j = 0; j < n; ++j) {
+    const char* row = v + ((j0 + j) * a.kv_stride + size_t(hk) * a.head_dim) * element;
+    for (size_t off = 0; off < row_bytes; off += 64) _mm_prefetch(row + off, _MM_HINT_T0);
+  }
+}
+
+// s[h][j] = scale * q[h] . key j for j < 8 * kVecs, for kHeads query heads
+// at once (each dimension's key vectors loaded once for all), the sums
+// over dimensions split kParts ways so that eight FMA chains are in
+// flight. kbuf as block_keys_f32 leaves it; head_dim % 8 == 0.
+template <uint32_t kHeads, uint32_t kVecs>
+void block_dots(const float* const* q, const float* kbuf, uint32_t head_dim, float scale, float* const* s) {
+  constexpr uint32_t kParts = 8 / (kHeads * kVecs);
+  static_assert(kParts >= 1 && kVecs * 8 <= kKeyBlock);
+  __m256 acc[kHeads][kParts][kVecs];
+  for (auto& head : acc)
+    for (auto& part : head)
+      for (__m256& x : part) x = _mm256_setzero_ps();
+  for (uint32_t d = 0; d < head_dim; d += kParts)
+    for (uint32_t p = 0; p < kParts; ++p) {
+      __m256 keys[kVecs];
+      for (uint32_t v = 0; v < kVecs; ++v) keys[v] = _mm256_loadu_ps(kbuf + size_t(d + p) * kKeyBlock + 8 * v);
+      for (uint32_t h = 0; h < kHeads; ++h) {
+        const __m256 qd = _mm256_set1_ps(q[h][d + p]);
+        for (uint32_t v = 0; v < kVecs; ++v) acc[h][p][v] = _mm256_fmadd_ps(qd, keys[v], acc[h][p][v]);
+      }
+    }
+  for (uint32_t h = 0; h < kHeads; ++h)
+    for (uint32_t v = 0; v < kVecs; ++v) {
+      __m256 sum = acc[h][0][v];
+      for (uint32_t p = 1; p < kParts; ++p) sum = _mm256_add_ps(sum, acc[h][p][v]);
+      _mm256_storeu_ps(s[h] + 8 * v, _mm256_mul_ps(sum, _mm256_set1_ps(scale)));
+    }
 }
 
 // out[0..kDims) += sum_j p[j] * rows[j][d0..d0+kDims), the sums in registers.
@@ -128,36 +179,48 @@ void attend(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk, const
   std::fill(running_sum, running_sum + nt * group, 0.0f);
 
   const uint32_t keys_end = end_key(t0 + nt - 1);  // the tile's last token sees the most keys
-  for (uint32_t j0 = keys_begin; j0 < keys_end; j0 += kKeyBlock) {
+  // Blocks start on a tile; keys before keys_begin (a window's or a
+  // chunk's start) are masked out of the first.
+  const float minus_inf = -std::numeric_limits<float>::infinity();
+  for (uint32_t j0 = keys_begin / kKeyTile * kKeyTile; j0 < keys_end; j0 += kKeyBlock) {
     const uint32_t n_block = std::min(kKeyBlock, keys_end - j0);
-    const float* krows[kKeyBlock];
+    const uint32_t lo = std::max(keys_begin, j0) - j0;
+    if (j0 + kKeyBlock < keys_end) prefetch_block(a, j0 + kKeyBlock, std::min(kKeyBlock, keys_end - j0 - kKeyBlock), hk);
+    block_keys_f32(a, j0, n_block, hk, kbuf);
     const float* vrows[kKeyBlock];
-    for (uint32_t j = 0; j < n_block; ++j) {
-      krows[j] = row_f32(a, a.k, j0 + j, hk, kbuf + size_t(j) * hd);
-      vrows[j] = row_f32(a, a.v, j0 + j, hk, vbuf + size_t(j) * hd);
-    }
+    for (uint32_t j = lo; j < n_block; ++j) vrows[j] = value_row_f32(a, j0 + j, hk, vbuf + size_t(j) * hd);
     for (uint32_t ti = 0; ti < nt; ++ti) {
       const uint32_t t = t0 + ti, last = end_key(t);
-      if (j0 >= last) continue;  // causal: this block is in the token's future
-      const uint32_t nj = std::min(n_block, last - j0);
+      if (j0 + lo >= last) continue;  // causal: this block is in the token's future
+      const uint32_t nj = std::min(n_block, last - j0);  // the token's keys are [lo, nj)
       const float* q = a.q + size_t(t) * q_dim + size_t(hk) * group * hd;
       float* acc = acc_all + size_t(ti) * group * hd;
       float* tmax = running_max + size_t(ti) * group;
       float* tsum = running_sum + size_t(ti) * group;
-      for (uint32_t g = 0; g < group; ++g) {
-        const float* qg = q + size_t(g) * hd;
-        float* sg = scores + size_t(g) * kKeyBlock;
-        uint32_t j = 0;
-        for (; j + 8 <= nj; j += 8)
-          _mm256_storeu_ps(sg + j, _mm256_mul_ps(dot8(qg, krows + j, hd), _mm256_set1_ps(a.scale)));
-        for (; j < nj; ++j) sg[j] = dot(qg, krows[j], hd) * a.scale;
-        if (a.softcap > 0.0f)
-          for (j = 0; j < nj; ++j) sg[j] = a.softcap * std::tanh(sg[j] / a.softcap);
+      // Scores of the key slots [0, n_scores): heads two at a time.
+      const uint32_t n_scores = nj > 16 ? 32 : 16;
+      for (uint32_t g = 0; g < group; g += 2) {
+        const float* qs[2] = {q + size_t(g) * hd, q + size_t(g + 1) * hd};
+        float* ss[2] = {scores + size_t(g) * kKeyBlock, scores + size_t(g + 1) * kKeyBlock};
+        const bool pair = g + 1 < group;
+        if (n_scores == 32)
+          pair ? block_dots<2, 4>(qs, kbuf, hd, a.scale, ss) : block_dots<1, 4>(qs, kbuf, hd, a.scale, ss);
+        else
+          pair ? block_dots<2, 2>(qs, kbuf, hd, a.scale, ss) : block_dots<1, 2>(qs, kbuf, hd, a.scale, ss);
       }
       for (uint32_t g = 0; g < group; ++g) {
         float* sg = scores + size_t(g) * kKeyBlock;
-        float block_max = sg[0];
-        for (uint32_t j = 1; j < nj; ++j) block_max = std::max(block_max, sg[j]);
+        if (a.softcap > 0.0f)
+          for (uint32_t j = lo; j < nj; ++j) sg[j] = a.softcap * std::tanh(sg[j] / a.softcap);
+        // Slots outside [lo, nj) may hold anything: out of the softmax.
+        std::fill(sg, sg + lo, minus_inf);
+        std::fill(sg + nj, sg + n_scores, minus_inf);
+      }
+      for (uint32_t g = 0; g < group; ++g) {
+        float* sg = scores + size_t(g) * kKeyBlock;
+        __m256 max8 = _mm256_loadu_ps(sg);  // the masked slots are -inf
+        for (uint32_t j = 8; j < n_scores; j += 8) max8 = _mm256_max_ps(max8, _mm256_loadu_ps(sg + j));
+        const float block_max = hmax(max8);
         // Rescaled only when the block raises the maximum: after the first
         // few blocks most skip the scalar exp and the multiplies.
         float correction = 1.0f;
@@ -167,15 +230,12 @@ void attend(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk, const
         }
         const __m256 m = _mm256_set1_ps(tmax[g]);
         __m256 sum = _mm256_setzero_ps();
-        uint32_t j = 0;
-        for (; j + 8 <= nj; j += 8) {
+        for (uint32_t j = 0; j < n_scores; j += 8) {  // e^-inf: the masked slots give 0
           const __m256 e = exp_nonpositive(_mm256_sub_ps(_mm256_loadu_ps(sg + j), m));
           _mm256_storeu_ps(sg + j, e);
           sum = _mm256_add_ps(sum, e);
         }
-        float s = hsum(sum);
-        for (; j < nj; ++j) s += (sg[j] = std::exp(sg[j] - tmax[g]));
-        tsum[g] = tsum[g] * correction + s;
+        tsum[g] = tsum[g] * correction + hsum(sum);
         float* ag = acc + size_t(g) * hd;
         if (correction != 1.0f)
           for (uint32_t d = 0; d < hd; d += 8)
@@ -185,11 +245,12 @@ void attend(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk, const
       // of the group, 64 dimensions of one head at a time so that its
       // accumulators stay in registers over the whole key block.
       for (uint32_t g = 0; g < group; ++g) {
-        const float* sg = scores + size_t(g) * kKeyBlock;
+        const float* sg = scores + size_t(g) * kKeyBlock + lo;
         float* ag = acc + size_t(g) * hd;
+        const uint32_t n = nj - lo;
         uint32_t d0 = 0;
-        for (; d0 + kAccDims <= hd; d0 += kAccDims) accumulate_values<kAccDims>(vrows, sg, nj, d0, ag + d0);
-        for (; d0 < hd; d0 += 8) accumulate_values<8>(vrows, sg, nj, d0, ag + d0);
+        for (; d0 + kAccDims <= hd; d0 += kAccDims) accumulate_values<kAccDims>(vrows + lo, sg, n, d0, ag + d0);
+        for (; d0 < hd; d0 += 8) accumulate_values<8>(vrows + lo, sg, n, d0, ag + d0);
       }
     }
   }

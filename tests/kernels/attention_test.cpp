@@ -1,9 +1,11 @@
 // The fused attention kernel against a plain two-pass softmax over the same
 // cache rows: GQA groups, F16 and F32 caches, causal and not, windows,
-// softcaps, and several key blocks with ragged ends.
+// softcaps, and several key blocks with ragged ends. The kernel reads keys
+// in transposed tiles of 16 positions; the reference reads plain rows.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -12,6 +14,28 @@
 
 namespace minnow::kernels {
 namespace {
+
+// Rows [n][kv_dim] laid out as the kernel reads keys. Slots of the last
+// tile past n hold garbage, as a reused cache's would: the kernel must
+// mask them, not trust them to be zero.
+template <typename T>
+std::vector<T> key_tiles(const std::vector<T>& rows, size_t kv_dim, T garbage) {
+  const size_t n = rows.size() / kv_dim;
+  std::vector<T> tiles(key_elements(n, kv_dim), garbage);
+  for (size_t p = 0; p < n; ++p)
+    for (size_t i = 0; i < kv_dim; ++i) tiles[key_element(p, i, kv_dim)] = rows[p * kv_dim + i];
+  return tiles;
+}
+
+TEST(KeyTiles, PlaceEachPositionsRowAcrossSixteenSlots) {
+  EXPECT_EQ(key_element(0, 0, 128), 0u);
+  EXPECT_EQ(key_element(5, 0, 128), 5u);
+  EXPECT_EQ(key_element(5, 3, 128), 3u * 16 + 5);
+  EXPECT_EQ(key_element(21, 3, 128), (128u + 3) * 16 + 5);
+  EXPECT_EQ(key_elements(1, 128), 16u * 128);
+  EXPECT_EQ(key_elements(16, 128), 16u * 128);
+  EXPECT_EQ(key_elements(17, 128), 32u * 128);
+}
 
 struct Setup {
   uint32_t n_head, n_head_kv, head_dim, n_tokens, pos0;
@@ -37,7 +61,9 @@ void check(const Setup& s, ThreadPool* pool) {
   a.n_head = s.n_head, a.n_head_kv = s.n_head_kv, a.head_dim = s.head_dim;
   a.scale = 1.0f / std::sqrt(float(s.head_dim)), a.softcap = s.softcap, a.causal = s.causal, a.window = s.window;
   a.q = q.data(), a.n_tokens = s.n_tokens, a.pos0 = s.pos0;
-  a.k = s.f16 ? static_cast<const void*>(k16.data()) : k.data();
+  const std::vector<uint16_t> k16_tiles = key_tiles<uint16_t>(k16, kv_dim, 0x7e00);  // NaN
+  const std::vector<float> k_tiles = key_tiles<float>(k, kv_dim, std::numeric_limits<float>::quiet_NaN());
+  a.k = s.f16 ? static_cast<const void*>(k16_tiles.data()) : k_tiles.data();
   a.v = s.f16 ? static_cast<const void*>(v16.data()) : v.data();
   a.kv_f16 = s.f16, a.kv_stride = kv_dim;
   std::vector<float> got(q.size(), -1.0f);
@@ -134,8 +160,8 @@ TEST(FusedAttention, ManySequencesInOnePassEqualSeparateCalls) {
   std::vector<AttentionArgs> jobs;
   for (const Seq& s : seqs) {
     qs.emplace_back(size_t(s.n_tokens) * kHeads * kDim);
-    ks.emplace_back(size_t(s.pos0 + s.n_tokens) * kKvDim);
-    vs.emplace_back(ks.back().size());
+    ks.emplace_back(key_elements(s.pos0 + s.n_tokens, kKvDim));  // whole tiles
+    vs.emplace_back(size_t(s.pos0 + s.n_tokens) * kKvDim);
     for (auto* vec : {&qs.back(), &ks.back(), &vs.back()})
       for (auto& x : *vec) x = dist(rng);
     alone.emplace_back(qs.back().size(), -1.0f);
@@ -145,7 +171,7 @@ TEST(FusedAttention, ManySequencesInOnePassEqualSeparateCalls) {
     AttentionArgs a;
     a.n_head = kHeads, a.n_head_kv = kKvHeads, a.head_dim = kDim, a.scale = 0.125f;
     a.q = qs[i].data(), a.n_tokens = seqs[i].n_tokens, a.pos0 = seqs[i].pos0;
-    a.k = ks[i].data(), a.v = vs[i].data(), a.kv_f16 = false, a.kv_stride = kKvDim;
+    a.k = ks[i].data(), a.v = vs[i].data(), a.kv_f16 = false, a.kv_stride = kKvDim;  // any layout: compared with itself
     a.out = alone[i].data();
     ASSERT_TRUE(attention(a, nullptr));
     a.out = together[i].data();
