@@ -188,17 +188,17 @@ void BM_ReadInPasses(benchmark::State& state) {
 // (14 query heads sharing 2 KV heads of 64) holding range(0) positions.
 void BM_AttentionDecode(benchmark::State& state) {
   const uint32_t n_past = uint32_t(state.range(0)), n_head = 14, n_head_kv = 2, hd = 64;
-  const size_t kv_dim = size_t(n_head_kv) * hd;
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<uint16_t> k(key_elements(n_past + 1, kv_dim)), v((n_past + 1) * kv_dim);
+  std::vector<uint16_t> k(n_head_kv * key_elements(n_past + 1, hd)), v(k.size());
   for (auto& h : k) h = float_to_fp16(dist(rng));
   for (auto& h : v) h = float_to_fp16(dist(rng));
   std::vector<float> q(size_t(n_head) * hd), out(q.size());
   for (auto& f : q) f = dist(rng);
   AttentionArgs a;
   a.n_head = n_head, a.n_head_kv = n_head_kv, a.head_dim = hd, a.scale = 0.125f;
-  a.q = q.data(), a.n_tokens = 1, a.pos0 = n_past, a.k = k.data(), a.v = v.data(), a.kv_stride = kv_dim;
+  a.q = q.data(), a.n_tokens = 1, a.pos0 = n_past, a.k = k.data(), a.v = v.data();
+  a.head_stride = key_elements(n_past + 1, hd);
   a.out = out.data();
   for (auto _ : state) benchmark::DoNotOptimize(attention(a, nullptr));
 }

@@ -44,48 +44,50 @@ __m256 exp_nonpositive(__m256 x) {
   return _mm256_and_ps(result, _mm256_cmp_ps(x, _mm256_set1_ps(-87.0f), _CMP_GT_OQ));
 }
 
+// The cache comes from DRAM in decode (the weights have streamed through
+// the caches since the layer last ran): while a block is converted, the
+// next block's lines are asked for one at a time, one per 64 bytes read,
+// `ahead` bytes on (0 where there is none). A burst per block stalled on
+// full fill buffers (MINNOW_ISA=avx2, tg64 at depth 4096, qwen2.5-0.5b).
+inline void prefetch_ahead(const void* p, size_t ahead) {
+  _mm_prefetch(static_cast<const char*>(p) + ahead, _MM_HINT_T0);
+}
+
 // One row of head_dim values as floats.
-const float* value_row_f32(const AttentionArgs& a, size_t pos, uint32_t kv_head, float* buf) {
-  const size_t at = pos * a.kv_stride + size_t(kv_head) * a.head_dim;
-  if (!a.kv_f16) return static_cast<const float*>(a.v) + at;
+const float* value_row_f32(const AttentionArgs& a, size_t pos, uint32_t kv_head, float* buf, size_t ahead) {
+  const size_t at = kv_head * a.head_stride + pos * a.head_dim;
+  if (!a.kv_f16) {
+    const float* row = static_cast<const float*>(a.v) + at;
+    for (uint32_t d = 0; d < a.head_dim; d += 16) prefetch_ahead(row + d, ahead);
+    return row;
+  }
   const uint16_t* h = static_cast<const uint16_t*>(a.v) + at;
-  for (uint32_t d = 0; d < a.head_dim; d += 8)
+  for (uint32_t d = 0; d < a.head_dim; d += 8) {
+    if (d % 32 == 0) prefetch_ahead(h + d, ahead);
     _mm256_storeu_ps(buf + d, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + d))));
+  }
   return buf;
 }
 
 // KV head hk's keys j0 .. j0 + n (j0 a tile's first, n <= kKeyBlock) as
 // floats in columns: kbuf[d * kKeyBlock + j] is dimension d of key j0 + j.
 // Columns of tiles past the last key keep what they held.
-void block_keys_f32(const AttentionArgs& a, uint32_t j0, uint32_t n, uint32_t hk, float* kbuf) {
+void block_keys_f32(const AttentionArgs& a, uint32_t j0, uint32_t n, uint32_t hk, float* kbuf, size_t ahead) {
   for (uint32_t c = 0; c * kKeyTile < n; ++c) {
-    const size_t at = key_element(j0 + c * kKeyTile, size_t(hk) * a.head_dim, a.kv_stride);
+    const size_t at = hk * a.head_stride + key_element(j0 + c * kKeyTile, 0, a.head_dim);
     for (uint32_t d = 0; d < a.head_dim; ++d) {
       float* col = kbuf + size_t(d) * kKeyBlock + c * kKeyTile;
       if (!a.kv_f16) {
-        std::copy_n(static_cast<const float*>(a.k) + at + size_t(d) * kKeyTile, kKeyTile, col);
+        const float* tile_row = static_cast<const float*>(a.k) + at + size_t(d) * kKeyTile;
+        prefetch_ahead(tile_row, ahead);
+        std::copy_n(tile_row, kKeyTile, col);
         continue;
       }
       const uint16_t* h = static_cast<const uint16_t*>(a.k) + at + size_t(d) * kKeyTile;
+      if (d % 2 == 0) prefetch_ahead(h, ahead);
       for (uint32_t i = 0; i < kKeyTile; i += 8)
         _mm256_storeu_ps(col + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i))));
     }
-  }
-}
-
-// Asks for KV head hk's keys and values j0 .. j0 + n (j0 a tile's first)
-// while the block before them computes.
-void prefetch_block(const AttentionArgs& a, uint32_t j0, uint32_t n, uint32_t hk) {
-  const size_t element = a.kv_f16 ? 2 : 4, row_bytes = a.head_dim * element;
-  const char* k = static_cast<const char*>(a.k);
-  const char* v = static_cast<const char*>(a.v);
-  for (uint32_t c = 0; c * kKeyTile < n; ++c) {
-    const char* tile = k + key_element(j0 + c * kKeyTile, size_t(hk) * a.head_dim, a.kv_stride) * element;
-    for (size_t off = 0; off < row_bytes * kKeyTile; off += 64) _mm_prefetch(tile + off, _MM_HINT_T0);
-  }
-  for (uint32_t j = 0; j < n; ++j) {
-    const char* row = v + ((j0 + j) * a.kv_stride + size_t(hk) * a.head_dim) * element;
-    for (size_t off = 0; off < row_bytes; off += 64) _mm_prefetch(row + off, _MM_HINT_T0);
   }
 }
 
@@ -185,10 +187,13 @@ void attend(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk, const
   for (uint32_t j0 = keys_begin / kKeyTile * kKeyTile; j0 < keys_end; j0 += kKeyBlock) {
     const uint32_t n_block = std::min(kKeyBlock, keys_end - j0);
     const uint32_t lo = std::max(keys_begin, j0) - j0;
-    if (j0 + kKeyBlock < keys_end) prefetch_block(a, j0 + kKeyBlock, std::min(kKeyBlock, keys_end - j0 - kKeyBlock), hk);
-    block_keys_f32(a, j0, n_block, hk, kbuf);
+    // A head's keys and its values are each one run: the next block's
+    // start the same distance on from this one's.
+    const bool more = j0 + kKeyBlock < keys_end;
+    const size_t element = a.kv_f16 ? 2 : 4;
+    block_keys_f32(a, j0, n_block, hk, kbuf, more ? key_elements(kKeyBlock, hd) * element : 0);
     const float* vrows[kKeyBlock];
-    for (uint32_t j = lo; j < n_block; ++j) vrows[j] = value_row_f32(a, j0 + j, hk, vbuf + size_t(j) * hd);
+    for (uint32_t j = lo; j < n_block; ++j) vrows[j] = value_row_f32(a, j0 + j, hk, vbuf + size_t(j) * hd, more ? kKeyBlock * hd * element : 0);
     for (uint32_t ti = 0; ti < nt; ++ti) {
       const uint32_t t = t0 + ti, last = end_key(t);
       if (j0 + lo >= last) continue;  // causal: this block is in the token's future

@@ -13,19 +13,22 @@
 
 namespace minnow::kernels {
 
-// Keys are kept transposed in tiles of 16 positions: within tile p / 16,
-// element i of position p's key row (i < kv_dim, KV head h's dimension d at
-// i = h * head_dim + d) sits at (tile * kv_dim + i) * 16 + p % 16. A
-// query's dot products with 16 keys are then 16 lanes of plain FMAs, with
-// no horizontal reduction per key, and one KV head's part of a tile is one
-// contiguous run. Values stay rows: they are summed along the row anyway.
+// One layer's cache is laid out by KV head: head h's keys start at
+// k + h * head_stride and its values at v + h * head_stride (elements), so
+// that a work item (a KV head over a run of positions) reads two sequential
+// streams, which the hardware prefetchers follow. Values are rows of
+// head_dim per position. Keys are transposed in tiles of 16 positions:
+// dimension d of position p at key_element(p, d, head_dim). A query's dot
+// products with 16 keys are then 16 lanes of plain FMAs, with no
+// horizontal reduction per key.
 constexpr uint32_t kKeyTile = 16;
-inline size_t key_element(size_t pos, size_t i, size_t kv_dim) {
-  return ((pos / kKeyTile) * kv_dim + i) * kKeyTile + pos % kKeyTile;
+inline size_t key_element(size_t pos, size_t d, size_t head_dim) {
+  return ((pos / kKeyTile) * head_dim + d) * kKeyTile + pos % kKeyTile;
 }
-// Elements that hold the keys of n_pos positions (whole tiles).
-inline size_t key_elements(size_t n_pos, size_t kv_dim) {
-  return (n_pos + kKeyTile - 1) / kKeyTile * kKeyTile * kv_dim;
+// Elements one head's keys of n_pos positions take (whole tiles); the
+// values of as many positions fit in the same.
+inline size_t key_elements(size_t n_pos, size_t head_dim) {
+  return (n_pos + kKeyTile - 1) / kKeyTile * kKeyTile * head_dim;
 }
 
 struct AttentionArgs {
@@ -36,10 +39,10 @@ struct AttentionArgs {
   uint32_t window = 0;   // 0: unlimited; else key pk is seen from p iff p - pk < window
   const float* q = nullptr;  // [n_tokens][n_head * head_dim]
   uint32_t n_tokens = 0, pos0 = 0;
-  const void* k = nullptr;   // tiles: key_element(p, h * head_dim + d, kv_stride) (elements)
-  const void* v = nullptr;   // rows: position p, KV head h at v + p * kv_stride + h * head_dim
+  const void* k = nullptr;   // head h, position p, dimension d at k + h * head_stride + key_element(p, d, head_dim)
+  const void* v = nullptr;   // ... at v + h * head_stride + p * head_dim + d
   bool kv_f16 = true;
-  size_t kv_stride = 0;      // kv_dim: n_head_kv * head_dim
+  size_t head_stride = 0;    // >= key_elements(positions, head_dim)
   float* out = nullptr;      // [n_tokens][n_head * head_dim]
 };
 

@@ -33,17 +33,16 @@ inline __m512 load_f16(const uint16_t* p) {
 }
 
 // Asks for one KV head's part of a key tile (kDim * 16 halves from `k` on)
-// and for n value rows (kDim halves each, `stride` halves apart from `v`
-// on). Inline on purpose: GCC 12's mod/ref analysis took an out-of-line
+// and for n value rows (kDim halves each, one after another from `v` on):
+// the first tile, before the loop that asks for each next one as it goes.
+// Inline on purpose: GCC 12's mod/ref analysis took an out-of-line
 // function that only prefetched for one without effects and deleted its
 // calls.
 template <uint32_t kDim>
-inline void prefetch_tile(const uint16_t* k, const uint16_t* v, size_t stride, uint32_t n) {
+inline void prefetch_tile(const uint16_t* k, const uint16_t* v, uint32_t n) {
   for (uint32_t off = 0; off < kDim * kKeyTile * 2; off += 64)
     _mm_prefetch(reinterpret_cast<const char*>(k) + off, _MM_HINT_T0);
-  for (uint32_t j = 0; j < n; ++j)
-    for (uint32_t off = 0; off < kDim * 2; off += 64)
-      _mm_prefetch(reinterpret_cast<const char*>(v + j * stride) + off, _MM_HINT_T0);
+  for (uint32_t off = 0; off < n * kDim * 2; off += 64) _mm_prefetch(reinterpret_cast<const char*>(v) + off, _MM_HINT_T0);
 }
 
 // kGroup query heads of kDim dimensions against keys [first, last).
@@ -58,9 +57,9 @@ void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first,
   static_assert(kGroup <= 8 && kDim % 32 == 0 && kDim % kParts == 0);
   constexpr uint32_t kSlice = 32, kSliceRegs = kSlice / 16;
   const float* q = a.q + size_t(t) * a.n_head * kDim + size_t(hk) * kGroup * kDim;
-  const size_t tile_halves = a.kv_stride * kKeyTile;
-  const uint16_t* k_tiles = static_cast<const uint16_t*>(a.k) + size_t(hk) * kDim * kKeyTile;
-  const uint16_t* v_rows = static_cast<const uint16_t*>(a.v) + size_t(hk) * kDim;
+  constexpr size_t kTileHalves = size_t(kDim) * kKeyTile;
+  const uint16_t* k_tiles = static_cast<const uint16_t*>(a.k) + hk * a.head_stride;
+  const uint16_t* v_rows = static_cast<const uint16_t*>(a.v) + hk * a.head_stride;  // kDim apart
   alignas(64) float probs[kGroup][kKeyTile];
   alignas(64) float acc[kGroup][kDim] = {};
   // Each head's running sum stays a vector (one lane per key slot) until
@@ -73,19 +72,22 @@ void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first,
   const __m512 scale = _mm512_set1_ps(a.scale);
 
   // The cache comes from DRAM (the weights have streamed through the caches
-  // since this layer last ran): the next tile is asked for while this one
-  // computes. In the model (tg512, qwen2.5-0.5b) 0.44 -> 0.36 ms a token;
-  // two tiles ahead was no better, four worse.
+  // since this layer last ran): the next tile's lines are asked for one at
+  // a time while this one computes, one per 64 bytes of it consumed. A
+  // burst per tile stalled on full fill buffers; tg64 at depth 4096 (qwen2.5-0.5b,
+  // Machine C): outside the matmuls 3.40/3.37 -> 2.87/3.14 ms a token;
+  // no prefetch 4.2; two and four tiles ahead no better.
   const uint32_t j_begin = first / kKeyTile * kKeyTile;
-  auto rows_in = [&](uint32_t j0) { return std::min(last, j0 + kKeyTile) - std::max(first, j0); };
-  prefetch_tile<kDim>(k_tiles + size_t(j_begin / kKeyTile) * tile_halves, v_rows + size_t(first) * a.kv_stride,
-                      a.kv_stride, rows_in(j_begin));
+  prefetch_tile<kDim>(k_tiles + size_t(j_begin / kKeyTile) * kTileHalves, v_rows + size_t(first) * kDim,
+                      std::min(last, j_begin + kKeyTile) - first);
   for (uint32_t j0 = j_begin; j0 < last; j0 += kKeyTile) {
     const uint32_t lo = std::max(first, j0) - j0, hi = std::min(last, j0 + kKeyTile) - j0;  // the tile's keys
-    const uint16_t* kt = k_tiles + size_t(j0 / kKeyTile) * tile_halves;
-    if (j0 + kKeyTile < last)
-      prefetch_tile<kDim>(kt + tile_halves, v_rows + size_t(j0 + kKeyTile) * a.kv_stride, a.kv_stride,
-                          rows_in(j0 + kKeyTile));
+    const uint16_t* kt = k_tiles + size_t(j0 / kKeyTile) * kTileHalves;
+    // The next tile, or this one again where there is none (a prefetch of
+    // lines at hand costs next to nothing; keys past `last` are none of ours).
+    const bool more = j0 + kKeyTile < last;
+    const char* k_next = reinterpret_cast<const char*>(more ? kt + kTileHalves : kt);
+    const char* v_next = reinterpret_cast<const char*>(v_rows + size_t(more ? j0 + kKeyTile : j0) * kDim);
     const __mmask16 live = __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1));
     __m512 dots[kGroup][kParts];
     for (uint32_t g = 0; g < kGroup; ++g)
@@ -93,6 +95,7 @@ void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first,
     for (uint32_t d = 0; d < kDim; d += kParts)
       for (uint32_t p = 0; p < kParts; ++p) {
         const __m512 keys = load_f16(kt + size_t(d + p) * kKeyTile);
+        if ((d + p) % 2 == 0) _mm_prefetch(k_next + (d + p) * kKeyTile * 2, _MM_HINT_T0);
         for (uint32_t g = 0; g < kGroup; ++g)
           dots[g][p] = _mm512_fmadd_ps(_mm512_set1_ps(q[g * kDim + d + p]), keys, dots[g][p]);
       }
@@ -128,7 +131,8 @@ void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first,
         for (uint32_t i = 0; i < kSliceRegs; ++i) sums[g][i] = _mm512_load_ps(&acc[g][d0 + 16 * i]);
       for (uint32_t j = lo; j < hi; ++j) {
         __m512 v[kSliceRegs];
-        for (uint32_t i = 0; i < kSliceRegs; ++i) v[i] = load_f16(v_rows + size_t(j0 + j) * a.kv_stride + d0 + 16 * i);
+        for (uint32_t i = 0; i < kSliceRegs; ++i) v[i] = load_f16(v_rows + size_t(j0 + j) * kDim + d0 + 16 * i);
+        _mm_prefetch(v_next + (size_t(j) * kDim + d0) * 2, _MM_HINT_T0);  // kSlice halves: one line
         for (uint32_t g = 0; g < kGroup; ++g) {
           const __m512 pj = _mm512_set1_ps(probs[g][j]);
           for (uint32_t i = 0; i < kSliceRegs; ++i) sums[g][i] = _mm512_fmadd_ps(pj, v[i], sums[g][i]);

@@ -59,7 +59,7 @@ void attention_many(const AttentionParams& p, std::span<const AttentionQuery> qu
       a.scale = p.scale, a.softcap = p.softcap, a.causal = p.causal, a.window = p.window;
       a.q = in.q, a.n_tokens = in.n_tokens, a.pos0 = in.pos0;
       a.k = in.kv->k_data(layer), a.v = in.kv->v_data(layer), a.kv_f16 = in.kv->type() == KvType::kF16;
-      a.kv_stride = in.kv->kv_dim();
+      a.head_stride = in.kv->head_stride();
       a.out = in.out;
     }
     if (kernels::attention_many(jobs, current_thread_pool())) return;

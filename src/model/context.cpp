@@ -13,7 +13,7 @@ Expected<std::unique_ptr<InferenceContext>> InferenceContext::create(std::shared
   uint32_t n_ctx = params.n_ctx ? params.n_ctx : std::min<uint32_t>(h.n_ctx_train, 4096);
   if (model->traits().encoder) n_ctx = std::min(n_ctx, h.n_ctx_train);  // learned positions end there
   if (n_ctx == 0 || n_ctx > (1u << 20)) return out_of_range("context size must be in 1..1048576").with_field("n_ctx");
-  KvCache kv(h.n_layer, n_ctx, h.kv_dim(), params.kv_type);
+  KvCache kv(h.n_layer, n_ctx, h.n_head_kv, h.head_dim, params.kv_type);
   if (!kv.ok())
     return resource_limit("no memory for a KV cache of " + std::to_string(kv.bytes() >> 20) + " MiB (" +
                               std::to_string(n_ctx) + " positions): lower --ctx");

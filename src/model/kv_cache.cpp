@@ -11,56 +11,63 @@
 
 namespace minnow {
 
-KvCache::KvCache(uint32_t n_layer, uint32_t n_ctx, uint32_t kv_dim, KvType type)
-    : n_ctx_(n_ctx), kv_dim_(kv_dim),
+KvCache::KvCache(uint32_t n_layer, uint32_t n_ctx, uint32_t n_head_kv, uint32_t head_dim, KvType type)
+    : n_ctx_(n_ctx), n_head_kv_(n_head_kv), head_dim_(head_dim),
       n_slots_((n_ctx + kernels::kKeyTile - 1) / kernels::kKeyTile * kernels::kKeyTile), type_(type),
-      n_elements_(size_t(n_layer) * n_slots_ * kv_dim), memory_(allocate_huge_pages(2 * n_elements_ * element_bytes())) {}
-
-size_t KvCache::key_index(uint32_t layer, uint32_t pos, uint32_t i) const {
-  return layer_start(layer) + kernels::key_element(pos, i, kv_dim_);
-}
+      n_elements_(size_t(n_layer) * n_head_kv * head_stride()),
+      memory_(allocate_huge_pages(2 * n_elements_ * element_bytes())) {}
 
 uint64_t KvCache::bytes() const { return 2 * uint64_t(n_elements_) * element_bytes(); }
 
+size_t KvCache::key_index(uint32_t layer, uint32_t pos, uint32_t i) const {
+  return layer_start(layer) + (i / head_dim_) * head_stride() + kernels::key_element(pos, i % head_dim_, head_dim_);
+}
+
+size_t KvCache::value_index(uint32_t layer, uint32_t pos, uint32_t i) const {
+  return layer_start(layer) + (i / head_dim_) * head_stride() + size_t(pos) * head_dim_ + i % head_dim_;
+}
+
 void KvCache::store(uint32_t layer, uint32_t pos, const float* k, const float* v) {
-  const size_t at = value_index(layer, pos);
-  // The key row is scattered a tile's width apart (16 elements).
-  const size_t k_at = key_index(layer, pos, 0);
-  if (type_ == KvType::kF16) {
-    if (kernels::kernel_table().isa != kernels::Isa::kScalar) {
-      kernels::f32_to_f16_row(v, v16() + at, kv_dim_);
-      uint16_t halves[256];
-      for (uint32_t i0 = 0; i0 < kv_dim_; i0 += 256) {
-        const uint32_t n = std::min(256u, kv_dim_ - i0);
-        kernels::f32_to_f16_row(k + i0, halves, n);
-        for (uint32_t i = 0; i < n; ++i) k16()[k_at + size_t(i0 + i) * kernels::kKeyTile] = halves[i];
+  const bool vector = kernels::kernel_table().isa != kernels::Isa::kScalar;
+  for (uint32_t h = 0; h < n_head_kv_; ++h) {
+    const uint32_t i0 = h * head_dim_;
+    // The head's value row is contiguous; its key row is scattered a
+    // tile's width apart.
+    const size_t v_at = value_index(layer, pos, i0), k_at = key_index(layer, pos, i0);
+    if (type_ == KvType::kF32) {
+      std::memcpy(v32() + v_at, v + i0, head_dim_ * sizeof(float));
+      for (uint32_t d = 0; d < head_dim_; ++d) k32()[k_at + size_t(d) * kernels::kKeyTile] = k[i0 + d];
+      continue;
+    }
+    if (!vector) {
+      for (uint32_t d = 0; d < head_dim_; ++d) {
+        v16()[v_at + d] = float_to_fp16(v[i0 + d]);
+        k16()[k_at + size_t(d) * kernels::kKeyTile] = float_to_fp16(k[i0 + d]);
       }
-      return;
+      continue;
     }
-    for (uint32_t i = 0; i < kv_dim_; ++i) {
-      k16()[k_at + size_t(i) * kernels::kKeyTile] = float_to_fp16(k[i]);
-      v16()[at + i] = float_to_fp16(v[i]);
+    kernels::f32_to_f16_row(v + i0, v16() + v_at, head_dim_);
+    uint16_t halves[256];
+    for (uint32_t d0 = 0; d0 < head_dim_; d0 += 256) {
+      const uint32_t n = std::min(256u, head_dim_ - d0);
+      kernels::f32_to_f16_row(k + i0 + d0, halves, n);
+      for (uint32_t d = 0; d < n; ++d) k16()[k_at + size_t(d0 + d) * kernels::kKeyTile] = halves[d];
     }
-  } else {
-    for (uint32_t i = 0; i < kv_dim_; ++i) k32()[k_at + size_t(i) * kernels::kKeyTile] = k[i];
-    std::memcpy(v32() + at, v, kv_dim_ * sizeof(float));
   }
 }
 
 void KvCache::load_k(uint32_t layer, uint32_t pos, uint32_t offset, uint32_t n, float* out) const {
-  const size_t at = key_index(layer, pos, offset);
   for (uint32_t i = 0; i < n; ++i) {
-    const size_t e = at + size_t(i) * kernels::kKeyTile;
+    const size_t e = key_index(layer, pos, offset + i);
     out[i] = type_ == KvType::kF16 ? fp16_to_float(k16()[e]) : k32()[e];
   }
 }
 
 void KvCache::load_v(uint32_t layer, uint32_t pos, uint32_t offset, uint32_t n, float* out) const {
-  const size_t at = value_index(layer, pos) + offset;
-  if (type_ == KvType::kF16)
-    for (uint32_t i = 0; i < n; ++i) out[i] = fp16_to_float(v16()[at + i]);
-  else
-    std::memcpy(out, v32() + at, n * sizeof(float));
+  for (uint32_t i = 0; i < n; ++i) {
+    const size_t e = value_index(layer, pos, offset + i);
+    out[i] = type_ == KvType::kF16 ? fp16_to_float(v16()[e]) : v32()[e];
+  }
 }
 
 const void* KvCache::k_data(uint32_t layer) const { return keys() + layer_start(layer) * element_bytes(); }

@@ -2,8 +2,9 @@
 // memory; llama.cpp's default too) or F32, on 2 MB pages where the kernel
 // allows: decode reads every layer's rows back from DRAM each token, one
 // head's 128-256 bytes of each row, and over 4 KB pages that walk was a
-// TLB miss every 16-32 positions. Keys are stored in the fused kernel's
-// transposed tiles of 16 positions (kernels/attention.h), values as rows.
+// TLB miss every 16-32 positions. Each layer is laid out by KV head as the
+// fused kernels read it (kernels/attention.h): a head's keys in transposed
+// tiles of 16 positions, its values as rows.
 #pragma once
 
 #include <cstddef>
@@ -16,7 +17,7 @@ enum class KvType { kF16, kF32 };
 
 class KvCache {
  public:
-  KvCache(uint32_t n_layer, uint32_t n_ctx, uint32_t kv_dim, KvType type);
+  KvCache(uint32_t n_layer, uint32_t n_ctx, uint32_t n_head_kv, uint32_t head_dim, KvType type);
   // False when the memory could not be had.
   bool ok() const { return bool(memory_); }
 
@@ -25,23 +26,24 @@ class KvCache {
   void set_n_past(uint32_t n) { n_past_ = n; }
   uint64_t bytes() const;
 
+  // k and v: position pos's rows of kv_dim() (KV head h at h * head_dim).
   void store(uint32_t layer, uint32_t pos, const float* k, const float* v);
-  // Reads one head's slice of position `pos` into out[head_dim].
+  // Reads elements [offset, offset + n) of position pos's row into out.
   void load_k(uint32_t layer, uint32_t pos, uint32_t offset, uint32_t n, float* out) const;
   void load_v(uint32_t layer, uint32_t pos, uint32_t offset, uint32_t n, float* out) const;
   // Raw memory of one layer for fused kernels (uint16_t halves for kF16,
-  // floats for kF32): keys as kernels::key_element() places them, values
-  // with position p's row at data + p * kv_dim() elements.
+  // floats for kF32), KV head h's part head_stride() elements on.
   const void* k_data(uint32_t layer) const;
   const void* v_data(uint32_t layer) const;
-  uint32_t kv_dim() const { return kv_dim_; }
+  size_t head_stride() const { return size_t(n_slots_) * head_dim_; }
+  uint32_t kv_dim() const { return n_head_kv_ * head_dim_; }
   KvType type() const { return type_; }
 
  private:
-  // Element of the layer's first position; each layer holds whole key tiles.
-  size_t layer_start(uint32_t layer) const { return size_t(layer) * n_slots_ * kv_dim_; }
-  size_t value_index(uint32_t layer, uint32_t pos) const { return layer_start(layer) + size_t(pos) * kv_dim_; }
+  // Element i of position pos's row (head i / head_dim) of a layer.
+  size_t layer_start(uint32_t layer) const { return size_t(layer) * n_head_kv_ * head_stride(); }
   size_t key_index(uint32_t layer, uint32_t pos, uint32_t i) const;
+  size_t value_index(uint32_t layer, uint32_t pos, uint32_t i) const;
   size_t element_bytes() const { return type_ == KvType::kF16 ? 2 : 4; }
   uint8_t* keys() const { return memory_.get(); }
   uint8_t* values() const { return memory_.get() + n_elements_ * element_bytes(); }
@@ -49,7 +51,7 @@ class KvCache {
   uint16_t* v16() const { return reinterpret_cast<uint16_t*>(values()); }
   float* k32() const { return reinterpret_cast<float*>(keys()); }
   float* v32() const { return reinterpret_cast<float*>(values()); }
-  uint32_t n_ctx_, kv_dim_;
+  uint32_t n_ctx_, n_head_kv_, head_dim_;
   uint32_t n_slots_;  // n_ctx_ rounded up to whole key tiles
   uint32_t n_past_ = 0;
   KvType type_;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "base/half.h"
@@ -15,26 +16,33 @@
 namespace minnow::kernels {
 namespace {
 
-// Rows [n][kv_dim] laid out as the kernel reads keys. Slots of the last
-// tile past n hold garbage, as a reused cache's would: the kernel must
-// mask them, not trust them to be zero.
+// Rows [n][n_kv_heads * head_dim] laid out as the kernel reads them: by
+// head, keys in transposed tiles. Slots of the last tile past n hold
+// garbage, as a reused cache's would: the kernel must mask them, not trust
+// them to be zero. Returns the head stride too.
 template <typename T>
-std::vector<T> key_tiles(const std::vector<T>& rows, size_t kv_dim, T garbage) {
-  const size_t n = rows.size() / kv_dim;
-  std::vector<T> tiles(key_elements(n, kv_dim), garbage);
+std::pair<std::vector<T>, std::vector<T>> by_head(const std::vector<T>& k_rows, const std::vector<T>& v_rows,
+                                                  uint32_t n_kv_heads, uint32_t head_dim, T garbage, size_t* stride) {
+  const size_t kv_dim = size_t(n_kv_heads) * head_dim, n = k_rows.size() / kv_dim;
+  *stride = key_elements(n, head_dim) + 16;  // not just whole tiles: the kernel must use the stride it is given
+  std::vector<T> k(n_kv_heads * *stride, garbage), v(k.size(), garbage);
   for (size_t p = 0; p < n; ++p)
-    for (size_t i = 0; i < kv_dim; ++i) tiles[key_element(p, i, kv_dim)] = rows[p * kv_dim + i];
-  return tiles;
+    for (uint32_t h = 0; h < n_kv_heads; ++h)
+      for (uint32_t d = 0; d < head_dim; ++d) {
+        k[h * *stride + key_element(p, d, head_dim)] = k_rows[p * kv_dim + h * head_dim + d];
+        v[h * *stride + p * head_dim + d] = v_rows[p * kv_dim + h * head_dim + d];
+      }
+  return {std::move(k), std::move(v)};
 }
 
 TEST(KeyTiles, PlaceEachPositionsRowAcrossSixteenSlots) {
-  EXPECT_EQ(key_element(0, 0, 128), 0u);
-  EXPECT_EQ(key_element(5, 0, 128), 5u);
-  EXPECT_EQ(key_element(5, 3, 128), 3u * 16 + 5);
-  EXPECT_EQ(key_element(21, 3, 128), (128u + 3) * 16 + 5);
-  EXPECT_EQ(key_elements(1, 128), 16u * 128);
-  EXPECT_EQ(key_elements(16, 128), 16u * 128);
-  EXPECT_EQ(key_elements(17, 128), 32u * 128);
+  EXPECT_EQ(key_element(0, 0, 64), 0u);
+  EXPECT_EQ(key_element(5, 0, 64), 5u);
+  EXPECT_EQ(key_element(5, 3, 64), 3u * 16 + 5);
+  EXPECT_EQ(key_element(21, 3, 64), (64u + 3) * 16 + 5);
+  EXPECT_EQ(key_elements(1, 64), 16u * 64);
+  EXPECT_EQ(key_elements(16, 64), 16u * 64);
+  EXPECT_EQ(key_elements(17, 64), 32u * 64);
 }
 
 struct Setup {
@@ -61,11 +69,13 @@ void check(const Setup& s, ThreadPool* pool) {
   a.n_head = s.n_head, a.n_head_kv = s.n_head_kv, a.head_dim = s.head_dim;
   a.scale = 1.0f / std::sqrt(float(s.head_dim)), a.softcap = s.softcap, a.causal = s.causal, a.window = s.window;
   a.q = q.data(), a.n_tokens = s.n_tokens, a.pos0 = s.pos0;
-  const std::vector<uint16_t> k16_tiles = key_tiles<uint16_t>(k16, kv_dim, 0x7e00);  // NaN
-  const std::vector<float> k_tiles = key_tiles<float>(k, kv_dim, std::numeric_limits<float>::quiet_NaN());
-  a.k = s.f16 ? static_cast<const void*>(k16_tiles.data()) : k_tiles.data();
-  a.v = s.f16 ? static_cast<const void*>(v16.data()) : v.data();
-  a.kv_f16 = s.f16, a.kv_stride = kv_dim;
+  size_t stride = 0;
+  const auto [k16_heads, v16_heads] = by_head<uint16_t>(k16, v16, s.n_head_kv, s.head_dim, 0x7e00, &stride);  // NaN
+  const auto [k_heads, v_heads] =
+      by_head<float>(k, v, s.n_head_kv, s.head_dim, std::numeric_limits<float>::quiet_NaN(), &stride);
+  a.k = s.f16 ? static_cast<const void*>(k16_heads.data()) : k_heads.data();
+  a.v = s.f16 ? static_cast<const void*>(v16_heads.data()) : v_heads.data();
+  a.kv_f16 = s.f16, a.head_stride = stride;
   std::vector<float> got(q.size(), -1.0f);
   a.out = got.data();
   ASSERT_TRUE(attention(a, pool));
@@ -151,7 +161,7 @@ TEST(FusedAttention, LongDecodeSplitIntoKeyChunksMatchesTwoPassSoftmax) {
 // index is mapped back to its sequence, token and KV head), and a batch
 // whose head shapes differ is refused whole.
 TEST(FusedAttention, ManySequencesInOnePassEqualSeparateCalls) {
-  constexpr uint32_t kHeads = 14, kKvHeads = 2, kDim = 64, kKvDim = kKvHeads * kDim;
+  constexpr uint32_t kHeads = 14, kKvHeads = 2, kDim = 64;
   struct Seq { uint32_t n_tokens, pos0; };
   const Seq seqs[] = {{1, 40}, {5, 0}, {1, 600}, {1, 3}, {3, 17}, {1, 300}, {1, 0}};  // 600, 300: key chunks
   std::mt19937 rng(7);
@@ -160,8 +170,8 @@ TEST(FusedAttention, ManySequencesInOnePassEqualSeparateCalls) {
   std::vector<AttentionArgs> jobs;
   for (const Seq& s : seqs) {
     qs.emplace_back(size_t(s.n_tokens) * kHeads * kDim);
-    ks.emplace_back(key_elements(s.pos0 + s.n_tokens, kKvDim));  // whole tiles
-    vs.emplace_back(size_t(s.pos0 + s.n_tokens) * kKvDim);
+    ks.emplace_back(kKvHeads * key_elements(s.pos0 + s.n_tokens, kDim));  // whole tiles
+    vs.emplace_back(ks.back().size());
     for (auto* vec : {&qs.back(), &ks.back(), &vs.back()})
       for (auto& x : *vec) x = dist(rng);
     alone.emplace_back(qs.back().size(), -1.0f);
@@ -171,7 +181,8 @@ TEST(FusedAttention, ManySequencesInOnePassEqualSeparateCalls) {
     AttentionArgs a;
     a.n_head = kHeads, a.n_head_kv = kKvHeads, a.head_dim = kDim, a.scale = 0.125f;
     a.q = qs[i].data(), a.n_tokens = seqs[i].n_tokens, a.pos0 = seqs[i].pos0;
-    a.k = ks[i].data(), a.v = vs[i].data(), a.kv_f16 = false, a.kv_stride = kKvDim;  // any layout: compared with itself
+    a.k = ks[i].data(), a.v = vs[i].data(), a.kv_f16 = false;  // any contents: compared with itself
+    a.head_stride = key_elements(seqs[i].pos0 + seqs[i].n_tokens, kDim);
     a.out = alone[i].data();
     ASSERT_TRUE(attention(a, nullptr));
     a.out = together[i].data();

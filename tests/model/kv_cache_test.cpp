@@ -1,7 +1,8 @@
 // The KV cache's layout: what store() writes, load_k/load_v read back
 // (the reference attention's view), and the raw memory the fused kernels
-// read holds keys where kernels::key_element() says and values as rows,
-// for positions on both sides of a tile boundary, in every layer.
+// read holds each KV head's keys where kernels::key_element() says and its
+// values as rows, head_stride() apart, for positions on both sides of a
+// tile boundary, in every layer.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -18,8 +19,8 @@ float key_value(uint32_t layer, uint32_t pos, uint32_t i) { return float(layer *
 float value_value(uint32_t layer, uint32_t pos, uint32_t i) { return -key_value(layer, pos, i) - 0.5f; }
 
 void check_layout(KvType type) {
-  constexpr uint32_t kLayers = 3, kCtx = 37, kKvDim = 24;  // 37: a ragged last tile
-  KvCache kv(kLayers, kCtx, kKvDim, type);
+  constexpr uint32_t kLayers = 3, kCtx = 37, kHeads = 3, kHeadDim = 8, kKvDim = kHeads * kHeadDim;  // 37: a ragged tile
+  KvCache kv(kLayers, kCtx, kHeads, kHeadDim, type);
   ASSERT_TRUE(kv.ok());
   const uint32_t positions[] = {0, 1, 15, 16, 17, 31, 32, 36};
   std::vector<float> k(kKvDim), v(kKvDim);
@@ -39,16 +40,20 @@ void check_layout(KvType type) {
       for (uint32_t i = 0; i < 8; ++i) EXPECT_EQ(out[i], key_value(layer, pos, 8 + i)) << layer << " " << pos;
       kv.load_v(layer, pos, 16, 8, out.data());
       for (uint32_t i = 0; i < 8; ++i) EXPECT_EQ(out[i], value_value(layer, pos, 16 + i)) << layer << " " << pos;
-      for (uint32_t i = 0; i < kKvDim; ++i) {
-        EXPECT_EQ(raw(kv.k_data(layer), kernels::key_element(pos, i, kKvDim)), key_value(layer, pos, i));
-        EXPECT_EQ(raw(kv.v_data(layer), size_t(pos) * kKvDim + i), value_value(layer, pos, i));
-      }
+      for (uint32_t h = 0; h < kHeads; ++h)
+        for (uint32_t d = 0; d < kHeadDim; ++d) {
+          const size_t head = h * kv.head_stride();
+          EXPECT_EQ(raw(kv.k_data(layer), head + kernels::key_element(pos, d, kHeadDim)),
+                    key_value(layer, pos, h * kHeadDim + d));
+          EXPECT_EQ(raw(kv.v_data(layer), head + size_t(pos) * kHeadDim + d), value_value(layer, pos, h * kHeadDim + d));
+        }
     }
-  // A layer's keys fill whole tiles: the ragged tile of one layer does not
-  // run into the next layer's keys.
+  // A head's keys fill whole tiles, and a layer all its heads: the ragged
+  // tile of one does not run into the next.
   const size_t element = type == KvType::kF16 ? 2 : 4;
-  EXPECT_GE(static_cast<const char*>(kv.k_data(1)) - static_cast<const char*>(kv.k_data(0)),
-            ptrdiff_t(kernels::key_elements(kCtx, kKvDim) * element));
+  EXPECT_GE(kv.head_stride(), kernels::key_elements(kCtx, kHeadDim));
+  EXPECT_EQ(static_cast<const char*>(kv.k_data(1)) - static_cast<const char*>(kv.k_data(0)),
+            ptrdiff_t(kHeads * kv.head_stride() * element));
 }
 
 TEST(KvCache, F16KeysSitInTransposedTilesAndValuesInRows) { check_layout(KvType::kF16); }
