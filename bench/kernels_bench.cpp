@@ -203,6 +203,27 @@ void BM_AttentionDecode(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(attention(a, nullptr));
 }
 
+// Fused attention of a 64-token prompt piece after range(0) cached
+// positions, qwen2.5-0.5b's heads, one thread: the prompt kernels (tiles of
+// query tokens against every key before them).
+void BM_AttentionPrompt(benchmark::State& state) {
+  const uint32_t n_past = uint32_t(state.range(0)), n_tokens = 64, n_head = 14, n_head_kv = 2, hd = 64;
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  const size_t stride = key_elements(n_past + n_tokens, hd);
+  std::vector<uint16_t> k(n_head_kv * stride), v(k.size());
+  for (auto& h : k) h = float_to_fp16(dist(rng));
+  for (auto& h : v) h = float_to_fp16(dist(rng));
+  std::vector<float> q(size_t(n_tokens) * n_head * hd), out(q.size());
+  for (auto& f : q) f = dist(rng);
+  AttentionArgs a;
+  a.n_head = n_head, a.n_head_kv = n_head_kv, a.head_dim = hd, a.scale = 0.125f;
+  a.q = q.data(), a.n_tokens = n_tokens, a.pos0 = n_past, a.k = k.data(), a.v = v.data(), a.head_stride = stride;
+  a.out = out.data();
+  for (auto _ : state) benchmark::DoNotOptimize(attention(a, nullptr));
+  state.SetItemsProcessed(int64_t(state.iterations()) * n_tokens);
+}
+
 // One token's activations converted for the dot kernels (done on the calling
 // thread before each decode matmul): range(0) columns, Q8_0 blocks (with
 // their sums and scales) or Q8_K super-blocks.
@@ -224,6 +245,7 @@ const bool kRegistered = [] {
   benchmark::RegisterBenchmark("ReadInPasses", BM_ReadInPasses)
       ->Arg(512)->Arg(3 << 10)->Arg(64 << 10)->Arg(1 << 20)->Iterations(3)->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("AttentionDecode/f16", BM_AttentionDecode)->Arg(128)->Arg(512)->Arg(4096)->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("AttentionPrompt/f16", BM_AttentionPrompt)->Arg(0)->Arg(4096)->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("QuantizeAct/Q8_0", BM_QuantizeAct, ActFormat::kQ8_0)->Arg(896)->Arg(4864);
   benchmark::RegisterBenchmark("QuantizeAct/Q8_K", BM_QuantizeAct, ActFormat::kQ8_K)->Arg(4864);
   // Args: tokens, packed (0/1).

@@ -166,6 +166,7 @@ void attend(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk, const
   if (nt == 1 && avx512 &&
       attend_one_token_avx512(a, t0, hk, keys_begin, end_key(t0), chunk ? chunk->partial : nullptr))
     return;
+  if (nt > 1 && avx512 && !a.window && attend_tile_avx512(a, t0, nt, hk, keys_begin)) return;
 
   thread_local std::vector<float> scratch;
   // [nt][group][hd] accumulators, [group][kKeyBlock] scores, key and value rows.

@@ -45,6 +45,38 @@ inline void prefetch_tile(const uint16_t* k, const uint16_t* v, uint32_t n) {
   for (uint32_t off = 0; off < n * kDim * 2; off += 64) _mm_prefetch(reinterpret_cast<const char*>(v) + off, _MM_HINT_T0);
 }
 
+// One row's step of the online softmax over a tile: s holds q.k of the
+// tile's keys (lanes outside `live` are ignored: they may hold anything).
+// Scales and soft-caps them, raises the running maximum (rescaling the
+// row's sum lanes and its kDim accumulators only then, which after the
+// first few tiles is rare), adds e^(s - max) into the sum lanes and
+// returns it (0 outside `live`).
+template <uint32_t kDim>
+inline __m512 softmax_step(const AttentionArgs& a, __m512 s, __mmask16 live, float& running_max, __m512& sum_lanes,
+                           float* acc) {
+  s = _mm512_mul_ps(s, _mm512_set1_ps(a.scale));
+  if (a.softcap > 0.0f) {
+    alignas(64) float lanes[kKeyTile];
+    _mm512_store_ps(lanes, s);
+    for (float& x : lanes) x = a.softcap * std::tanh(x / a.softcap);
+    s = _mm512_load_ps(lanes);
+  }
+  s = _mm512_mask_mov_ps(_mm512_set1_ps(-std::numeric_limits<float>::infinity()), live, s);
+  if (_mm512_cmp_ps_mask(s, _mm512_set1_ps(running_max), _CMP_GT_OQ)) {
+    const float new_max = _mm512_reduce_max_ps(s);
+    const __m512 c = _mm512_set1_ps(std::exp(running_max - new_max));  // 0 on the first tile, where the sums are 0
+    running_max = new_max;
+    sum_lanes = _mm512_mul_ps(sum_lanes, c);
+    for (uint32_t i = 0; i < kDim; i += 16) _mm512_store_ps(acc + i, _mm512_mul_ps(_mm512_load_ps(acc + i), c));
+  }
+  const __m512 e = _mm512_maskz_mov_ps(live, exp16(_mm512_sub_ps(s, _mm512_set1_ps(running_max))));
+  sum_lanes = _mm512_add_ps(sum_lanes, e);
+  return e;
+}
+
+// The lanes [lo, hi) of a tile.
+inline __mmask16 lanes(uint32_t lo, uint32_t hi) { return __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1)); }
+
 // kGroup query heads of kDim dimensions against keys [first, last).
 template <uint32_t kGroup, uint32_t kDim>
 void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first, uint32_t last, float* partial) {
@@ -66,10 +98,8 @@ void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first,
   // the end; its running maximum is a scalar that a tile rarely raises.
   float running_max[kGroup];
   std::fill_n(running_max, kGroup, -std::numeric_limits<float>::infinity());
-  const __m512 minus_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   __m512 sum_lanes[kGroup];
   std::fill_n(sum_lanes, kGroup, _mm512_setzero_ps());
-  const __m512 scale = _mm512_set1_ps(a.scale);
 
   // The cache comes from DRAM (the weights have streamed through the caches
   // since this layer last ran): the next tile's lines are asked for one at
@@ -88,7 +118,7 @@ void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first,
     const bool more = j0 + kKeyTile < last;
     const char* k_next = reinterpret_cast<const char*>(more ? kt + kTileHalves : kt);
     const char* v_next = reinterpret_cast<const char*>(v_rows + size_t(more ? j0 + kKeyTile : j0) * kDim);
-    const __mmask16 live = __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1));
+    const __mmask16 live = lanes(lo, hi);
     __m512 dots[kGroup][kParts];
     for (uint32_t g = 0; g < kGroup; ++g)
       for (uint32_t p = 0; p < kParts; ++p) dots[g][p] = _mm512_setzero_ps();
@@ -102,27 +132,7 @@ void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first,
     for (uint32_t g = 0; g < kGroup; ++g) {
       __m512 s = dots[g][0];
       for (uint32_t p = 1; p < kParts; ++p) s = _mm512_add_ps(s, dots[g][p]);
-      s = _mm512_mul_ps(s, scale);
-      if (a.softcap > 0.0f) {
-        alignas(64) float lanes[kKeyTile];
-        _mm512_store_ps(lanes, s);
-        for (float& x : lanes) x = a.softcap * std::tanh(x / a.softcap);
-        s = _mm512_load_ps(lanes);
-      }
-      s = _mm512_mask_mov_ps(minus_inf, live, s);  // slots outside [first, last) may hold anything
-      // The sum so far is rescaled only when this tile raises the head's
-      // maximum, which after the first few tiles is rare.
-      if (_mm512_cmp_ps_mask(s, _mm512_set1_ps(running_max[g]), _CMP_GT_OQ)) {
-        const float new_max = _mm512_reduce_max_ps(s);
-        const float correction = std::exp(running_max[g] - new_max);  // 0 on the first tile, where the sums are 0
-        running_max[g] = new_max;
-        const __m512 c_g = _mm512_set1_ps(correction);
-        sum_lanes[g] = _mm512_mul_ps(sum_lanes[g], c_g);
-        for (uint32_t c = 0; c < kRegs; ++c)
-          _mm512_store_ps(&acc[g][16 * c], _mm512_mul_ps(_mm512_load_ps(&acc[g][16 * c]), c_g));
-      }
-      const __m512 e = _mm512_maskz_mov_ps(live, exp16(_mm512_sub_ps(s, _mm512_set1_ps(running_max[g]))));
-      sum_lanes[g] = _mm512_add_ps(sum_lanes[g], e);
+      const __m512 e = softmax_step<kDim>(a, s, live, running_max[g], sum_lanes[g], acc[g]);
       _mm512_store_ps(probs[g], e);
     }
     for (uint32_t d0 = 0; d0 < kDim; d0 += kSlice) {
@@ -153,6 +163,105 @@ void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first,
   }
 }
 
+// A prompt's query tokens [t0, t0 + nt) (nt <= kMaxTileTokens), KV head
+// hk: every (token, query head) pair of the tile is a row, all rows walk
+// the keys from `first` to the last token's end together, one tile of 16
+// at a time. Each tile is converted to floats once for all rows; scores
+// take 8 rows at a time (8 FMA chains, a key dimension loaded once for
+// all), values 2-4 rows at a time (a value row loaded once for them).
+constexpr uint32_t kMaxTileTokens = 8, kMaxRows = kMaxTileTokens * 8;
+template <uint32_t kDim>
+void attend_tile(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk, uint32_t first) {
+  constexpr uint32_t kScoreRows = 8, kValueRows = 256 / kDim;  // value accumulators: 16 registers
+  constexpr size_t kTileHalves = size_t(kDim) * kKeyTile;
+  const uint32_t group = a.n_head / a.n_head_kv, n_rows = nt * group;
+  const size_t q_dim = size_t(a.n_head) * kDim;
+  // Row r is token t0 + r / group, query head hk * group + r % group; rows
+  // of later tokens see at least as many keys.
+  auto end_of = [&](uint32_t r) { return a.causal ? a.pos0 + t0 + r / group + 1 : a.pos0 + a.n_tokens; };
+  auto q_of = [&](uint32_t r) { return a.q + size_t(t0 + r / group) * q_dim + (size_t(hk) * group + r % group) * kDim; };
+  const uint32_t keys_end = end_of(n_rows - 1);
+  const uint16_t* k_tiles = static_cast<const uint16_t*>(a.k) + hk * a.head_stride;
+  const uint16_t* v_rows = static_cast<const uint16_t*>(a.v) + hk * a.head_stride;  // kDim apart
+
+  alignas(64) float keys[kDim][kKeyTile];    // the tile's keys, a dimension per row
+  alignas(64) float values[kKeyTile][kDim];  // its values; 0 past keys_end (those may hold anything)
+  // Rows past n_rows (up to whole groups of kValueRows) keep probabilities
+  // of 0, so the value loop needs no ragged end.
+  alignas(64) float probs[kMaxRows][kKeyTile] = {};
+  alignas(64) float acc[kMaxRows][kDim];
+  __m512 sum_lanes[kMaxRows];
+  float running_max[kMaxRows];
+  static_assert(kMaxRows % kValueRows == 0);
+  const uint32_t n_value_rows = (n_rows + kValueRows - 1) / kValueRows * kValueRows;
+  for (uint32_t r = 0; r < n_value_rows; ++r) std::fill_n(acc[r], kDim, 0.0f);
+  for (uint32_t r = 0; r < n_rows; ++r) {
+    sum_lanes[r] = _mm512_setzero_ps();
+    running_max[r] = -std::numeric_limits<float>::infinity();
+  }
+
+  const uint32_t j_begin = first / kKeyTile * kKeyTile;
+  for (uint32_t j0 = j_begin; j0 < keys_end; j0 += kKeyTile) {
+    const uint32_t lo = std::max(first, j0) - j0, n_valid = std::min(keys_end - j0, kKeyTile);
+    const uint16_t* kt = k_tiles + size_t(j0 / kKeyTile) * kTileHalves;
+    const bool more = j0 + kKeyTile < keys_end;  // as attend_one: the next tile a line at a time
+    const char* k_next = reinterpret_cast<const char*>(more ? kt + kTileHalves : kt);
+    const char* v_next = reinterpret_cast<const char*>(v_rows + size_t(more ? j0 + kKeyTile : j0) * kDim);
+    for (uint32_t d = 0; d < kDim; ++d) {
+      if (d % 2 == 0) _mm_prefetch(k_next + d * kKeyTile * 2, _MM_HINT_T0);
+      _mm512_store_ps(keys[d], load_f16(kt + size_t(d) * kKeyTile));
+    }
+    for (uint32_t j = 0; j < kKeyTile; ++j)
+      for (uint32_t c = 0; c < kDim; c += 16) {
+        if (c % 32 == 0) _mm_prefetch(v_next + (size_t(j) * kDim + c) * 2, _MM_HINT_T0);
+        _mm512_store_ps(&values[j][c], j < n_valid ? load_f16(v_rows + size_t(j0 + j) * kDim + c) : _mm512_setzero_ps());
+      }
+    // Rows that see none of this tile's keys (causal) come first.
+    uint32_t r_begin = 0;
+    while (end_of(r_begin) <= j0 + lo) ++r_begin;
+    for (uint32_t r0 = r_begin; r0 < n_rows; r0 += kScoreRows) {
+      const uint32_t nr = std::min(kScoreRows, n_rows - r0);
+      const float* q[kScoreRows];
+      for (uint32_t i = 0; i < kScoreRows; ++i) q[i] = q_of(r0 + std::min(i, nr - 1));  // spares repeat the last
+      __m512 dots[kScoreRows];
+      for (__m512& x : dots) x = _mm512_setzero_ps();
+      for (uint32_t d = 0; d < kDim; ++d) {
+        const __m512 k = _mm512_load_ps(keys[d]);
+        for (uint32_t i = 0; i < kScoreRows; ++i) dots[i] = _mm512_fmadd_ps(_mm512_set1_ps(q[i][d]), k, dots[i]);
+      }
+      for (uint32_t i = 0; i < nr; ++i) {
+        const uint32_t r = r0 + i, hi = std::min(end_of(r) - j0, kKeyTile);
+        _mm512_store_ps(probs[r], softmax_step<kDim>(a, dots[i], lanes(lo, hi), running_max[r], sum_lanes[r], acc[r]));
+      }
+    }
+    // Values in whole groups of rows: those of the first group that see
+    // no key here add nothing.
+    const uint32_t r_values = r_begin / kValueRows * kValueRows;
+    for (uint32_t r = r_values; r < r_begin; ++r) std::fill_n(probs[r], kKeyTile, 0.0f);
+    for (uint32_t r0 = r_values; r0 < n_rows; r0 += kValueRows) {
+      __m512 sums[kValueRows][kDim / 16];
+      for (uint32_t i = 0; i < kValueRows; ++i)
+        for (uint32_t c = 0; c < kDim / 16; ++c) sums[i][c] = _mm512_load_ps(&acc[r0 + i][16 * c]);
+      for (uint32_t j = lo; j < n_valid; ++j) {
+        __m512 v[kDim / 16];
+        for (uint32_t c = 0; c < kDim / 16; ++c) v[c] = _mm512_load_ps(&values[j][16 * c]);
+        for (uint32_t i = 0; i < kValueRows; ++i) {
+          const __m512 p = _mm512_set1_ps(probs[r0 + i][j]);
+          for (uint32_t c = 0; c < kDim / 16; ++c) sums[i][c] = _mm512_fmadd_ps(p, v[c], sums[i][c]);
+        }
+      }
+      for (uint32_t i = 0; i < kValueRows; ++i)
+        for (uint32_t c = 0; c < kDim / 16; ++c) _mm512_store_ps(&acc[r0 + i][16 * c], sums[i][c]);
+    }
+  }
+  for (uint32_t r = 0; r < n_rows; ++r) {
+    const float sum = _mm512_reduce_add_ps(sum_lanes[r]);
+    const __m512 inv = _mm512_set1_ps(sum > 0 ? 1.0f / sum : 0.0f);
+    float* out = a.out + size_t(t0 + r / group) * q_dim + (size_t(hk) * group + r % group) * kDim;
+    for (uint32_t c = 0; c < kDim; c += 16) _mm512_storeu_ps(out + c, _mm512_mul_ps(_mm512_load_ps(&acc[r][c]), inv));
+  }
+}
+
 template <uint32_t kDim>
 bool attend_dim(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first, uint32_t last, float* partial) {
   switch (a.n_head / a.n_head_kv) {
@@ -176,6 +285,15 @@ bool attend_one_token_avx512(const AttentionArgs& a, uint32_t t, uint32_t hk, ui
   switch (a.head_dim) {
     case 64: return attend_dim<64>(a, t, hk, first, last, partial);
     case 128: return attend_dim<128>(a, t, hk, first, last, partial);
+    default: return false;
+  }
+}
+
+bool attend_tile_avx512(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk, uint32_t first) {
+  if (!a.kv_f16 || nt > kMaxTileTokens || a.n_head / a.n_head_kv > kMaxRows / kMaxTileTokens) return false;
+  switch (a.head_dim) {
+    case 64: attend_tile<64>(a, t0, nt, hk, first); return true;
+    case 128: attend_tile<128>(a, t0, nt, hk, first); return true;
     default: return false;
   }
 }

@@ -1,5 +1,6 @@
-// Internal to the attention kernels: the AVX-512 kernel for one query token
-// (attention_avx512.cpp) and the chunk results attention.cpp combines.
+// Internal to the attention kernels: the AVX-512 kernels for one query
+// token and for a prompt's tile of tokens (attention_avx512.cpp), and the
+// chunk results attention.cpp combines.
 #pragma once
 
 #include <algorithm>
@@ -31,5 +32,12 @@ inline void store_partial(float* partial, uint32_t group, uint32_t head_dim, con
 // head. Call only where the CPU has AVX-512.
 bool attend_one_token_avx512(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first, uint32_t last,
                              float* partial);
+
+// Query tokens [t0, t0 + nt) of `a` (a prompt's tile, no sliding window),
+// KV head hk, over keys from `first` to each token's end, normalised into
+// a.out. False, doing nothing, for shapes it does not take: an F32 cache,
+// head sizes other than 64 and 128, more than 8 tokens or more than 8
+// query heads per KV head. Call only where the CPU has AVX-512.
+bool attend_tile_avx512(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk, uint32_t first);
 
 }  // namespace minnow::kernels

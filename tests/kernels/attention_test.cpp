@@ -123,6 +123,13 @@ TEST(FusedAttention, MatchesTwoPassSoftmax) {
   check({14, 2, 64, 37, 0, true, true, 0, 0.0f}, &pool);
   check({14, 2, 64, 19, 45, true, true, 0, 0.0f}, nullptr);
   check({4, 2, 32, 21, 10, false, true, 0, 20.0f}, &pool);
+  // The AVX-512 prompt kernel's shapes (F16, heads of 64 and 128, up to 8
+  // query heads a KV head; 9 goes to the general kernel): not causal, one
+  // query head a KV head with a softcap, a tile straddling key tiles.
+  check({16, 2, 128, 11, 20, true, false, 0, 0.0f}, &pool);
+  check({3, 3, 64, 9, 30, true, true, 0, 25.0f}, &pool);
+  check({18, 2, 64, 8, 5, true, true, 0, 0.0f}, &pool);
+  check({8, 1, 128, 13, 250, true, true, 0, 0.0f}, nullptr);
 }
 
 // One query token (decode; each token of a windowed prompt) takes the
