@@ -253,7 +253,7 @@ const bool kRegistered = [] {
       ->ArgsProduct({{1, 8}, {0, 1}})->UseRealTime()->Unit(benchmark::kMillisecond);
   for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K})
     benchmark::RegisterBenchmark(("MatvecStreamed/" + std::string(ggml_type_name(type))).c_str(), BM_MatvecStreamed,
-                                 type)->Args({1, 0})->Args({8, 0})->UseRealTime()->Unit(benchmark::kMillisecond);
+                                 type)->Args({1, 0})->Args({2, 0})->Args({3, 0})->Args({4, 0})->Args({8, 0})->UseRealTime()->Unit(benchmark::kMillisecond);
   // Decode's small passes (attention projections, 0.5-0.8 MB) lose more of
   // the bandwidth than its large ones: 896 x 896 Q5_0 and Q8_0 (qwen2.5-0.5b's attn_output).
   for (GgmlType type : {GgmlType::Q5_0, GgmlType::Q8_0})
@@ -266,7 +266,7 @@ const bool kRegistered = [] {
       benchmark::RegisterBenchmark(("Matvec/" + suffix).c_str(), BM_Matvec, isa, type)->Arg(1)->Arg(2)->UseRealTime();
       // Args: threads, packed (0/1), tokens.
       benchmark::RegisterBenchmark(("MatvecPanels/" + suffix).c_str(), BM_MatvecPanels, isa, type)
-          ->ArgsProduct({{1, 2}, {0, 1}, {1, 8}})->UseRealTime();
+          ->ArgsProduct({{1, 2}, {0, 1}, {1, 2, 4, 8}})->UseRealTime();
       benchmark::RegisterBenchmark(("MatmulPrefill64/" + suffix).c_str(), BM_MatmulPrefill, isa, type)
           ->Arg(1)->Arg(2)->UseRealTime();
     }

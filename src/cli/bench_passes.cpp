@@ -15,35 +15,42 @@ double pass_seconds(const PassReport& r) {
 
 nlohmann::json pass_report_json(const PassReport& r, double bandwidth) {
   nlohmann::json passes = nlohmann::json::array();
-  if (r.tokens <= 0) return passes;
+  if (r.steps <= 0) return passes;
+  // One token's step is "per_token"; a batch's step (a token of each sequence) "per_step".
+  const std::string per = r.batch > 1 ? "_per_step" : "_per_token";
   for (const auto& t : r.totals) {
     const double gbs = t.seconds > 0 ? t.bytes / t.seconds / 1e9 : 0;
     passes.push_back({{"matrices", t.matrices},
-                      {"passes_per_token", double(t.passes) / r.tokens},
-                      {"ms_per_token", 1e3 * t.seconds / r.tokens},
-                      {"mb_per_token", t.bytes / r.tokens / 1e6},
+                      {"passes" + per, double(t.passes) / r.steps},
+                      {"ms" + per, 1e3 * t.seconds / r.steps},
+                      {"mb" + per, t.bytes / r.steps / 1e6},
                       {"gbs", gbs},
                       {"of_bandwidth", bandwidth > 0 ? gbs * 1e9 / bandwidth : 0.0}});
   }
-  passes.push_back({{"matrices", "outside the passes"}, {"ms_per_token", 1e3 * (r.seconds - pass_seconds(r)) / r.tokens}});
+  passes.push_back({{"matrices", "outside the passes"}, {"ms" + per, 1e3 * (r.seconds - pass_seconds(r)) / r.steps}});
   return passes;
 }
 
 // The table prints the JSON's numbers, so the two never disagree.
 void print_pass_report(const PassReport& r, double bandwidth) {
-  if (r.tokens <= 0) return;
-  std::printf("\n%s, one-token matmul passes per token (read bandwidth %.1f GB/s):\n", r.test.c_str(),
-              bandwidth / 1e9);
+  if (r.steps <= 0) return;
+  if (r.batch > 1)
+    std::printf("\n%s, matmul passes per step of %u tokens (read bandwidth %.1f GB/s):\n", r.test.c_str(), r.batch,
+                bandwidth / 1e9);
+  else
+    std::printf("\n%s, one-token matmul passes per token (read bandwidth %.1f GB/s):\n", r.test.c_str(),
+                bandwidth / 1e9);
   std::printf("| matrices | passes | ms | MB | GB/s | of bandwidth |\n");
   std::printf("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+  const std::string per = r.batch > 1 ? "_per_step" : "_per_token";
   for (const auto& p : pass_report_json(r, bandwidth)) {
     const std::string matrices = p["matrices"];
     if (!p.contains("gbs")) {  // the time outside the passes
-      std::printf("| %s | | %.3f | | | |\n", matrices.c_str(), p["ms_per_token"].get<double>());
+      std::printf("| %s | | %.3f | | | |\n", matrices.c_str(), p["ms" + per].get<double>());
       continue;
     }
-    std::printf("| %s | %.0f | %.3f | %.2f | %.1f | %.0f%% |\n", matrices.c_str(), p["passes_per_token"].get<double>(),
-                p["ms_per_token"].get<double>(), p["mb_per_token"].get<double>(), p["gbs"].get<double>(),
+    std::printf("| %s | %.0f | %.3f | %.2f | %.1f | %.0f%% |\n", matrices.c_str(), p["passes" + per].get<double>(),
+                p["ms" + per].get<double>(), p["mb" + per].get<double>(), p["gbs"].get<double>(),
                 100.0 * p["of_bandwidth"].get<double>());
   }
 }

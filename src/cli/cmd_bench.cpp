@@ -114,7 +114,9 @@ std::string test_name(const char* kind, int64_t n, int64_t depth) {
 // per forward pass (decode_batch), as a server's busy slots do. t/s counts
 // all B sequences' tokens, so the row divided by the tg row is the gain from
 // batching.
-Status run_batched(InferenceContext& first, const BenchOptions& o, unsigned threads, std::vector<Row>& rows) {
+// With --passes, `passes` gets its timed steps' matmul passes.
+Status run_batched(InferenceContext& first, const BenchOptions& o, unsigned threads, std::vector<Row>& rows,
+                   PassReport& passes) {
   ContextParams cp;
   cp.n_ctx = first.n_ctx();
   cp.n_threads = threads;
@@ -142,13 +144,33 @@ Status run_batched(InferenceContext& first, const BenchOptions& o, unsigned thre
   const double cpu0 = process_cpu_seconds();
   for (int64_t r = 0; r < o.reps; ++r) {
     for (auto& c : ctxs) c->reset();
+    if (o.passes) kernels::set_pass_profiling(true);  // the resets above are not timed
     const auto t0 = std::chrono::steady_clock::now();
     for (int64_t i = 0; i < o.n_gen; ++i) MINNOW_TRY(step());
     const double s = seconds_since(t0);
+    if (o.passes) {
+      kernels::set_pass_profiling(false);
+      const auto totals = kernels::pass_totals();  // this repetition's: turning profiling on cleared them
+      for (const auto& t : totals) {
+        auto same = std::find_if(passes.totals.begin(), passes.totals.end(),
+                                 [&](const kernels::PassTotal& p) { return p.matrices == t.matrices; });
+        if (same == passes.totals.end()) {
+          passes.totals.push_back(t);
+        } else {
+          same->passes += t.passes, same->seconds += t.seconds, same->bytes += t.bytes;
+        }
+      }
+    }
     wall += s;
     ts.push_back(double(o.n_gen * o.batch) / s);
   }
   Row row{test_name("tg", o.n_gen, 0) + " x" + std::to_string(o.batch), 0, uint32_t(o.n_gen)};
+  if (o.passes) {
+    passes.test = row.test;
+    passes.steps = double(o.reps * o.n_gen);
+    passes.seconds = wall;
+    passes.batch = uint32_t(o.batch);
+  }
   mean_sd(ts, row.avg, row.sd);
   row.cpu_share = (process_cpu_seconds() - cpu0) / (wall * threads);
   row.batch = uint32_t(o.batch);
@@ -159,13 +181,14 @@ Status run_batched(InferenceContext& first, const BenchOptions& o, unsigned thre
 // Read bandwidth now, in bytes/s (0: not measured).
 using BandwidthProbe = std::function<double()>;
 
-// With --passes, `passes` gets the tg test's matmul passes. A decode step
+// With --passes, `passes` gets the tg test's matmul passes and
+// `batch_passes` the batched tg test's. A decode step
 // at position q also reads the cache's first q + 1 positions, kv_per_position
 // bytes each.
 Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& o, double bytes_per_token,
                                      double kv_per_position,
                                      const BandwidthProbe& probe, double& bandwidth, unsigned threads,
-                                     PassReport& passes) {
+                                     PassReport& passes, PassReport& batch_passes) {
   std::vector<Row> rows;
   const uint32_t n_vocab = ctx.model().hparams().n_vocab;
   std::mt19937 rng(1234);
@@ -242,7 +265,7 @@ Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& 
     if (o.passes) {
       kernels::set_pass_profiling(false);
       passes.totals = kernels::pass_totals();
-      passes.tokens = double(o.reps * o.n_gen);
+      passes.steps = double(o.reps * o.n_gen);
       passes.seconds = wall;
     }
     Row row{test_name("tg", o.n_gen, depth), 0, uint32_t(o.n_gen), depth};
@@ -254,7 +277,7 @@ Expected<std::vector<Row>> run_tests(InferenceContext& ctx, const BenchOptions& 
     mean_sd(bws, bandwidth, sd);
     rows.push_back(row);
   }
-  if (o.n_gen > 0 && o.batch > 1 && !encoder) MINNOW_TRY(run_batched(ctx, o, threads, rows));
+  if (o.n_gen > 0 && o.batch > 1 && !encoder) MINNOW_TRY(run_batched(ctx, o, threads, rows, batch_passes));
   return rows;
 }
 
@@ -313,9 +336,9 @@ int run_bench(const BenchOptions& o) {
                  "note: transparent huge pages are off on this system "
                  "(/sys/kernel/mm/transparent_hugepage/enabled): weights stream over 4 KB pages, and decode "
                  "runs about 15-20%% slower than with them (docs/PERFORMANCE.md)\n");
-  PassReport passes;
+  PassReport passes, batch_passes;
   const double kv_per_position = double((*ctx)->kv_bytes()) / double((*ctx)->n_ctx());
-  auto rows = run_tests(**ctx, o, bytes_per_token, kv_per_position, probe, bandwidth, threads, passes);
+  auto rows = run_tests(**ctx, o, bytes_per_token, kv_per_position, probe, bandwidth, threads, passes, batch_passes);
   if (!rows) return report_error(rows.error());
 
   const std::string isa(kernels::isa_name(kernels::kernel_table().isa));
@@ -339,6 +362,7 @@ int run_bench(const BenchOptions& o) {
                      {"cpu_share", r.cpu_share},
                      {"isa", isa}});
       if (o.passes && r.efficiency >= 0 && r.batch == 1) out.back()["passes"] = pass_report_json(passes, bandwidth);
+      if (o.passes && r.batch > 1) out.back()["passes"] = pass_report_json(batch_passes, bandwidth);
     }
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
@@ -360,7 +384,10 @@ int run_bench(const BenchOptions& o) {
                   (long long)o.n_depth);
     std::printf("; %.0f MiB of this process on 2 MB pages\n", huge_mib);
   }
-  if (o.passes) print_pass_report(passes, bandwidth);
+  if (o.passes) {
+    print_pass_report(passes, bandwidth);
+    print_pass_report(batch_passes, bandwidth);
+  }
   return 0;
 }
 

@@ -176,13 +176,13 @@ void panel_tokens(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, size_t
   for (int t = 0; t < kTokens; ++t) _mm512_storeu_ps(y + t * y_stride, acc[t]);
 }
 
-// Block b of a panel against one token: sum over the block's chunks of
-// weights times activations, as 8 floats (one per row) before the weights'
-// fp16 scales (d) and mins (m: d_x * sum(q) times each row's min).
+// Block b of a panel (its chunks decoded in w) against one token: sum over
+// the block's chunks of weights times activations, as 8 floats (one per
+// row) before the weights' fp16 scales (d) and mins (m: d_x * sum(q) times
+// each row's min).
 template <class L>
-inline __m256 token_block(const uint8_t* p, const uint8_t* x, size_t b, size_t nb, __m256* min_term) {
-  __m256i w[kChunks];
-  L::decode1(p, w);
+inline __m256 token_sums(const __m256i w[kChunks], const uint8_t* p, const uint8_t* x, size_t b, size_t nb,
+                         __m256* min_term) {
   // Two chains of dependent vpdpbusd, so that latency is not the limit.
   __m256i s0 = _mm256_setzero_si256(), s1 = s0;
 #pragma GCC unroll 8
@@ -203,6 +203,13 @@ inline __m256 token_block(const uint8_t* p, const uint8_t* x, size_t b, size_t n
     *min_term = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + L::kMinAt))),
                               _mm256_set1_ps(dsum));
   return v;
+}
+
+template <class L>
+inline __m256 token_block(const uint8_t* p, const uint8_t* x, size_t b, size_t nb, __m256* min_term) {
+  __m256i w[kChunks];
+  L::decode1(p, w);
+  return token_sums<L>(w, p, x, b, nb, min_term);
 }
 
 template <class L>
@@ -238,6 +245,51 @@ void token_panel_pair(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, si
   }
   _mm256_storeu_ps(y0, acc0);
   _mm256_storeu_ps(y1, acc1);
+}
+
+// kTokens tokens (a small decode batch) against two panels anywhere in
+// memory, block by block in lockstep: one token's two streams
+// (token_panel_pair), each block decoded once for all the tokens. Token t's
+// products go to y0 + t * y_stride and y1 + t * y_stride.
+template <class L, int kTokens>
+void tokens_panel_pair(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, size_t x_stride, size_t n, float* y0,
+                       float* y1, size_t y_stride) {
+  const size_t nb = n / quant::kQK;
+  __m256 acc[2][kTokens];
+  for (auto& panel : acc)
+    for (__m256& a : panel) a = _mm256_setzero_ps();
+  for (size_t b = 0; b < nb; ++b, p0 += L::kBlockBytes, p1 += L::kBlockBytes) {
+    for (int i = 0; i < 2; ++i) {
+      const uint8_t* p = i == 0 ? p0 : p1;
+      simd::prefetch_ahead(p, L::kBlockBytes);
+      __m256i w[kChunks];
+      L::decode1(p, w);
+      const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+#pragma GCC unroll 4
+      for (int t = 0; t < kTokens; ++t) {
+        __m256 min_term;
+        const __m256 v = token_sums<L>(w, p, x + t * x_stride, b, nb, &min_term);
+        acc[i][t] = _mm256_fmadd_ps(dw, v, acc[i][t]);
+        if constexpr (L::kMinAt != 0) acc[i][t] = _mm256_add_ps(acc[i][t], min_term);
+      }
+    }
+  }
+  for (int t = 0; t < kTokens; ++t) {
+    _mm256_storeu_ps(y0 + t * y_stride, acc[0][t]);
+    _mm256_storeu_ps(y1 + t * y_stride, acc[1][t]);
+  }
+}
+
+template <class L>
+void tokens_pair(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens,
+                 float* y0, float* y1, size_t y_stride) {
+  static_assert(kPairTokensMax == 4);
+  switch (n_tokens) {
+    case 2: return tokens_panel_pair<L, 2>(p0, p1, x, x_stride, n, y0, y1, y_stride);
+    case 3: return tokens_panel_pair<L, 3>(p0, p1, x, x_stride, n, y0, y1, y_stride);
+    case 4: return tokens_panel_pair<L, 4>(p0, p1, x, x_stride, n, y0, y1, y_stride);
+    default: return;  // matmul asks for 2 .. kPairTokensMax only
+  }
 }
 
 // Tokens per group: 8 chunk registers plus 8 int32 sums and 8 float
@@ -281,6 +333,8 @@ void set_token_panels(KernelTable& t, GgmlType type) {
   PanelKernel& panel = t.dot[uint32_t(type)].panel;
   panel.token = avx512::token_panel<L>;
   panel.token_pair = avx512::token_panel_pair<L>;
+  panel.tokens_pair = avx512::tokens_pair<L>;
+  panel.pair_tokens_max = kPairTokensMax;  // 32 registers hold them all
 }
 }  // namespace
 

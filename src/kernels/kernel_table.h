@@ -66,6 +66,11 @@ using TokenPanelFn = void (*)(const uint8_t* panel, const uint8_t* x, size_t n, 
 // thread's range as two streams far apart this way (matmul.cpp says why).
 using TokenPanelPairFn = void (*)(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, size_t n, float* y0,
                                   float* y1);
+// The same for 2 .. kPairTokensMax tokens (a small decode batch): token t's
+// activations at x + t * x_stride, its products at y0/y1 + t * y_stride.
+constexpr uint32_t kPairTokensMax = 4;
+using TokensPanelPairFn = void (*)(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, size_t x_stride, size_t n,
+                                   size_t n_tokens, float* y0, float* y1, size_t y_stride);
 // Row r of a matrix stored as consecutive panels, as floats.
 using UnpackRowFn = void (*)(const uint8_t* panels, size_t r, size_t n, float* out);
 
@@ -81,6 +86,10 @@ struct PanelKernel {
   // 2+ tokens only (one token runs `gemm`: see fill_vnni_panels).
   PanelGemmFn gemm_pair = nullptr;
   TokenPanelPairFn token_pair = nullptr;  // optional: one token, two panels (decode)
+  // Optional: 2 .. pair_tokens_max (<= kPairTokensMax) tokens, two panels
+  // (batched decode); more tokens take gemm_pair's one stream.
+  TokensPanelPairFn tokens_pair = nullptr;
+  uint32_t pair_tokens_max = 0;
   TokenPanelFn token = nullptr;           // optional: one token, one panel (nullptr: `gemm`)
   size_t panel_bytes(size_t n) const { return n / 32 * bytes_per_block; }
   // Panels the next call takes at panel p of [.., end): 2 where a pair fits.

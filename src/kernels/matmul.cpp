@@ -102,7 +102,7 @@ const uint8_t* converted_activations(ActFormat format, const float* x, size_t co
   return buf.data();
 }
 
-// --passes: one decode pass over these matrices, started at t0.
+// --passes: one decode step's pass over these matrices, started at t0.
 void record_pass_since(std::chrono::steady_clock::time_point t0, std::span<const WeightMatrix* const> ms) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::string matrices;
@@ -170,12 +170,15 @@ void Job::run(size_t b, size_t e) const {
         auto at = [&](size_t p) { return w->data + p * bytes; };
         for (size_t p = b; p < e; ++p) {
           const size_t q = p + pair_offset;
-          if (q < w->n_rows / kPanelRows)
+          if (q < w->n_rows / kPanelRows && n_tokens == 1)
             panel.token_pair(at(p), at(q), act, w->n_cols, y + p * kPanelRows, y + q * kPanelRows);
-          else if (panel.token)
+          else if (q < w->n_rows / kPanelRows)
+            panel.tokens_pair(at(p), at(q), act, act_bytes, w->n_cols, n_tokens, y + p * kPanelRows,
+                              y + q * kPanelRows, w->n_rows);
+          else if (panel.token && n_tokens == 1)
             panel.token(at(p), act, w->n_cols, y + p * kPanelRows);
           else
-            panel.gemm(at(p), act, act_bytes, w->n_cols, 1, y + p * kPanelRows, w->n_rows, nullptr);
+            panel.gemm(at(p), act, act_bytes, w->n_cols, n_tokens, y + p * kPanelRows, w->n_rows, nullptr);
         }
         return;
       }
@@ -255,7 +258,8 @@ void matmul_many(const KernelTable& table, std::span<const WeightMatrix> ws, con
       if (w.packed) {
         j.path = Job::Path::kPacked;
         j.n_units = w.n_rows / kPanelRows;
-        if (n_tokens == 1 && j.kernel.panel.token_pair) {
+        if ((n_tokens == 1 && j.kernel.panel.token_pair) ||
+            (n_tokens > 1 && n_tokens <= j.kernel.panel.pair_tokens_max && j.kernel.panel.tokens_pair)) {
           j.pair_offset = (j.n_units + 1) / 2;
           j.n_units = j.pair_offset;
         }
@@ -276,7 +280,7 @@ void matmul_many(const KernelTable& table, std::span<const WeightMatrix> ws, con
   }
   // One parallel pass over every matrix's units: fused q/k/v or gate/up
   // projections cost one hand-off to the pool instead of three or two.
-  const bool profile = n_tokens == 1 && pass_profiling();
+  const bool profile = pass_profiling();  // on only while a bench times decode steps
   const auto t0 = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   run([&](size_t b, size_t e) {
     size_t first = 0;

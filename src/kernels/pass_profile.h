@@ -1,8 +1,9 @@
 // Where a decode step's time goes, pass by pass: while profiling is on,
-// every one-token matmul pass (one parallel_for over one or more matrices
-// that share their input) is timed and added to a total per set of
-// matrices. `minnow bench --passes` turns it on for its tg test and sets
-// the totals against the measured read bandwidth. Off by default: a pass
+// every matmul pass (one parallel_for over one or more matrices that share
+// their input) is timed and added to a total per set of matrices.
+// `minnow bench --passes` turns it on for its tg tests' timed steps (one
+// token, or one per sequence of a batch) and sets the totals against the
+// measured read bandwidth. Off by default: a pass
 // then pays one relaxed atomic load.
 #pragma once
 

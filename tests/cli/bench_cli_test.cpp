@@ -105,6 +105,32 @@ TEST(BenchCli, PassesBreakDownTheTgRow) {
   EXPECT_NE(table.out.find("| outside the passes |"), std::string::npos) << table.out;
 }
 
+// --passes with --batch: the batched row gets its own passes, per step (a
+// token of each sequence), each matrix still read once a step.
+TEST(BenchCli, PassesBreakDownTheBatchedRowPerStep) {
+  auto r = test::run_minnow({"bench", "--synthetic", "tiny", "--quant", "Q8_0", "-p", "0", "-n", "3", "-r", "2",
+                             "-t", "2", "--batch", "3", "--passes", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_array() && j.size() == 2u) << r.out;
+  EXPECT_EQ(j[1]["n_batch_seqs"], 3);
+  const auto& passes = j[1]["passes"];
+  ASSERT_TRUE(passes.is_array() && passes.size() >= 2u) << r.out;
+  double mb = 0;
+  for (size_t i = 0; i + 1 < passes.size(); ++i) {
+    EXPECT_GT(passes[i]["passes_per_step"].get<double>(), 0.0);
+    mb += passes[i]["mb_per_step"].get<double>();
+  }
+  EXPECT_GT(passes.back()["ms_per_step"].get<double>(), 0.0);
+  EXPECT_NEAR(mb * 1e6, j[1]["model_size"].get<double>(), 0.02 * j[1]["model_size"].get<double>());
+  EXPECT_TRUE(j[0]["passes"].is_array());  // the one-token row keeps its own
+
+  auto table = test::run_minnow({"bench", "--synthetic", "tiny", "--quant", "Q8_0", "-p", "0", "-n", "2", "-r", "1",
+                                 "--batch", "2", "--passes"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("tg2 x2, matmul passes per step of 2 tokens"), std::string::npos) << table.out;
+}
+
 TEST(BenchCli, ModelFileIsBenchmarked) {
   test::TempDir dir;
   const std::string path = dir.file("tiny.gguf");

@@ -147,10 +147,11 @@ TEST(Matmul, PanelPackedMatricesMatchScalarAndUnpackRows) {
 }
 
 // One token on prepacked panels runs each thread's range as two streams,
-// two panels in lockstep (token_pair) and a lone one when the count is odd:
-// every split of 1..9 panels, serial and on a pool, gives the scalar twin's
-// products.
-TEST(Matmul, OneTokenPanelPairsMatchScalarOnEveryRange) {
+// two panels in lockstep (token_pair) and a lone one when the count is odd;
+// so do small decode batches (tokens_pair, up to pair_tokens_max tokens):
+// every split of 1..9 panels, 1..5 tokens, serial and on a pool, gives the
+// scalar twin's products.
+TEST(Matmul, PanelPairsMatchScalarOnEveryRange) {
   std::mt19937 rng(17);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   ThreadPool pool(2);
@@ -162,27 +163,32 @@ TEST(Matmul, OneTokenPanelPairsMatchScalarOnEveryRange) {
       const PanelKernel& panel = table->for_type(type).panel;
       if (!panel.token_pair) continue;
       ++pair_paths;
+      EXPECT_NE(panel.tokens_pair, nullptr) << isa_name(isa) << " " << ggml_type_name(type);
+      EXPECT_GE(panel.pair_tokens_max, 2u);
+      EXPECT_LE(panel.pair_tokens_max, kPairTokensMax);
       const uint64_t cols = 96;
-      for (uint64_t n_panels = 1; n_panels <= 9; ++n_panels) {
-        const uint64_t rows = n_panels * kPanelRows;
-        std::vector<float> wf(cols * rows), x(cols);
-        for (auto& v : wf) v = dist(rng);
-        for (auto& v : x) v = dist(rng);
-        const size_t row_bytes = *quantized_size(type, cols);
-        std::vector<uint8_t> wq(row_bytes * rows), packed(row_bytes * rows);
-        ASSERT_TRUE(quantize(type, wf, wq).ok());
-        const WeightMatrix w{wq.data(), type, cols, rows, row_bytes};
-        const WeightMatrix p = prepack(*table, w, packed.data());
-        std::vector<float> want(rows), got(rows);
-        matmul(*kernel_table_for(Isa::kScalar), w, x.data(), 1, want.data(), nullptr);
-        for (ThreadPool* tp : {static_cast<ThreadPool*>(nullptr), &pool}) {
-          std::fill(got.begin(), got.end(), -1e30f);
-          matmul(*table, p, x.data(), 1, got.data(), tp);
-          for (size_t i = 0; i < rows; ++i)
-            ASSERT_NEAR(got[i], want[i], 1e-3f * (1 + std::fabs(want[i])))
-                << isa_name(isa) << " " << ggml_type_name(type) << " panels=" << n_panels << " row " << i;
+      for (uint64_t n_panels = 1; n_panels <= 9; ++n_panels)
+        for (uint32_t n_tokens = 1; n_tokens <= 5; ++n_tokens) {
+          const uint64_t rows = n_panels * kPanelRows;
+          std::vector<float> wf(cols * rows), x(cols * n_tokens);
+          for (auto& v : wf) v = dist(rng);
+          for (auto& v : x) v = dist(rng);
+          const size_t row_bytes = *quantized_size(type, cols);
+          std::vector<uint8_t> wq(row_bytes * rows), packed(row_bytes * rows);
+          ASSERT_TRUE(quantize(type, wf, wq).ok());
+          const WeightMatrix w{wq.data(), type, cols, rows, row_bytes};
+          const WeightMatrix p = prepack(*table, w, packed.data());
+          std::vector<float> want(rows * n_tokens), got(rows * n_tokens);
+          matmul(*kernel_table_for(Isa::kScalar), w, x.data(), n_tokens, want.data(), nullptr);
+          for (ThreadPool* tp : {static_cast<ThreadPool*>(nullptr), &pool}) {
+            std::fill(got.begin(), got.end(), -1e30f);
+            matmul(*table, p, x.data(), n_tokens, got.data(), tp);
+            for (size_t i = 0; i < got.size(); ++i)
+              ASSERT_NEAR(got[i], want[i], 1e-3f * (1 + std::fabs(want[i])))
+                  << isa_name(isa) << " " << ggml_type_name(type) << " panels=" << n_panels
+                  << " tokens=" << n_tokens << " at " << i;
+          }
         }
-      }
     }
   }
   if (isa_supported(Isa::kAvx512)) {
@@ -230,6 +236,9 @@ TEST(Matmul, Avx512HasVnniPanelPairsForBatches) {
     EXPECT_NE(avx512->for_type(type).panel.token_pair, nullptr) << ggml_type_name(type);
     EXPECT_NE(avx512->for_type(type).panel.token_pair, kernel_table_for(Isa::kAvx2)->for_type(type).panel.token_pair)
         << ggml_type_name(type);
+    EXPECT_NE(avx512->for_type(type).panel.tokens_pair, kernel_table_for(Isa::kAvx2)->for_type(type).panel.tokens_pair)
+        << ggml_type_name(type);
+    EXPECT_EQ(avx512->for_type(type).panel.pair_tokens_max, kPairTokensMax) << ggml_type_name(type);
   }
   // K-quant rows: decode's dots, one row or two in lockstep, with vpdpwssd.
   for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
