@@ -256,13 +256,9 @@ void tokens_panel_pair(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, s
 template <class L>
 void tokens_pair(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens,
                  float* y0, float* y1, size_t y_stride) {
-  static_assert(kPairTokensMax == 4);
-  switch (n_tokens) {
-    case 2: return tokens_panel_pair<L, 2>(p0, p1, x, x_stride, n, y0, y1, y_stride);
-    case 3: return tokens_panel_pair<L, 3>(p0, p1, x, x_stride, n, y0, y1, y_stride);
-    case 4: return tokens_panel_pair<L, 4>(p0, p1, x, x_stride, n, y0, y1, y_stride);
-    default: return;  // matmul asks for 2 .. kPairTokensMax only
-  }
+  simd::with_token_count<kPairTokensMax>(n_tokens, [&](auto k) {
+    tokens_panel_pair<L, decltype(k)::value>(p0, p1, x, x_stride, n, y0, y1, y_stride);
+  });
 }
 
 // From this many tokens on, the first four decode a nibble panel to bytes

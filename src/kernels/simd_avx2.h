@@ -136,6 +136,16 @@ inline void for_token_groups(size_t n_tokens, F&& f) {
   }(std::make_integer_sequence<int, kGroup - 1>{});
 }
 
+// Calls f(std::integral_constant<int, n_tokens>{}) where 2 <= n_tokens <=
+// kMax (a small batch's kernel, a template on its token count); nothing
+// otherwise.
+template <int kMax, class F>
+inline void with_token_count(size_t n_tokens, F&& f) {
+  [&]<int... k>(std::integer_sequence<int, k...>) {
+    ((n_tokens == size_t(k + 2) ? (f(std::integral_constant<int, k + 2>{}), 0) : 0), ...);
+  }(std::make_integer_sequence<int, kMax - 1>{});
+}
+
 inline __m256i load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 
 // Asks for every 64-byte line of [p, p + bytes) (weights streaming from
