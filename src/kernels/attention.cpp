@@ -62,10 +62,10 @@ const float* value_row_f32(const AttentionArgs& a, size_t pos, uint32_t kv_head,
     return row;
   }
   const uint16_t* h = static_cast<const uint16_t*>(a.v) + at;
-  for (uint32_t d = 0; d < a.head_dim; d += 8) {
-    if (d % 32 == 0) prefetch_ahead(h + d, ahead);
+  const uint32_t hd = a.head_dim;  // a local: the stores to buf could alias `a` and reload it every step
+  for (uint32_t d = 0; d < hd; d += 32) prefetch_ahead(h + d, ahead);
+  for (uint32_t d = 0; d < hd; d += 8)
     _mm256_storeu_ps(buf + d, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + d))));
-  }
   return buf;
 }
 
@@ -73,11 +73,13 @@ const float* value_row_f32(const AttentionArgs& a, size_t pos, uint32_t kv_head,
 // floats in columns: kbuf[d * kKeyBlock + j] is dimension d of key j0 + j.
 // Columns of tiles past the last key keep what they held.
 void block_keys_f32(const AttentionArgs& a, uint32_t j0, uint32_t n, uint32_t hk, float* kbuf, size_t ahead) {
+  const uint32_t hd = a.head_dim;  // locals: the stores to kbuf could alias `a`
+  const bool f16 = a.kv_f16;
   for (uint32_t c = 0; c * kKeyTile < n; ++c) {
-    const size_t at = hk * a.head_stride + key_element(j0 + c * kKeyTile, 0, a.head_dim);
-    for (uint32_t d = 0; d < a.head_dim; ++d) {
+    const size_t at = hk * a.head_stride + key_element(j0 + c * kKeyTile, 0, hd);
+    for (uint32_t d = 0; d < hd; ++d) {
       float* col = kbuf + size_t(d) * kKeyBlock + c * kKeyTile;
-      if (!a.kv_f16) {
+      if (!f16) {
         const float* tile_row = static_cast<const float*>(a.k) + at + size_t(d) * kKeyTile;
         prefetch_ahead(tile_row, ahead);
         std::copy_n(tile_row, kKeyTile, col);
@@ -120,18 +122,27 @@ void block_dots(const float* const* q, const float* kbuf, uint32_t head_dim, flo
     }
 }
 
-// out[0..kDims) += sum_j p[j] * rows[j][d0..d0+kDims), the sums in registers.
-constexpr uint32_t kAccDims = 64;
-template <uint32_t kDims>
-inline void accumulate_values(const float* const* rows, const float* p, uint32_t n, uint32_t d0, float* out) {
-  __m256 acc[kDims / 8];
-  for (uint32_t i = 0; i < kDims / 8; ++i) acc[i] = _mm256_loadu_ps(out + 8 * i);
+// out[h][0..kDims) += sum_j p[h][j] * rows[j][d0..d0+kDims) for kHeads
+// heads at once, each slice of a value row loaded once for all of them, the
+// sums in registers (8 of them: two heads take 32 dimensions at a time,
+// one head 64).
+template <uint32_t kHeads, uint32_t kDims>
+inline void accumulate_values(const float* const* rows, const float* const* p, uint32_t n, uint32_t d0,
+                              float* const* out) {
+  __m256 acc[kHeads][kDims / 8];
+  for (uint32_t h = 0; h < kHeads; ++h)
+    for (uint32_t i = 0; i < kDims / 8; ++i) acc[h][i] = _mm256_loadu_ps(out[h] + d0 + 8 * i);
   for (uint32_t j = 0; j < n; ++j) {
-    const __m256 pj = _mm256_set1_ps(p[j]);
     const float* r = rows[j] + d0;
-    for (uint32_t i = 0; i < kDims / 8; ++i) acc[i] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(r + 8 * i), acc[i]);
+    __m256 v[kDims / 8];
+    for (uint32_t i = 0; i < kDims / 8; ++i) v[i] = _mm256_loadu_ps(r + 8 * i);
+    for (uint32_t h = 0; h < kHeads; ++h) {
+      const __m256 pj = _mm256_set1_ps(p[h][j]);
+      for (uint32_t i = 0; i < kDims / 8; ++i) acc[h][i] = _mm256_fmadd_ps(pj, v[i], acc[h][i]);
+    }
   }
-  for (uint32_t i = 0; i < kDims / 8; ++i) _mm256_storeu_ps(out + 8 * i, acc[i]);
+  for (uint32_t h = 0; h < kHeads; ++h)
+    for (uint32_t i = 0; i < kDims / 8; ++i) _mm256_storeu_ps(out[h] + d0 + 8 * i, acc[h][i]);
 }
 
 // Query tokens per work item of a prompt: each key and value row is
@@ -248,15 +259,21 @@ void attend(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk, const
             _mm256_storeu_ps(ag + d, _mm256_mul_ps(_mm256_loadu_ps(ag + d), _mm256_set1_ps(correction)));
       }
       // Each value row (converted once per tile) is added into every head
-      // of the group, 64 dimensions of one head at a time so that its
-      // accumulators stay in registers over the whole key block.
-      for (uint32_t g = 0; g < group; ++g) {
-        const float* sg = scores + size_t(g) * kKeyBlock + lo;
-        float* ag = acc + size_t(g) * hd;
+      // of the group, two heads at a time, a slice of dimensions at a time
+      // so that their accumulators stay in registers over the whole block.
+      for (uint32_t g = 0; g < group; g += 2) {
+        const float* ps[2] = {scores + size_t(g) * kKeyBlock + lo, scores + size_t(g + 1) * kKeyBlock + lo};
+        float* outs[2] = {acc + size_t(g) * hd, acc + size_t(g + 1) * hd};
+        const float* const* rows = vrows + lo;
         const uint32_t n = nj - lo;
         uint32_t d0 = 0;
-        for (; d0 + kAccDims <= hd; d0 += kAccDims) accumulate_values<kAccDims>(vrows + lo, sg, n, d0, ag + d0);
-        for (; d0 < hd; d0 += 8) accumulate_values<8>(vrows + lo, sg, n, d0, ag + d0);
+        if (g + 1 < group) {
+          for (; d0 + 32 <= hd; d0 += 32) accumulate_values<2, 32>(rows, ps, n, d0, outs);
+          for (; d0 < hd; d0 += 8) accumulate_values<2, 8>(rows, ps, n, d0, outs);
+        } else {
+          for (; d0 + 64 <= hd; d0 += 64) accumulate_values<1, 64>(rows, ps, n, d0, outs);
+          for (; d0 < hd; d0 += 8) accumulate_values<1, 8>(rows, ps, n, d0, outs);
+        }
       }
     }
   }
