@@ -94,6 +94,13 @@ Expected<ModelHparams> read_hparams(const GgufFile& f) {
     if (h.n_embd % h.n_head != 0) return corrupt("embedding_length is not a multiple of head_count").with_file(f.name());
     h.head_dim = h.n_embd / h.n_head;
   }
+  // q_dim() and kv_dim() are 32-bit products: head counts and sizes of up
+  // to 2^20 each could wrap them back onto the tensors' real shapes and
+  // send every kernel past its buffers. Real models stay far below these.
+  if (h.head_dim > 4096 || uint64_t(h.n_head) * h.head_dim > (1u << 20))
+    return corrupt("attention heads of " + std::to_string(h.head_dim) + " x " + std::to_string(h.n_head) +
+                   " values are implausibly large (attention.key_length, head_count)")
+        .with_file(f.name());
   if (h.rope_dim == 0) h.rope_dim = h.head_dim;
   if (h.rope_dim > h.head_dim || h.rope_dim % 2 != 0)
     return corrupt("rope.dimension_count must be even and at most the head size").with_file(f.name());

@@ -178,6 +178,23 @@ TEST(ModelBehaviour, UnknownArchitectureIsNamed) {
   EXPECT_NE(m.error().to_string().find("architecture 'mamba' is not supported (supported: llama"), std::string::npos);
 }
 
+// q_dim() and kv_dim() are 32-bit products of the head counts and sizes:
+// head sizes past any real model's are refused at load, before a buffer is
+// sized from them or a product can wrap onto the tensors' real shapes.
+TEST(ModelBehaviour, ImplausibleHeadSizesAreRefused) {
+  test::TempDir dir;
+  for (uint32_t key_length : {8192u, 1u << 20}) {
+    GgufWriter w = make_tiny_model({});
+    w.set("llama.attention.key_length", GgufValue::u32(key_length));
+    const std::string path = dir.file("heads.gguf");
+    ASSERT_TRUE(w.write(path).ok());
+    auto m = Model::load(path);
+    ASSERT_FALSE(m.ok()) << key_length;
+    EXPECT_NE(m.error().to_string().find("implausibly large (attention.key_length"), std::string::npos)
+        << m.error().to_string();
+  }
+}
+
 TEST(ModelBehaviour, MissingAndMisshapenTensorsAreAllListed) {
   test::TempDir dir;
   // Rebuild the fixture without blk.1.attn_k and with a wrong ffn_up shape.
