@@ -122,21 +122,26 @@ void record_pass_since(std::chrono::steady_clock::time_point t0, std::span<const
 void run_rows(const Job& j, size_t r_begin, size_t r_end) {
   const WeightMatrix& w = *j.w;
   const DotFn dot = j.kernel.dot;
-  if (j.n_tokens == 1) {  // rows r and r + pair_offset together: two streams (see Job)
+  if (j.n_tokens == 1 || j.pair_offset != 0) {  // rows r and r + pair_offset together: two streams (see Job)
     auto row = [&](size_t r) { return w.data + r * w.row_bytes; };
-    auto one = [&](size_t r) { j.y[r] = dot(row(r), j.act, w.n_cols); };
     for (size_t r = r_begin; r < r_end; ++r) {
       const size_t partner = r + j.pair_offset;
-      if (j.pair_offset == 0 || partner >= w.n_rows) {
-        one(r);
-      } else if (const Dot2Fn dot2 = j.kernel.dot2) {
-        float out[2];
-        dot2(row(r), row(partner), j.act, w.n_cols, out);
-        j.y[r] = out[0];
-        j.y[partner] = out[1];
-      } else {
-        one(r);
-        one(partner);
+      // A small batch's first token streams the two rows; the others find them in L1.
+      for (uint32_t t = 0; t < j.n_tokens; ++t) {
+        const uint8_t* act = j.act + t * j.act_bytes;
+        float* y = j.y + size_t(t) * w.n_rows;
+        auto one = [&](size_t r) { y[r] = dot(row(r), act, w.n_cols); };
+        if (j.pair_offset == 0 || partner >= w.n_rows) {
+          one(r);
+        } else if (const Dot2Fn dot2 = j.kernel.dot2) {
+          float out[2];
+          dot2(row(r), row(partner), act, w.n_cols, out);
+          y[r] = out[0];
+          y[partner] = out[1];
+        } else {
+          one(r);
+          one(partner);
+        }
       }
     }
     return;
@@ -269,9 +274,12 @@ void matmul_many(const KernelTable& table, std::span<const WeightMatrix> ws, con
         j.n_units = j.n_panels + (w.n_rows % kPanelRows ? 1 : 0);
       } else {
         j.path = Job::Path::kRows;
-        const size_t rows = n_tokens == 1 && w.n_rows > 1 ? (w.n_rows + 1) / 2 : w.n_rows;
+        // One token, or a small batch whose type has a two-row dot: rows in
+        // pairs half a matrix apart, as two streams.
+        const bool pairs = n_tokens == 1 || (n_tokens <= kPairTokensMax && j.kernel.dot2);
+        const size_t rows = pairs && w.n_rows > 1 ? (w.n_rows + 1) / 2 : w.n_rows;
         if (rows != w.n_rows) j.pair_offset = rows;
-        if (n_tokens == 1) j.row_tile = kTokenRowTile;
+        if (pairs) j.row_tile = kTokenRowTile;
         j.n_units = (rows + j.row_tile - 1) / j.row_tile;
       }
     }

@@ -67,7 +67,7 @@ TEST(Matmul, ThreadedTiledMatchesSerialScalar) {
     else
       ASSERT_TRUE(quantize(type, wf, {wdata, row_bytes * rows}).ok());
     const WeightMatrix w{wdata, type, cols, rows, row_bytes};
-    for (uint32_t n_tokens : {1u, 3u, 4u, 5u, 9u, 70u}) {
+    for (uint32_t n_tokens : {1u, 2u, 3u, 4u, 5u, 9u, 70u}) {  // 2-4: small batches in row pairs
       std::vector<float> x(cols * n_tokens), want(rows * n_tokens), got(rows * n_tokens);
       for (auto& v : x) v = dist(rng);
       matmul(*kernel_table_for(Isa::kScalar), w, x.data(), n_tokens, want.data(), nullptr);
