@@ -1,4 +1,6 @@
-// AVX2+FMA+F16C (the x86-64-v3 baseline). The scalar twin is the model's
+// AVX2+FMA+F16C (the x86-64-v3 baseline): the general kernel, and the work
+// split and chunk combining for every path; AVX-512 kernels for the shapes
+// they take are in attention_avx512.cpp. The scalar twin is the model's
 // reference attention (src/model/attention.cpp), which tests compare against.
 #include "kernels/attention.h"
 #include "kernels/attention_avx512.h"

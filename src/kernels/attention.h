@@ -1,8 +1,9 @@
 // Fused attention over the KV cache: for each query token and KV head, the
 // group of query heads that share it walks the keys once (GQA), with an
 // online softmax (running max and sum), so no score matrix is materialised.
-// Keys/values are F16 or F32 rows of one layer. Work is split over
-// (tile of query tokens, KV head) pairs across the pool.
+// Keys and values are F16 or F32, one layer's laid out by KV head (below).
+// Work is split over (tile of query tokens, KV head) pairs across the pool,
+// or (key chunk, KV head) for a decode token with many keys.
 #pragma once
 
 #include <cstddef>
