@@ -51,7 +51,7 @@ __m256 exp_nonpositive(__m256 x) {
 // next block's lines are asked for one at a time, one per 64 bytes read,
 // `ahead` bytes on (0 where there is none). A burst per block stalled on
 // full fill buffers (MINNOW_ISA=avx2, tg64 at depth 4096, qwen2.5-0.5b).
-inline void prefetch_ahead(const void* p, size_t ahead) {
+inline void prefetch_next(const void* p, size_t ahead) {
   _mm_prefetch(static_cast<const char*>(p) + ahead, _MM_HINT_T0);
 }
 
@@ -60,12 +60,12 @@ const float* value_row_f32(const AttentionArgs& a, size_t pos, uint32_t kv_head,
   const size_t at = kv_head * a.head_stride + pos * a.head_dim;
   if (!a.kv_f16) {
     const float* row = static_cast<const float*>(a.v) + at;
-    for (uint32_t d = 0; d < a.head_dim; d += 16) prefetch_ahead(row + d, ahead);
+    for (uint32_t d = 0; d < a.head_dim; d += 16) prefetch_next(row + d, ahead);
     return row;
   }
   const uint16_t* h = static_cast<const uint16_t*>(a.v) + at;
   const uint32_t hd = a.head_dim;  // a local: the stores to buf could alias `a` and reload it every step
-  for (uint32_t d = 0; d < hd; d += 32) prefetch_ahead(h + d, ahead);
+  for (uint32_t d = 0; d < hd; d += 32) prefetch_next(h + d, ahead);
   for (uint32_t d = 0; d < hd; d += 8)
     _mm256_storeu_ps(buf + d, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + d))));
   return buf;
@@ -83,12 +83,12 @@ void block_keys_f32(const AttentionArgs& a, uint32_t j0, uint32_t n, uint32_t hk
       float* col = kbuf + size_t(d) * kKeyBlock + c * kKeyTile;
       if (!f16) {
         const float* tile_row = static_cast<const float*>(a.k) + at + size_t(d) * kKeyTile;
-        prefetch_ahead(tile_row, ahead);
+        prefetch_next(tile_row, ahead);
         std::copy_n(tile_row, kKeyTile, col);
         continue;
       }
       const uint16_t* h = static_cast<const uint16_t*>(a.k) + at + size_t(d) * kKeyTile;
-      if (d % 2 == 0) prefetch_ahead(h, ahead);
+      if (d % 2 == 0) prefetch_next(h, ahead);
       for (uint32_t i = 0; i < kKeyTile; i += 8)
         _mm256_storeu_ps(col + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(h + i))));
     }
@@ -198,16 +198,17 @@ void attend(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk, const
   // Blocks start on a tile; keys before keys_begin (a window's or a
   // chunk's start) are masked out of the first.
   const float minus_inf = -std::numeric_limits<float>::infinity();
+  const size_t element = a.kv_f16 ? 2 : 4;
   for (uint32_t j0 = keys_begin / kKeyTile * kKeyTile; j0 < keys_end; j0 += kKeyBlock) {
     const uint32_t n_block = std::min(kKeyBlock, keys_end - j0);
     const uint32_t lo = std::max(keys_begin, j0) - j0;
     // A head's keys and its values are each one run: the next block's
     // start the same distance on from this one's.
     const bool more = j0 + kKeyBlock < keys_end;
-    const size_t element = a.kv_f16 ? 2 : 4;
     block_keys_f32(a, j0, n_block, hk, kbuf, more ? key_elements(kKeyBlock, hd) * element : 0);
     const float* vrows[kKeyBlock];
-    for (uint32_t j = lo; j < n_block; ++j) vrows[j] = value_row_f32(a, j0 + j, hk, vbuf + size_t(j) * hd, more ? kKeyBlock * hd * element : 0);
+    for (uint32_t j = lo; j < n_block; ++j)
+      vrows[j] = value_row_f32(a, j0 + j, hk, vbuf + size_t(j) * hd, more ? kKeyBlock * hd * element : 0);
     for (uint32_t ti = 0; ti < nt; ++ti) {
       const uint32_t t = t0 + ti, last = end_key(t);
       if (j0 + lo >= last) continue;  // causal: this block is in the token's future
@@ -217,12 +218,12 @@ void attend(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk, const
       float* tmax = running_max + size_t(ti) * group;
       float* tsum = running_sum + size_t(ti) * group;
       // Scores of the key slots [0, n_scores): heads two at a time.
-      const uint32_t n_scores = nj > 16 ? 32 : 16;
+      const uint32_t n_scores = nj > kKeyTile ? kKeyBlock : kKeyTile;
       for (uint32_t g = 0; g < group; g += 2) {
         const float* qs[2] = {q + size_t(g) * hd, q + size_t(g + 1) * hd};
         float* ss[2] = {scores + size_t(g) * kKeyBlock, scores + size_t(g + 1) * kKeyBlock};
         const bool pair = g + 1 < group;
-        if (n_scores == 32)
+        if (n_scores == kKeyBlock)
           pair ? block_dots<2, 4>(qs, kbuf, hd, a.scale, ss) : block_dots<1, 4>(qs, kbuf, hd, a.scale, ss);
         else
           pair ? block_dots<2, 2>(qs, kbuf, hd, a.scale, ss) : block_dots<1, 2>(qs, kbuf, hd, a.scale, ss);
@@ -304,7 +305,7 @@ namespace {
 // reads whole rows in order (tg64 at depth 4096, Machine C: the time
 // outside the matmuls 4.78 -> 4.38 ms a token).
 constexpr uint32_t kChunkKeys = 256;
-static_assert(kChunkKeys % 16 == 0, "chunks are whole blocks of the AVX-512 kernel");
+static_assert(kChunkKeys % kKeyTile == 0, "chunks are whole key tiles");
 
 // The keys of a one-token job (decode): [first, last).
 struct TokenKeys {
@@ -313,7 +314,7 @@ struct TokenKeys {
 TokenKeys one_token_keys(const AttentionArgs& a) { return {first_key(a, 0), a.pos0 + 1}; }
 
 // Chunks of a one-token job's keys: 0 (not split) or >= 2 of chunk_keys()
-// keys each (a multiple of 16, the AVX-512 kernel's block), the last ragged.
+// keys each (whole key tiles from the first key on), the last ragged.
 uint32_t key_chunks(const AttentionArgs& a) {
   if (a.n_tokens != 1) return 0;
   const TokenKeys k = one_token_keys(a);
@@ -323,7 +324,7 @@ uint32_t key_chunks(const AttentionArgs& a) {
 uint32_t chunk_keys(const AttentionArgs& a, uint32_t n_chunks) {
   const TokenKeys k = one_token_keys(a);
   const uint32_t even = (k.last - k.first + n_chunks - 1) / n_chunks;
-  return (even + 15) / 16 * 16;
+  return (even + kKeyTile - 1) / kKeyTile * kKeyTile;
 }
 
 // out = sum over chunks of e^(max_c - M) acc_c / sum over chunks of

@@ -77,10 +77,30 @@ inline __m512 softmax_step(const AttentionArgs& a, __m512 s, __mmask16 live, flo
 // The lanes [lo, hi) of a tile.
 inline __mmask16 lanes(uint32_t lo, uint32_t hi) { return __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1)); }
 
+// Where the tile after the one at key j0 starts (its keys at k, its value
+// rows at v), for asking for its lines while this one computes; this tile
+// again where keys end there (a prefetch of lines at hand costs next to
+// nothing, and keys past `end` are none of ours).
+struct NextTile {
+  const char *k, *v;
+};
+template <uint32_t kDim>
+inline NextTile next_tile(const uint16_t* tile, const uint16_t* v_rows, uint32_t j0, uint32_t end) {
+  const bool more = j0 + kKeyTile < end;
+  return {reinterpret_cast<const char*>(more ? tile + size_t(kDim) * kKeyTile : tile),
+          reinterpret_cast<const char*>(v_rows + size_t(more ? j0 + kKeyTile : j0) * kDim)};
+}
+
+// out[0..kDim) = acc / sum (0 where nothing was summed).
+template <uint32_t kDim>
+inline void store_normalised(float* out, const float* acc, float sum) {
+  const __m512 inv = _mm512_set1_ps(sum > 0 ? 1.0f / sum : 0.0f);
+  for (uint32_t c = 0; c < kDim; c += 16) _mm512_storeu_ps(out + c, _mm512_mul_ps(_mm512_load_ps(acc + c), inv));
+}
+
 // kGroup query heads of kDim dimensions against keys [first, last).
 template <uint32_t kGroup, uint32_t kDim>
 void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first, uint32_t last, float* partial) {
-  constexpr uint32_t kRegs = kDim / 16;  // registers per head row
   // Each head's dot products are split over kParts interleaved sets of
   // dimensions, so that at least eight FMA chains are in flight.
   constexpr uint32_t kParts = kGroup >= 8 ? 1 : kGroup >= 4 ? 2 : kGroup >= 2 ? 4 : 8;
@@ -113,11 +133,7 @@ void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first,
   for (uint32_t j0 = j_begin; j0 < last; j0 += kKeyTile) {
     const uint32_t lo = std::max(first, j0) - j0, hi = std::min(last, j0 + kKeyTile) - j0;  // the tile's keys
     const uint16_t* kt = k_tiles + size_t(j0 / kKeyTile) * kTileHalves;
-    // The next tile, or this one again where there is none (a prefetch of
-    // lines at hand costs next to nothing; keys past `last` are none of ours).
-    const bool more = j0 + kKeyTile < last;
-    const char* k_next = reinterpret_cast<const char*>(more ? kt + kTileHalves : kt);
-    const char* v_next = reinterpret_cast<const char*>(v_rows + size_t(more ? j0 + kKeyTile : j0) * kDim);
+    const NextTile next = next_tile<kDim>(kt, v_rows, j0, last);
     const __mmask16 live = lanes(lo, hi);
     __m512 dots[kGroup][kParts];
     for (uint32_t g = 0; g < kGroup; ++g)
@@ -125,7 +141,7 @@ void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first,
     for (uint32_t d = 0; d < kDim; d += kParts)
       for (uint32_t p = 0; p < kParts; ++p) {
         const __m512 keys = load_f16(kt + size_t(d + p) * kKeyTile);
-        if ((d + p) % 2 == 0) _mm_prefetch(k_next + (d + p) * kKeyTile * 2, _MM_HINT_T0);
+        if ((d + p) % 2 == 0) _mm_prefetch(next.k + (d + p) * kKeyTile * 2, _MM_HINT_T0);
         for (uint32_t g = 0; g < kGroup; ++g)
           dots[g][p] = _mm512_fmadd_ps(_mm512_set1_ps(q[g * kDim + d + p]), keys, dots[g][p]);
       }
@@ -142,7 +158,7 @@ void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first,
       for (uint32_t j = lo; j < hi; ++j) {
         __m512 v[kSliceRegs];
         for (uint32_t i = 0; i < kSliceRegs; ++i) v[i] = load_f16(v_rows + size_t(j0 + j) * kDim + d0 + 16 * i);
-        _mm_prefetch(v_next + (size_t(j) * kDim + d0) * 2, _MM_HINT_T0);  // kSlice halves: one line
+        _mm_prefetch(next.v + (size_t(j) * kDim + d0) * 2, _MM_HINT_T0);  // kSlice halves: one line
         for (uint32_t g = 0; g < kGroup; ++g) {
           const __m512 pj = _mm512_set1_ps(probs[g][j]);
           for (uint32_t i = 0; i < kSliceRegs; ++i) sums[g][i] = _mm512_fmadd_ps(pj, v[i], sums[g][i]);
@@ -156,11 +172,7 @@ void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first,
   for (uint32_t g = 0; g < kGroup; ++g) running_sum[g] = _mm512_reduce_add_ps(sum_lanes[g]);
   if (partial) return store_partial(partial, kGroup, kDim, &acc[0][0], running_max, running_sum);
   float* out = a.out + size_t(t) * a.n_head * kDim + size_t(hk) * kGroup * kDim;
-  for (uint32_t g = 0; g < kGroup; ++g) {
-    const __m512 inv = _mm512_set1_ps(running_sum[g] > 0 ? 1.0f / running_sum[g] : 0.0f);
-    for (uint32_t c = 0; c < kRegs; ++c)
-      _mm512_storeu_ps(out + g * kDim + 16 * c, _mm512_mul_ps(_mm512_load_ps(&acc[g][16 * c]), inv));
-  }
+  for (uint32_t g = 0; g < kGroup; ++g) store_normalised<kDim>(out + g * kDim, acc[g], running_sum[g]);
 }
 
 // A prompt's query tokens [t0, t0 + nt) (nt <= kMaxTileTokens), KV head
@@ -179,7 +191,8 @@ void attend_tile(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk, 
   // Row r is token t0 + r / group, query head hk * group + r % group; rows
   // of later tokens see at least as many keys.
   auto end_of = [&](uint32_t r) { return a.causal ? a.pos0 + t0 + r / group + 1 : a.pos0 + a.n_tokens; };
-  auto q_of = [&](uint32_t r) { return a.q + size_t(t0 + r / group) * q_dim + (size_t(hk) * group + r % group) * kDim; };
+  // Row r's query and output sit this far into a.q and a.out.
+  auto row_at = [&](uint32_t r) { return size_t(t0 + r / group) * q_dim + (size_t(hk) * group + r % group) * kDim; };
   const uint32_t keys_end = end_of(n_rows - 1);
   const uint16_t* k_tiles = static_cast<const uint16_t*>(a.k) + hk * a.head_stride;
   const uint16_t* v_rows = static_cast<const uint16_t*>(a.v) + hk * a.head_stride;  // kDim apart
@@ -204,16 +217,14 @@ void attend_tile(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk, 
   for (uint32_t j0 = j_begin; j0 < keys_end; j0 += kKeyTile) {
     const uint32_t lo = std::max(first, j0) - j0, n_valid = std::min(keys_end - j0, kKeyTile);
     const uint16_t* kt = k_tiles + size_t(j0 / kKeyTile) * kTileHalves;
-    const bool more = j0 + kKeyTile < keys_end;  // as attend_one: the next tile a line at a time
-    const char* k_next = reinterpret_cast<const char*>(more ? kt + kTileHalves : kt);
-    const char* v_next = reinterpret_cast<const char*>(v_rows + size_t(more ? j0 + kKeyTile : j0) * kDim);
+    const NextTile next = next_tile<kDim>(kt, v_rows, j0, keys_end);  // as attend_one: a line at a time
     for (uint32_t d = 0; d < kDim; ++d) {
-      if (d % 2 == 0) _mm_prefetch(k_next + d * kKeyTile * 2, _MM_HINT_T0);
+      if (d % 2 == 0) _mm_prefetch(next.k + d * kKeyTile * 2, _MM_HINT_T0);
       _mm512_store_ps(keys[d], load_f16(kt + size_t(d) * kKeyTile));
     }
     for (uint32_t j = 0; j < kKeyTile; ++j)
       for (uint32_t c = 0; c < kDim; c += 16) {
-        if (c % 32 == 0) _mm_prefetch(v_next + (size_t(j) * kDim + c) * 2, _MM_HINT_T0);
+        if (c % 32 == 0) _mm_prefetch(next.v + (size_t(j) * kDim + c) * 2, _MM_HINT_T0);
         _mm512_store_ps(&values[j][c], j < n_valid ? load_f16(v_rows + size_t(j0 + j) * kDim + c) : _mm512_setzero_ps());
       }
     // Rows that see none of this tile's keys (causal) come first.
@@ -222,7 +233,7 @@ void attend_tile(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk, 
     for (uint32_t r0 = r_begin; r0 < n_rows; r0 += kScoreRows) {
       const uint32_t nr = std::min(kScoreRows, n_rows - r0);
       const float* q[kScoreRows];
-      for (uint32_t i = 0; i < kScoreRows; ++i) q[i] = q_of(r0 + std::min(i, nr - 1));  // spares repeat the last
+      for (uint32_t i = 0; i < kScoreRows; ++i) q[i] = a.q + row_at(r0 + std::min(i, nr - 1));  // spares repeat the last
       __m512 dots[kScoreRows];
       for (__m512& x : dots) x = _mm512_setzero_ps();
       for (uint32_t d = 0; d < kDim; ++d) {
@@ -254,12 +265,8 @@ void attend_tile(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32_t hk, 
         for (uint32_t c = 0; c < kDim / 16; ++c) _mm512_store_ps(&acc[r0 + i][16 * c], sums[i][c]);
     }
   }
-  for (uint32_t r = 0; r < n_rows; ++r) {
-    const float sum = _mm512_reduce_add_ps(sum_lanes[r]);
-    const __m512 inv = _mm512_set1_ps(sum > 0 ? 1.0f / sum : 0.0f);
-    float* out = a.out + size_t(t0 + r / group) * q_dim + (size_t(hk) * group + r % group) * kDim;
-    for (uint32_t c = 0; c < kDim; c += 16) _mm512_storeu_ps(out + c, _mm512_mul_ps(_mm512_load_ps(&acc[r][c]), inv));
-  }
+  for (uint32_t r = 0; r < n_rows; ++r)
+    store_normalised<kDim>(a.out + row_at(r), acc[r], _mm512_reduce_add_ps(sum_lanes[r]));
 }
 
 template <uint32_t kDim>

@@ -13,7 +13,7 @@ namespace minnow {
 
 KvCache::KvCache(uint32_t n_layer, uint32_t n_ctx, uint32_t n_head_kv, uint32_t head_dim, KvType type)
     : n_ctx_(n_ctx), n_head_kv_(n_head_kv), head_dim_(head_dim),
-      n_slots_((n_ctx + kernels::kKeyTile - 1) / kernels::kKeyTile * kernels::kKeyTile), type_(type),
+      head_stride_(kernels::key_elements(n_ctx, head_dim)), type_(type),
       n_elements_(size_t(n_layer) * n_head_kv * head_stride()),
       memory_(allocate_huge_pages(2 * n_elements_ * element_bytes())) {}
 

@@ -35,7 +35,7 @@ class KvCache {
   // floats for kF32), KV head h's part head_stride() elements on.
   const void* k_data(uint32_t layer) const;
   const void* v_data(uint32_t layer) const;
-  size_t head_stride() const { return size_t(n_slots_) * head_dim_; }
+  size_t head_stride() const { return head_stride_; }
   uint32_t kv_dim() const { return n_head_kv_ * head_dim_; }
   KvType type() const { return type_; }
 
@@ -52,7 +52,7 @@ class KvCache {
   float* k32() const { return reinterpret_cast<float*>(keys()); }
   float* v32() const { return reinterpret_cast<float*>(values()); }
   uint32_t n_ctx_, n_head_kv_, head_dim_;
-  uint32_t n_slots_;  // n_ctx_ rounded up to whole key tiles
+  size_t head_stride_;  // kernels::key_elements(n_ctx_, head_dim_): whole key tiles
   uint32_t n_past_ = 0;
   KvType type_;
   size_t n_elements_;
