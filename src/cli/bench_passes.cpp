@@ -5,6 +5,9 @@
 namespace minnow::cli {
 namespace {
 
+// One token's step is "per_token"; a batch's step (a token of each sequence) "per_step".
+std::string per_step(const PassReport& r) { return r.batch > 1 ? "_per_step" : "_per_token"; }
+
 double pass_seconds(const PassReport& r) {
   double s = 0;
   for (const auto& t : r.totals) s += t.seconds;
@@ -16,8 +19,7 @@ double pass_seconds(const PassReport& r) {
 nlohmann::json pass_report_json(const PassReport& r, double bandwidth) {
   nlohmann::json passes = nlohmann::json::array();
   if (r.steps <= 0) return passes;
-  // One token's step is "per_token"; a batch's step (a token of each sequence) "per_step".
-  const std::string per = r.batch > 1 ? "_per_step" : "_per_token";
+  const std::string per = per_step(r);
   for (const auto& t : r.totals) {
     const double gbs = t.seconds > 0 ? t.bytes / t.seconds / 1e9 : 0;
     passes.push_back({{"matrices", t.matrices},
@@ -42,7 +44,7 @@ void print_pass_report(const PassReport& r, double bandwidth) {
                 bandwidth / 1e9);
   std::printf("| matrices | passes | ms | MB | GB/s | of bandwidth |\n");
   std::printf("| --- | ---: | ---: | ---: | ---: | ---: |\n");
-  const std::string per = r.batch > 1 ? "_per_step" : "_per_token";
+  const std::string per = per_step(r);
   for (const auto& p : pass_report_json(r, bandwidth)) {
     const std::string matrices = p["matrices"];
     if (!p.contains("gbs")) {  // the time outside the passes

@@ -142,30 +142,19 @@ Status run_batched(InferenceContext& first, const BenchOptions& o, unsigned thre
   std::vector<double> ts;
   double wall = 0;
   const double cpu0 = process_cpu_seconds();
+  if (o.passes) kernels::set_pass_profiling(true);  // the resets run no matmul: only the steps count
   for (int64_t r = 0; r < o.reps; ++r) {
     for (auto& c : ctxs) c->reset();
-    if (o.passes) kernels::set_pass_profiling(true);  // the resets above are not timed
     const auto t0 = std::chrono::steady_clock::now();
     for (int64_t i = 0; i < o.n_gen; ++i) MINNOW_TRY(step());
     const double s = seconds_since(t0);
-    if (o.passes) {
-      kernels::set_pass_profiling(false);
-      const auto totals = kernels::pass_totals();  // this repetition's: turning profiling on cleared them
-      for (const auto& t : totals) {
-        auto same = std::find_if(passes.totals.begin(), passes.totals.end(),
-                                 [&](const kernels::PassTotal& p) { return p.matrices == t.matrices; });
-        if (same == passes.totals.end()) {
-          passes.totals.push_back(t);
-        } else {
-          same->passes += t.passes, same->seconds += t.seconds, same->bytes += t.bytes;
-        }
-      }
-    }
     wall += s;
     ts.push_back(double(o.n_gen * o.batch) / s);
   }
   Row row{test_name("tg", o.n_gen, 0) + " x" + std::to_string(o.batch), 0, uint32_t(o.n_gen)};
   if (o.passes) {
+    kernels::set_pass_profiling(false);
+    passes.totals = kernels::pass_totals();
     passes.test = row.test;
     passes.steps = double(o.reps * o.n_gen);
     passes.seconds = wall;

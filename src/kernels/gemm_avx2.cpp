@@ -327,11 +327,11 @@ void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out) {
 }
 
 template <class L>
-constexpr PanelKernel panel_kernel() {
+constexpr PanelKernel panel_kernel(uint32_t pair_tokens_max = kPairTokensMax) {
   PanelKernel k{pack_panel<L>, panel_gemm<L>, unpack_row<L>, L::kBlockBytes};
   k.token_pair = token_panel_pair<L>;
   k.tokens_pair = tokens_pair<L>;
-  k.pair_tokens_max = kPairTokensMax;
+  k.pair_tokens_max = pair_tokens_max;
   return k;
 }
 
@@ -341,17 +341,9 @@ constexpr PanelKernel panel_kernel() {
 // streamed from DRAM (Machine C, MINNOW_ISA=avx2) Q4_0 with 4 tokens read
 // 16.2 GB/s that way against 18.1-18.7 in one stream; 3 tokens 22.4 against
 // 20.1-20.6, and Q5_0 gained with 4 (18.0 against 13.6-14.5).
-PanelKernel panel_kernel_q4_0() {
-  PanelKernel k = panel_kernel<Q4_0Panel>();
-  k.pair_tokens_max = 3;
-  return k;
-}
+PanelKernel panel_kernel_q4_0() { return panel_kernel<Q4_0Panel>(3); }
 PanelKernel panel_kernel_q5_0() { return panel_kernel<Q5_0Panel>(); }
-PanelKernel panel_kernel_q4_1() {
-  PanelKernel k = panel_kernel<Q4_1Panel>();
-  k.pair_tokens_max = 3;
-  return k;
-}
+PanelKernel panel_kernel_q4_1() { return panel_kernel<Q4_1Panel>(3); }
 PanelKernel panel_kernel_q5_1() { return panel_kernel<Q5_1Panel>(); }
 PanelKernel panel_kernel_q8_0() { return panel_kernel<Q8_0Panel>(); }
 PanelKernel panel_kernel_iq4_nl() { return panel_kernel<IQ4_NLPanel>(); }

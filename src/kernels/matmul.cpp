@@ -175,12 +175,13 @@ void Job::run(size_t b, size_t e) const {
         auto at = [&](size_t p) { return w->data + p * bytes; };
         for (size_t p = b; p < e; ++p) {
           const size_t q = p + pair_offset;
-          if (q < w->n_rows / kPanelRows && n_tokens == 1)
-            panel.token_pair(at(p), at(q), act, w->n_cols, y + p * kPanelRows, y + q * kPanelRows);
-          else if (q < w->n_rows / kPanelRows)
-            panel.tokens_pair(at(p), at(q), act, act_bytes, w->n_cols, n_tokens, y + p * kPanelRows,
-                              y + q * kPanelRows, w->n_rows);
-          else if (panel.token && n_tokens == 1)
+          if (q < w->n_rows / kPanelRows) {
+            if (n_tokens == 1)
+              panel.token_pair(at(p), at(q), act, w->n_cols, y + p * kPanelRows, y + q * kPanelRows);
+            else
+              panel.tokens_pair(at(p), at(q), act, act_bytes, w->n_cols, n_tokens, y + p * kPanelRows,
+                                y + q * kPanelRows, w->n_rows);
+          } else if (panel.token && n_tokens == 1)
             panel.token(at(p), act, w->n_cols, y + p * kPanelRows);
           else
             panel.gemm(at(p), act, act_bytes, w->n_cols, n_tokens, y + p * kPanelRows, w->n_rows, nullptr);
