@@ -16,6 +16,7 @@
 #include "cli/model_options.h"
 #include "base/mapped_file.h"
 #include "cli/sampling_options.h"
+#include "cli/terminal_text.h"
 #include "engine/generate.h"
 #include "engine/text_model.h"
 #include "sampling/json_schema_grammar.h"
@@ -103,9 +104,11 @@ Status answer(Chat& chat, const RunOptions& o, bool raw_prompt, const std::strin
   g.interrupt = &g_interrupt;
   g.grammar = chat.grammar;
   std::string reply;
+  const bool to_terminal = isatty(1);  // a pipe gets the model's exact text
   auto stats = generate(*chat.ctx, chat.cached, ids, chat.tm->tokenizer(), g, [&](const std::string& piece) {
     reply += piece;
-    std::fwrite(piece.data(), 1, piece.size(), stdout);
+    const std::string shown = to_terminal ? terminal_safe(piece) : piece;
+    std::fwrite(shown.data(), 1, shown.size(), stdout);
     std::fflush(stdout);
   });
   if (!stats.ok()) {

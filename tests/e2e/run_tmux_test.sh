@@ -27,4 +27,14 @@ tmux send-keys -t "$session" "/exit" Enter
 # read in between saw it empty (a flaky "bad exit: EXIT=0").
 for _ in $(seq 1 100); do [[ -s $work/exit ]] && break; sleep 0.1; done
 [[ "$(cat "$work/exit")" == "EXIT=0" ]] || { echo "bad exit: $(cat "$work/exit" 2>/dev/null)"; exit 1; }
+
+# Model text is untrusted: on a terminal its control characters are shown, not
+# obeyed (an escape sequence in the story above once swallowed "[stopped]").
+# The same seeded answer through a pipe keeps them, so the check has teeth.
+answer=(run -m "$work/demo.gguf" -p hi -n 400 --temp 1.0 --seed 7 --ignore-eos)
+controls() { LC_ALL=C tr -d '\r\n\t\040-\176\200-\377' | wc -c; }
+piped=$("$MINNOW" "${answer[@]}" 2>/dev/null | controls)
+on_tty=$(script -qec "$(printf '%q ' "$MINNOW" "${answer[@]}")" /dev/null </dev/null | controls)
+(( piped > 0 )) || { echo "the seeded answer has no control characters; pick another seed"; exit 1; }
+(( on_tty == 0 )) || { echo "$on_tty control bytes reached the terminal"; exit 1; }
 echo "run_tmux: ok"
