@@ -258,6 +258,9 @@ void fill_avx2_kernels(KernelTable& t) {
   t.dot[uint32_t(GgmlType::Q4_K)].dot2 = avx2::dot2_q4_k;
   t.dot[uint32_t(GgmlType::Q5_K)].dot2 = avx2::dot2_q5_k;
   t.dot[uint32_t(GgmlType::Q6_K)].dot2 = avx2::dot2_q6_k;
+  t.dot[uint32_t(GgmlType::Q4_K)].dot2_tokens = avx2::dot2_tokens_q45_k<false, avx2::MaddAdd>;
+  t.dot[uint32_t(GgmlType::Q5_K)].dot2_tokens = avx2::dot2_tokens_q45_k<true, avx2::MaddAdd>;
+  t.dot[uint32_t(GgmlType::Q6_K)].dot2_tokens = avx2::dot2_tokens_q6_k<avx2::MaddAdd>;
   t.dot[uint32_t(GgmlType::Q4_1)] = dot_kernel(ActFormat::kQ8_0, avx2::dot1<avx2::Q4_1Block>, avx2::dot4<avx2::Q4_1Block>,
                                                 prepacked(avx2::panel_kernel_q4_1()));
   t.dot[uint32_t(GgmlType::Q5_1)] = dot_kernel(ActFormat::kQ8_0, avx2::dot1<avx2::Q5_1Block>, avx2::dot4<avx2::Q5_1Block>,

@@ -28,13 +28,14 @@ namespace minnow::kernels {
 
 void fill_kquant_vnni_dots(KernelTable& t) {
   using namespace avx2;
-  auto set = [&](GgmlType type, DotFn dot, Dot2Fn dot2) {
+  auto set = [&](GgmlType type, DotFn dot, Dot2Fn dot2, Dot2TokensFn dot2_tokens) {
     t.dot[uint32_t(type)].dot = dot;
     t.dot[uint32_t(type)].dot2 = dot2;
+    t.dot[uint32_t(type)].dot2_tokens = dot2_tokens;
   };
-  set(GgmlType::Q4_K, dot_q45_k<false, Dpwssd>, dot2_q45_k<false, Dpwssd>);
-  set(GgmlType::Q5_K, dot_q45_k<true, Dpwssd>, dot2_q45_k<true, Dpwssd>);
-  set(GgmlType::Q6_K, dot_q6_k_rows<Dpwssd>, dot2_q6_k_rows<Dpwssd>);
+  set(GgmlType::Q4_K, dot_q45_k<false, Dpwssd>, dot2_q45_k<false, Dpwssd>, dot2_tokens_q45_k<false, Dpwssd>);
+  set(GgmlType::Q5_K, dot_q45_k<true, Dpwssd>, dot2_q45_k<true, Dpwssd>, dot2_tokens_q45_k<true, Dpwssd>);
+  set(GgmlType::Q6_K, dot_q6_k_rows<Dpwssd>, dot2_q6_k_rows<Dpwssd>, dot2_tokens_q6_k<Dpwssd>);
 }
 
 }  // namespace minnow::kernels

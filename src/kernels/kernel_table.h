@@ -36,10 +36,19 @@ using DotFn = float (*)(const uint8_t* w, const uint8_t* x, size_t n);
 // Prefill uses it so that each weight block is unpacked once per 4 tokens.
 using Dot4Fn = void (*)(const uint8_t* w, const uint8_t* x, size_t x_stride, size_t n, float* out);
 
+// A small decode batch: the most tokens the pair kernels below take at once.
+constexpr uint32_t kPairTokensMax = 4;
+
 // One activation row against two weight rows anywhere in memory, block by
 // block in lockstep: out[0], out[1]. Decode runs each thread's rows as two
 // streams far apart this way (matmul.cpp says why).
 using Dot2Fn = void (*)(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t n, float* out);
+
+// Two weight rows (as Dot2Fn) against 2 .. kPairTokensMax activation rows
+// (a small decode batch), each block decoded once for every token: token
+// t's activations at x + t * x_stride, its products at y0/y1 + t * y_stride.
+using Dot2TokensFn = void (*)(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t x_stride, size_t n,
+                              size_t n_tokens, float* y0, float* y1, size_t y_stride);
 
 // Panels: kPanelRows weight rows interleaved so that one register holds the
 // same few elements of every row (layouts in gemm_avx2.cpp). A panel is as
@@ -68,7 +77,6 @@ using TokenPanelPairFn = void (*)(const uint8_t* p0, const uint8_t* p1, const ui
                                   float* y1);
 // The same for 2 .. kPairTokensMax tokens (a small decode batch): token t's
 // activations at x + t * x_stride, its products at y0/y1 + t * y_stride.
-constexpr uint32_t kPairTokensMax = 4;
 using TokensPanelPairFn = void (*)(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, size_t x_stride, size_t n,
                                    size_t n_tokens, float* y0, float* y1, size_t y_stride);
 // Row r of a matrix stored as consecutive panels, as floats.
@@ -104,6 +112,7 @@ struct DotKernel {
   DotFn dot = nullptr;
   Dot4Fn dot4 = nullptr;  // optional; nullptr: callers loop over dot
   Dot2Fn dot2 = nullptr;  // optional: one token, two rows (decode)
+  Dot2TokensFn dot2_tokens = nullptr;  // optional: 2 .. kPairTokensMax tokens, two rows (batched decode)
   PanelKernel panel;      // optional
 };
 

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "kernels/blocks_avx2.h"
+#include "kernels/kernel_table.h"
 
 namespace minnow::kernels::avx2 {
 namespace {
@@ -127,6 +128,89 @@ void dot2_q45_k(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t n
   out[1] = hsum(_mm256_sub_ps(acc1, mins1));
 }
 
+// A small decode batch: one Q4_K/Q5_K super-block `a` against kTokens
+// Q8_K blocks b[t], decoded once for all of them (with one token per call,
+// the dots above were bound by decoding each block again for every token).
+// acc[t] gets the scaled sum minus the mins term.
+template <bool kFifthBit, class Acc, int kTokens>
+__attribute__((always_inline)) inline void q45_k_block_tokens(const uint8_t* a, const uint8_t* const* b, __m256* acc) {
+  constexpr size_t kQsAt = kFifthBit ? 48 : 16;
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  uint32_t d_dmin;
+  std::memcpy(&d_dmin, a, 4);
+  const __m128 d_and_dmin = _mm_cvtph_ps(_mm_cvtsi32_si128(int(d_dmin)));
+  uint64_t scales, mins_packed;
+  unpack_k_scales(a + 4, scales, mins_packed);
+  uint8_t sc[8];
+  std::memcpy(sc, &scales, 8);
+  const typename Acc::Scales sv = Acc::scales(sc, 8);
+  const __m128i m8 = _mm_cvtsi64_si128(int64_t(mins_packed));
+  const __m256i min_pairs = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8));  // as k_min_products
+  __m128 scale_min[kTokens];
+  __m256i sum0[kTokens], sum1[kTokens];  // two chains a token, as q45_k_block
+  for (int t = 0; t < kTokens; ++t) {
+    scale_min[t] = _mm_mul_ps(d_and_dmin, _mm_set1_ps(float_at(b[t])));
+    const __m256i mins = _mm256_madd_epi16(min_pairs, load256(b[t] + kQ8KBsums));
+    acc[t] = _mm256_fnmadd_ps(_mm256_broadcastss_ps(_mm_movehdup_ps(scale_min[t])), _mm256_cvtepi32_ps(mins), acc[t]);
+    sum0[t] = sum1[t] = _mm256_setzero_si256();
+  }
+  const __m256i hbits = kFifthBit ? load256(a + 16) : _mm256_setzero_si256();
+  for (int j = 0; j < 4; ++j) {
+    const __m256i q = load256(a + kQsAt + 32 * j);
+    __m256i lo = _mm256_and_si256(q, low4);
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+    if constexpr (kFifthBit) {
+      const __m256i one = _mm256_set1_epi8(1);
+      lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j), one), 4));
+      hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j + 1), one), 4));
+    }
+    const __m256i s_lo = Acc::one(sv, 2 * j), s_hi = Acc::one(sv, 2 * j + 1);
+    for (int t = 0; t < kTokens; ++t) {
+      sum0[t] = Acc::add(sum0[t], _mm256_maddubs_epi16(lo, load256(b[t] + kQ8KQs + 64 * j)), s_lo);
+      sum1[t] = Acc::add(sum1[t], _mm256_maddubs_epi16(hi, load256(b[t] + kQ8KQs + 64 * j + 32)), s_hi);
+    }
+  }
+  for (int t = 0; t < kTokens; ++t)
+    acc[t] = _mm256_fmadd_ps(_mm256_broadcastss_ps(scale_min[t]), _mm256_cvtepi32_ps(_mm256_add_epi32(sum0[t], sum1[t])),
+                             acc[t]);
+}
+
+// Two rows anywhere against kTokens activation rows (Dot2TokensFn): each
+// row's super-block decoded once per step for every token. Block is a
+// *_block_tokens body. Not always_inline: inlined into the callers'
+// lambdas, GCC 12 dropped its prefetches (a third of the time then went to
+// waiting on weight loads).
+template <size_t kBytes, int kTokens, class Block>
+void dot2_tokens(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t x_stride, size_t n, float* y0,
+                 float* y1, size_t y_stride, Block block) {
+  __m256 acc0[kTokens], acc1[kTokens];
+  for (int t = 0; t < kTokens; ++t) acc0[t] = acc1[t] = _mm256_setzero_ps();
+  for (size_t i = 0; i < n / quant::kQK_K; ++i) {
+    const uint8_t* b[kTokens];
+    for (int t = 0; t < kTokens; ++t) b[t] = x + t * x_stride + i * kQ8KBytes;
+    prefetch_ahead(w0 + i * kBytes, kBytes);
+    prefetch_ahead(w1 + i * kBytes, kBytes);
+    block(w0 + i * kBytes, b, acc0);
+    block(w1 + i * kBytes, b, acc1);
+  }
+  for (int t = 0; t < kTokens; ++t) {
+    y0[t * y_stride] = hsum(acc0[t]);
+    y1[t * y_stride] = hsum(acc1[t]);
+  }
+}
+
+template <bool kFifthBit, class Acc>
+void dot2_tokens_q45_k(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t x_stride, size_t n,
+                       size_t n_tokens, float* y0, float* y1, size_t y_stride) {
+  with_token_count<kPairTokensMax>(n_tokens, [&](auto tokens) {
+    constexpr int kTokens = decltype(tokens)::value;
+    dot2_tokens<q45_k_bytes<kFifthBit>(), kTokens>(
+        w0, w1, x, x_stride, n, y0, y1, y_stride, [](const uint8_t* a, const uint8_t* const* b, __m256* acc) {
+          q45_k_block_tokens<kFifthBit, Acc, kTokens>(a, b, acc);
+        });
+  });
+}
+
 // One Q6_K super-block `a` against Q8_K block `b`: adds its scaled sum to acc
 // and its offset term to offset_acc (the dot is hsum(acc - offset_acc)).
 // Q6_K values are 0..63 with an offset of 32: the int8 products use the
@@ -181,6 +265,49 @@ void dot2_q6_k_rows(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size
   }
   out[0] = hsum(_mm256_sub_ps(acc0, off0));
   out[1] = hsum(_mm256_sub_ps(acc1, off1));
+}
+
+// A small decode batch: one Q6_K super-block against kTokens Q8_K blocks
+// b[t], decoded once (as q45_k_block_tokens); acc[t] gets the scaled sum
+// minus the offset term.
+template <class Acc, int kTokens>
+__attribute__((always_inline)) inline void q6_k_block_tokens(const uint8_t* a, const uint8_t* const* b, __m256* acc) {
+  int8_t sc[16];
+  std::memcpy(sc, a + 192, 16);
+  const typename Acc::Scales sv = Acc::scales(sc, 16);
+  const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
+  const float da = half_at(a + 208);
+  float d[kTokens];
+  __m256i sum[kTokens][2];  // two chains a token, as q6_k_block
+  for (int t = 0; t < kTokens; ++t) {
+    d[t] = da * float_at(b[t]);
+    const __m256i bias = _mm256_madd_epi16(sc16, load256(b[t] + kQ8KBsums));
+    acc[t] = _mm256_fnmadd_ps(_mm256_set1_ps(32.0f * d[t]), _mm256_cvtepi32_ps(bias), acc[t]);
+    sum[t][0] = sum[t][1] = _mm256_setzero_si256();
+  }
+  for (int half = 0; half < 2; ++half) {
+    __m256i q[4];
+    q6_k_half(a, half, q);
+    for (int k = 0; k < 4; ++k) {
+      const __m256i scale = Acc::two(sv, 8 * half + 2 * k);
+      for (int t = 0; t < kTokens; ++t)
+        sum[t][k & 1] = Acc::add(sum[t][k & 1], _mm256_maddubs_epi16(q[k], load256(b[t] + kQ8KQs + 128 * half + 32 * k)),
+                                 scale);
+    }
+  }
+  for (int t = 0; t < kTokens; ++t)
+    acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d[t]), _mm256_cvtepi32_ps(_mm256_add_epi32(sum[t][0], sum[t][1])), acc[t]);
+}
+
+template <class Acc>
+void dot2_tokens_q6_k(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t x_stride, size_t n,
+                      size_t n_tokens, float* y0, float* y1, size_t y_stride) {
+  with_token_count<kPairTokensMax>(n_tokens, [&](auto tokens) {
+    constexpr int kTokens = decltype(tokens)::value;
+    dot2_tokens<sizeof(quant::BlockQ6_K), kTokens>(
+        w0, w1, x, x_stride, n, y0, y1, y_stride,
+        [](const uint8_t* a, const uint8_t* const* b, __m256* acc) { q6_k_block_tokens<Acc, kTokens>(a, b, acc); });
+  });
 }
 
 }  // namespace

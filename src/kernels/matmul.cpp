@@ -29,7 +29,9 @@ constexpr size_t kTokenRowTile = 4;
 constexpr uint32_t kTokenTile = 16;
 
 // From this many tokens on, packing panels pays for itself (a panel is
-// packed once per matmul and met by every token).
+// packed once per matmul and met by every token), except for types whose
+// row pairs take up to kPairTokensMax tokens at once (Dot2TokensFn: K-quant
+// rows, 4 tokens streamed 10 -> 14-15 GB/s against per-call panels).
 constexpr uint32_t kPanelMinTokens = 4;
 
 std::vector<uint8_t>& panel_buffer() {
@@ -122,8 +124,20 @@ void record_pass_since(std::chrono::steady_clock::time_point t0, std::span<const
 void run_rows(const Job& j, size_t r_begin, size_t r_end) {
   const WeightMatrix& w = *j.w;
   const DotFn dot = j.kernel.dot;
+  auto row = [&](size_t r) { return w.data + r * w.row_bytes; };
+  if (j.n_tokens > 1 && j.pair_offset != 0 && j.kernel.dot2_tokens) {  // a small batch, each block decoded once
+    for (size_t r = r_begin; r < r_end; ++r) {
+      const size_t partner = r + j.pair_offset;
+      if (partner < w.n_rows) {
+        j.kernel.dot2_tokens(row(r), row(partner), j.act, j.act_bytes, w.n_cols, j.n_tokens, j.y + r, j.y + partner,
+                             w.n_rows);
+        continue;
+      }
+      for (uint32_t t = 0; t < j.n_tokens; ++t) j.y[size_t(t) * w.n_rows + r] = dot(row(r), j.act + t * j.act_bytes, w.n_cols);
+    }
+    return;
+  }
   if (j.n_tokens == 1 || j.pair_offset != 0) {  // rows r and r + pair_offset together: two streams (see Job)
-    auto row = [&](size_t r) { return w.data + r * w.row_bytes; };
     for (size_t r = r_begin; r < r_end; ++r) {
       const size_t partner = r + j.pair_offset;
       // A small batch's first token streams the two rows; the others find them in L1.
@@ -269,7 +283,8 @@ void matmul_many(const KernelTable& table, std::span<const WeightMatrix> ws, con
           j.pair_offset = (j.n_units + 1) / 2;
           j.n_units = j.pair_offset;
         }
-      } else if (n_tokens >= kPanelMinTokens && j.kernel.panel.pack && w.n_rows >= kPanelRows && w.n_cols % 32 == 0) {
+      } else if (n_tokens >= kPanelMinTokens && j.kernel.panel.pack && w.n_rows >= kPanelRows && w.n_cols % 32 == 0 &&
+                 !(n_tokens <= kPairTokensMax && j.kernel.dot2_tokens)) {
         j.path = Job::Path::kPanels;
         j.n_panels = w.n_rows / kPanelRows;
         j.n_units = j.n_panels + (w.n_rows % kPanelRows ? 1 : 0);

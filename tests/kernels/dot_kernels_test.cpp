@@ -153,6 +153,53 @@ TEST(DotKernels, FourRowKernelsMatchScalarTwinPerRow) {
   }
 }
 
+TEST(DotKernels, PairTokenKernelsMatchScalarTwinPerRowAndToken) {
+  const KernelTable& scalar = *kernel_table_for(Isa::kScalar);
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+    const KernelTable* table = kernel_table_for(isa);
+    if (!table) continue;
+    for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
+      // Without it a small decode batch decodes each K-quant block once per token.
+      ASSERT_NE(table->for_type(type).dot2_tokens, nullptr) << isa_name(isa) << " " << ggml_type_name(type);
+    }
+    for (GgmlType type : kTypes) {
+      const DotKernel& k = table->for_type(type);
+      if (!k.dot2_tokens) continue;
+      for (size_t n : sizes_for(type)) {
+        for (uint32_t n_tokens = 2; n_tokens <= kPairTokensMax; ++n_tokens) {
+          // Two rows from different buffers (odd addresses), tokens at odd strides.
+          const Case r0 = make_case(type, k, n, uint32_t(n * 7), 1, 0), r1 = make_case(type, k, n, uint32_t(n * 7 + 1), 3, 0);
+          const size_t act = act_row_bytes(k.act, n), stride = act + 3;
+          std::vector<uint8_t> xs(kPairTokensMax * stride + 8);
+          std::vector<double> magnitude(n_tokens);
+          for (uint32_t t = 0; t < n_tokens; ++t) {
+            const Case ct = make_case(type, k, n, uint32_t(n * 13 + t), 1, 0);
+            std::memcpy(xs.data() + 5 + t * stride, ct.x.data(), act);
+            magnitude[t] = ct.magnitude;
+          }
+          // Outputs interleaved with a stride, as matmul's [token][row] rows; the
+          // slots between them must stay untouched.
+          const size_t y_stride = 5;
+          std::vector<float> y(y_stride * kPairTokensMax + 2, -7.0f);
+          k.dot2_tokens(r0.w.data() + 1, r1.w.data() + 3, xs.data() + 5, stride, n, n_tokens, y.data(), y.data() + 2,
+                        y_stride);
+          for (uint32_t t = 0; t < n_tokens; ++t) {
+            const uint8_t* x = xs.data() + 5 + t * stride;
+            const float want0 = scalar.for_type(type).dot(r0.w.data() + 1, x, n);
+            const float want1 = scalar.for_type(type).dot(r1.w.data() + 3, x, n);
+            EXPECT_NEAR(y[t * y_stride], want0, 1e-5 * (magnitude[t] + r0.magnitude) + 1e-4)
+                << isa_name(isa) << " " << ggml_type_name(type) << " n=" << n << " tokens=" << n_tokens << " t=" << t;
+            EXPECT_NEAR(y[t * y_stride + 2], want1, 1e-5 * (magnitude[t] + r1.magnitude) + 1e-4)
+                << isa_name(isa) << " " << ggml_type_name(type) << " n=" << n << " tokens=" << n_tokens << " t=" << t;
+            for (size_t i : {size_t(1), size_t(3), size_t(4)}) EXPECT_EQ(y[t * y_stride + i], -7.0f);
+          }
+          for (size_t i = n_tokens * y_stride; i < y.size(); ++i) EXPECT_EQ(y[i], -7.0f) << "past the last token";
+        }
+      }
+    }
+  }
+}
+
 TEST(DotKernels, EveryConvertibleWeightTypeHasAKernelOnEveryPath) {
   // Without one, matmul would dequantize each row to floats per call:
   // decode of such a model would run several times slower.
