@@ -9,6 +9,7 @@
 #include <set>
 
 #include "base/cpu_topology.h"
+#include "base/float_mode.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -166,6 +167,7 @@ void ThreadPool::worker_loop(unsigned self) {
   // Not generation_.load(): a job published before this thread got here must
   // still count as new. No job exists before the constructor returns, so 0.
   uint32_t seen = 0;
+  flush_denormals_on_this_thread();  // the callers' forward passes do the same (float_mode.h)
   for (;;) {
     uint32_t now = generation_.load(std::memory_order_acquire);
     for (int spin = 0; now == seen && spin < kSpinIterations; ++spin) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/float_mode.h"
 #include "base/thread_pool.h"
 #include "kernels/activations.h"
 #include "model/attention.h"
@@ -28,6 +29,7 @@ Status decode_batch(std::span<DecodeItem> items) {
   }
   const uint32_t E = h.n_embd, QD = h.q_dim(), KD = h.kv_dim();
   ScopedThreadPool use_pool(items[0].ctx->pool_.get());  // one batch, one pool
+  ScopedFlushDenormals flush;  // attention's tiny weights would cost assists (float_mode.h)
 
   // Token t of the batch belongs to item owner[t] at position pos[t].
   std::vector<uint32_t> owner(n), pos(n), first_of(items.size());

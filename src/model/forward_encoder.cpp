@@ -2,6 +2,7 @@
 // learned absolute positions.
 #include <cmath>
 
+#include "base/float_mode.h"
 #include "model/attention.h"
 #include "model/blocks.h"
 #include "model/context.h"
@@ -16,6 +17,7 @@ Expected<std::vector<float>> InferenceContext::encode(std::span<const int32_t> t
   if (!arch.encoder) return invalid_argument("this is a decoder model: embeddings need an encoder (BERT-style) model");
   reset();  // an encoder sees each input on its own
   ScopedThreadPool use_pool(pool_.get());
+  ScopedFlushDenormals flush;  // as decode_batch
   MINNOW_TRY(check_tokens(tokens));
   const uint32_t n = uint32_t(tokens.size()), E = h.n_embd;
 

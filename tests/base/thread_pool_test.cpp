@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "base/cpu_topology.h"
+#include "base/float_mode.h"
 #include "base/thread_pool.h"
 
 namespace minnow {
@@ -162,6 +164,45 @@ TEST(ThreadPool, ParallelRowsInsideAJobRunsInline) {
     }
   });
   for (size_t i = 0; i < hits.size(); ++i) ASSERT_EQ(hits[i].load(), 1) << i;
+}
+
+// A denormal product, computed where the compiler cannot fold it.
+float tiny_product() {
+  volatile float a = 1e-20f, b = 1e-20f;
+  return a * b;  // 1e-40: below FLT_MIN
+}
+
+TEST(FloatMode, ScopedFlushDenormalsFlushesAndRestores) {
+  ASSERT_FALSE(denormals_flushed_on_this_thread());
+  EXPECT_GT(tiny_product(), 0.0f);
+  {
+    ScopedFlushDenormals flush;
+    EXPECT_TRUE(denormals_flushed_on_this_thread());
+    EXPECT_EQ(tiny_product(), 0.0f);
+    volatile float denormal = std::numeric_limits<float>::denorm_min();
+    EXPECT_EQ(denormal * 1.0f, 0.0f);  // read as zero
+  }
+  EXPECT_FALSE(denormals_flushed_on_this_thread());
+  EXPECT_GT(tiny_product(), 0.0f);
+}
+
+TEST(FloatMode, PoolWorkersFlushDenormals) {
+  ThreadPool pool(3);
+  std::mutex mu;
+  std::set<std::thread::id> flushed, all;
+  const auto caller = std::this_thread::get_id();
+  // Enough small jobs that the workers take part.
+  for (int round = 0; round < 200 && all.size() < 3; ++round)
+    pool.parallel_for(64, [&](size_t, size_t) {
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+      std::lock_guard<std::mutex> lock(mu);
+      all.insert(std::this_thread::get_id());
+      if (denormals_flushed_on_this_thread()) flushed.insert(std::this_thread::get_id());
+    });
+  all.erase(caller);
+  ASSERT_FALSE(all.empty());
+  for (const auto& id : all) EXPECT_TRUE(flushed.count(id));
+  EXPECT_FALSE(flushed.count(caller));  // the caller's mode is its own
 }
 
 TEST(CpuTopology, ListsAllowedCpusOncePhysicalCoresFirst) {

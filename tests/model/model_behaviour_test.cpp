@@ -1,6 +1,8 @@
 // Properties of the forward pass on fixture models, and its error paths.
 #include <gtest/gtest.h>
 
+#include "base/float_mode.h"
+
 #include <cmath>
 #include <sstream>
 
@@ -145,6 +147,16 @@ TEST(ModelBehaviour, F16CacheStaysCloseToF32) {
   }
   EXPECT_LT(std::sqrt(num / den), 1e-2);
   EXPECT_GT(std::sqrt(num / den), 0.0);  // the F16 path really rounds
+}
+
+TEST(ModelBehaviour, DecodeLeavesTheCallersFloatModeAsItFoundIt) {
+  // The forward pass flushes denormals (base/float_mode.h) only while it runs.
+  test::TempDir dir;
+  auto model = load_fixture(dir, make_tiny_model({}));
+  ASSERT_TRUE(model);
+  ASSERT_FALSE(denormals_flushed_on_this_thread());
+  ASSERT_TRUE((*InferenceContext::create(model, {16, KvType::kF16}))->decode(std::vector<int32_t>{5, 6, 7}).ok());
+  EXPECT_FALSE(denormals_flushed_on_this_thread());
 }
 
 TEST(ModelBehaviour, BadTokensAndFullContextFailWithoutSideEffects) {
