@@ -53,6 +53,23 @@ struct MaddAdd {
   }
 };
 
+// Chunk j (0-3) of a Q4_K/Q5_K super-block `a` as 64 values: lo holds
+// sub-block 2j, hi sub-block 2j + 1 (hbits: Q5_K's fifth bits, a + 16).
+template <bool kFifthBit>
+__attribute__((always_inline)) inline void q45_k_chunk(const uint8_t* a, __m256i hbits, int j, __m256i& lo,
+                                                       __m256i& hi) {
+  constexpr size_t kQsAt = kFifthBit ? 48 : 16;
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  const __m256i q = load256(a + kQsAt + 32 * j);
+  lo = _mm256_and_si256(q, low4);
+  hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+  if constexpr (kFifthBit) {
+    const __m256i one = _mm256_set1_epi8(1);
+    lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j), one), 4));
+    hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j + 1), one), 4));
+  }
+}
+
 // One Q4_K/Q5_K super-block `a` against Q8_K block `b`: adds its scaled sum
 // to acc and its mins term to mins_acc (the dot is hsum(acc - mins_acc)).
 // Callers ask for the lines ahead (prefetch_ahead) in their loops: GCC 12
@@ -62,8 +79,6 @@ struct MaddAdd {
 template <bool kFifthBit, class Acc>
 __attribute__((always_inline)) inline void q45_k_block(const uint8_t* a, const uint8_t* b, __m256& acc,
                                                        __m256& mins_acc) {
-  constexpr size_t kQsAt = kFifthBit ? 48 : 16;
-  const __m256i low4 = _mm256_set1_epi8(0x0f);
   float bd;
   std::memcpy(&bd, b, 4);
   uint32_t d_dmin;  // the super-block's fp16 d and dmin, converted together
@@ -80,14 +95,8 @@ __attribute__((always_inline)) inline void q45_k_block(const uint8_t* a, const u
   const __m256i hbits = kFifthBit ? load256(a + 16) : _mm256_setzero_si256();
   __m256i sum0 = _mm256_setzero_si256(), sum1 = sum0;
   for (int j = 0; j < 4; ++j) {
-    const __m256i q = load256(a + kQsAt + 32 * j);
-    __m256i lo = _mm256_and_si256(q, low4);
-    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
-    if constexpr (kFifthBit) {
-      const __m256i one = _mm256_set1_epi8(1);
-      lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j), one), 4));
-      hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j + 1), one), 4));
-    }
+    __m256i lo, hi;
+    q45_k_chunk<kFifthBit>(a, hbits, j, lo, hi);
     const __m256i p0 = _mm256_maddubs_epi16(lo, load256(b + kQ8KQs + 64 * j));
     const __m256i p1 = _mm256_maddubs_epi16(hi, load256(b + kQ8KQs + 64 * j + 32));
     sum0 = Acc::add(sum0, p0, Acc::one(sv, 2 * j));
@@ -133,9 +142,8 @@ void dot2_q45_k(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t n
 // the dots above were bound by decoding each block again for every token).
 // acc[t] gets the scaled sum minus the mins term.
 template <bool kFifthBit, class Acc, int kTokens>
-__attribute__((always_inline)) inline void q45_k_block_tokens(const uint8_t* a, const uint8_t* const* b, __m256* acc) {
-  constexpr size_t kQsAt = kFifthBit ? 48 : 16;
-  const __m256i low4 = _mm256_set1_epi8(0x0f);
+__attribute__((always_inline)) inline void q45_k_block_tokens(const uint8_t* a, const uint8_t* const* b,
+                                                              __m256* acc) {
   uint32_t d_dmin;
   std::memcpy(&d_dmin, a, 4);
   const __m128 d_and_dmin = _mm_cvtph_ps(_mm_cvtsi32_si128(int(d_dmin)));
@@ -156,23 +164,18 @@ __attribute__((always_inline)) inline void q45_k_block_tokens(const uint8_t* a, 
   }
   const __m256i hbits = kFifthBit ? load256(a + 16) : _mm256_setzero_si256();
   for (int j = 0; j < 4; ++j) {
-    const __m256i q = load256(a + kQsAt + 32 * j);
-    __m256i lo = _mm256_and_si256(q, low4);
-    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
-    if constexpr (kFifthBit) {
-      const __m256i one = _mm256_set1_epi8(1);
-      lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j), one), 4));
-      hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j + 1), one), 4));
-    }
+    __m256i lo, hi;
+    q45_k_chunk<kFifthBit>(a, hbits, j, lo, hi);
     const __m256i s_lo = Acc::one(sv, 2 * j), s_hi = Acc::one(sv, 2 * j + 1);
     for (int t = 0; t < kTokens; ++t) {
       sum0[t] = Acc::add(sum0[t], _mm256_maddubs_epi16(lo, load256(b[t] + kQ8KQs + 64 * j)), s_lo);
       sum1[t] = Acc::add(sum1[t], _mm256_maddubs_epi16(hi, load256(b[t] + kQ8KQs + 64 * j + 32)), s_hi);
     }
   }
-  for (int t = 0; t < kTokens; ++t)
-    acc[t] = _mm256_fmadd_ps(_mm256_broadcastss_ps(scale_min[t]), _mm256_cvtepi32_ps(_mm256_add_epi32(sum0[t], sum1[t])),
-                             acc[t]);
+  for (int t = 0; t < kTokens; ++t) {
+    const __m256 sum = _mm256_cvtepi32_ps(_mm256_add_epi32(sum0[t], sum1[t]));
+    acc[t] = _mm256_fmadd_ps(_mm256_broadcastss_ps(scale_min[t]), sum, acc[t]);
+  }
 }
 
 // Two rows anywhere against kTokens activation rows (Dot2TokensFn): each
@@ -271,7 +274,8 @@ void dot2_q6_k_rows(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size
 // b[t], decoded once (as q45_k_block_tokens); acc[t] gets the scaled sum
 // minus the offset term.
 template <class Acc, int kTokens>
-__attribute__((always_inline)) inline void q6_k_block_tokens(const uint8_t* a, const uint8_t* const* b, __m256* acc) {
+__attribute__((always_inline)) inline void q6_k_block_tokens(const uint8_t* a, const uint8_t* const* b,
+                                                             __m256* acc) {
   int8_t sc[16];
   std::memcpy(sc, a + 192, 16);
   const typename Acc::Scales sv = Acc::scales(sc, 16);
@@ -291,12 +295,13 @@ __attribute__((always_inline)) inline void q6_k_block_tokens(const uint8_t* a, c
     for (int k = 0; k < 4; ++k) {
       const __m256i scale = Acc::two(sv, 8 * half + 2 * k);
       for (int t = 0; t < kTokens; ++t)
-        sum[t][k & 1] = Acc::add(sum[t][k & 1], _mm256_maddubs_epi16(q[k], load256(b[t] + kQ8KQs + 128 * half + 32 * k)),
-                                 scale);
+        sum[t][k & 1] =
+            Acc::add(sum[t][k & 1], _mm256_maddubs_epi16(q[k], load256(b[t] + kQ8KQs + 128 * half + 32 * k)), scale);
     }
   }
   for (int t = 0; t < kTokens; ++t)
-    acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d[t]), _mm256_cvtepi32_ps(_mm256_add_epi32(sum[t][0], sum[t][1])), acc[t]);
+    acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(d[t]), _mm256_cvtepi32_ps(_mm256_add_epi32(sum[t][0], sum[t][1])),
+                             acc[t]);
 }
 
 template <class Acc>

@@ -133,7 +133,8 @@ void run_rows(const Job& j, size_t r_begin, size_t r_end) {
                              w.n_rows);
         continue;
       }
-      for (uint32_t t = 0; t < j.n_tokens; ++t) j.y[size_t(t) * w.n_rows + r] = dot(row(r), j.act + t * j.act_bytes, w.n_cols);
+      for (uint32_t t = 0; t < j.n_tokens; ++t)
+        j.y[size_t(t) * w.n_rows + r] = dot(row(r), j.act + t * j.act_bytes, w.n_cols);
     }
     return;
   }

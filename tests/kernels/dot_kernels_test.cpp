@@ -168,7 +168,8 @@ TEST(DotKernels, PairTokenKernelsMatchScalarTwinPerRowAndToken) {
       for (size_t n : sizes_for(type)) {
         for (uint32_t n_tokens = 2; n_tokens <= kPairTokensMax; ++n_tokens) {
           // Two rows from different buffers (odd addresses), tokens at odd strides.
-          const Case r0 = make_case(type, k, n, uint32_t(n * 7), 1, 0), r1 = make_case(type, k, n, uint32_t(n * 7 + 1), 3, 0);
+          const Case r0 = make_case(type, k, n, uint32_t(n * 7), 1, 0);
+          const Case r1 = make_case(type, k, n, uint32_t(n * 7 + 1), 3, 0);
           const size_t act = act_row_bytes(k.act, n), stride = act + 3;
           std::vector<uint8_t> xs(kPairTokensMax * stride + 8);
           std::vector<double> magnitude(n_tokens);
