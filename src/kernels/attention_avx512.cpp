@@ -291,7 +291,9 @@ bool attend_one_token_avx512(const AttentionArgs& a, uint32_t t, uint32_t hk, ui
   if (!a.kv_f16 || first >= last) return false;
   switch (a.head_dim) {
     case 64: return attend_dim<64>(a, t, hk, first, last, partial);
+    case 96: return attend_dim<96>(a, t, hk, first, last, partial);  // Phi-3
     case 128: return attend_dim<128>(a, t, hk, first, last, partial);
+    case 256: return attend_dim<256>(a, t, hk, first, last, partial);  // Gemma 2
     default: return false;
   }
 }
@@ -300,7 +302,9 @@ bool attend_tile_avx512(const AttentionArgs& a, uint32_t t0, uint32_t nt, uint32
   if (!a.kv_f16 || nt > kMaxTileTokens || a.n_head / a.n_head_kv > kMaxRows / kMaxTileTokens) return false;
   switch (a.head_dim) {
     case 64: attend_tile<64>(a, t0, nt, hk, first); return true;
+    case 96: attend_tile<96>(a, t0, nt, hk, first); return true;
     case 128: attend_tile<128>(a, t0, nt, hk, first); return true;
+    case 256: attend_tile<256>(a, t0, nt, hk, first); return true;
     default: return false;
   }
 }

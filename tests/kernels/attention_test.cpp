@@ -130,17 +130,23 @@ TEST(FusedAttention, MatchesTwoPassSoftmax) {
   check({3, 3, 64, 9, 30, true, true, 0, 25.0f}, &pool);
   check({18, 2, 64, 8, 5, true, true, 0, 0.0f}, &pool);
   check({8, 1, 128, 13, 250, true, true, 0, 0.0f}, nullptr);
+  // Phi-3's heads of 96 (value rows two at a time, three 32-wide slices)
+  // and Gemma 2's of 256 (one row at a time), with its softcap.
+  check({32, 32, 96, 11, 20, true, true, 0, 0.0f}, &pool);
+  check({12, 4, 96, 9, 7, true, false, 0, 0.0f}, nullptr);
+  check({8, 4, 256, 10, 30, true, true, 0, 50.0f}, &pool);
+  check({8, 1, 256, 3, 0, true, true, 0, 0.0f}, nullptr);
 }
 
 // One query token (decode; each token of a windowed prompt) takes the
 // AVX-512 kernel where the CPU has it: every group size it is built for
 // (1-8 query heads per KV head, and 9, which it leaves to the general
-// kernel), heads of 64 and 128, key counts around its 16-key blocks,
+// kernel), heads of 64, 96, 128 and 256, key counts around its 16-key blocks,
 // windows, a softcap, and an F32 cache (general kernel).
 TEST(FusedAttention, OneTokenMatchesTwoPassSoftmaxForEveryGroup) {
   ThreadPool pool(2);
   for (uint32_t group = 1; group <= 9; ++group)
-    for (uint32_t dim : {64u, 128u})
+    for (uint32_t dim : {64u, 96u, 128u, 256u})
       for (uint32_t pos0 : {0u, 15u, 16u, 33u, 300u}) check({2 * group, 2, dim, 1, pos0, true, true, 0, 0.0f}, &pool);
   check({7, 1, 64, 1, 100, true, true, 24, 0.0f}, nullptr);   // window: keys 77..100
   check({8, 4, 128, 1, 70, true, true, 0, 30.0f}, &pool);     // softcap
