@@ -24,8 +24,9 @@ namespace {
 using namespace minnow;
 using namespace minnow::kernels;
 
-constexpr GgmlType kTypes[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::Q8_0, GgmlType::Q4_0,
-                               GgmlType::Q5_0, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
+constexpr GgmlType kTypes[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::Q8_0, GgmlType::Q4_0, GgmlType::Q5_0,
+                               GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K,
+                               GgmlType::IQ4_XS};
 
 struct Matrix {
   std::vector<uint8_t> bytes;
@@ -251,7 +252,8 @@ const bool kRegistered = [] {
   // Args: tokens, packed (0/1).
   benchmark::RegisterBenchmark("OutputProjection/Q8_0", BM_OutputProjection)
       ->ArgsProduct({{1, 8}, {0, 1}})->UseRealTime()->Unit(benchmark::kMillisecond);
-  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K})
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K,
+                        GgmlType::Q6_K, GgmlType::IQ4_XS})
     benchmark::RegisterBenchmark(("MatvecStreamed/" + std::string(ggml_type_name(type))).c_str(), BM_MatvecStreamed,
                                  type)->Args({1, 0})->Args({2, 0})->Args({3, 0})->Args({4, 0})->Args({8, 0})->UseRealTime()->Unit(benchmark::kMillisecond);
   // Decode's small passes (attention projections, 0.5-0.8 MB) lose more of

@@ -8,6 +8,7 @@
 #include "kernels/blocks_avx2.h"
 #include "kernels/gemm_avx2.h"
 #include "kernels/kernel_fill.h"
+#include "kernels/kquant_rows_avx2.h"
 #include "quant/block_formats.h"
 #include "quant/iq_quants.h"
 
@@ -28,92 +29,141 @@ inline __m256i scale_pair(__m256i sc, int g) {
   return _mm256_srai_epi16(_mm256_shuffle_epi8(sc, pick), 8);
 }
 
+// Each body below takes one super-block `a` against kTokens Q8_K blocks
+// b[t] (one token's dot, or a small decode batch's, Dot2TokensFn): the
+// block is decoded once and acc[t] gets its scaled sum, offsets and mins
+// already taken off.
+
 // Q2_K: scales 0..15 in the low nibbles, mins in the high ones. The inner
 // loop multiplies the unsigned 2-bit values; the mins come back as
 // dmin * sum_g min_g * bsums_g.
-float dot_q2_k(const uint8_t* w, const uint8_t* x, size_t n) {
-  __m256 acc = _mm256_setzero_ps(), mins_acc = _mm256_setzero_ps();
-  for (size_t i = 0; i < n / kQK_K; ++i) {
-    const uint8_t* a = w + i * sizeof(quant::BlockQ2_K);
-    prefetch_ahead(a, sizeof(quant::BlockQ2_K));
-    const uint8_t* b = x + i * sizeof(quant::BlockQ8_K);
-    const float bd = q8k_scale(b);
-    const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a));
-    const __m128i mins = _mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0f));
-    const __m256i min_products = _mm256_madd_epi16(_mm256_cvtepu8_epi16(mins), load256(b + kQ8KBsums));
-    mins_acc = _mm256_fmadd_ps(_mm256_set1_ps(bd * half_at(a + 82)), _mm256_cvtepi32_ps(min_products), mins_acc);
-
-    const __m256i sc = _mm256_broadcastsi128_si256(_mm_and_si128(packed, _mm_set1_epi8(0x0f)));
-    __m256i sumi = _mm256_setzero_si256();
+template <int kTokens>
+__attribute__((always_inline)) inline void q2_k_block(const uint8_t* a, const uint8_t* const* b, __m256* acc) {
+  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a));
+  const __m256i mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0f)));
+  const float d = half_at(a + 80), dmin = half_at(a + 82);
+  __m256i sumi[kTokens];
+  for (int t = 0; t < kTokens; ++t) {
+    const __m256i min_products = _mm256_madd_epi16(mins, load256(b[t] + kQ8KBsums));
+    acc[t] = _mm256_fnmadd_ps(_mm256_set1_ps(q8k_scale(b[t]) * dmin), _mm256_cvtepi32_ps(min_products), acc[t]);
+    sumi[t] = _mm256_setzero_si256();
+  }
+  const __m256i sc = _mm256_broadcastsi128_si256(_mm_and_si128(packed, _mm_set1_epi8(0x0f)));
 #pragma GCC unroll 2
-    for (int half = 0; half < 2; ++half) {
-      const __m256i q = load256(a + 16 + 32 * half);
+  for (int half = 0; half < 2; ++half) {
+    const __m256i q = load256(a + 16 + 32 * half);
 #pragma GCC unroll 4
-      for (int p = 0; p < 4; ++p) {
-        const __m256i prod = _mm256_maddubs_epi16(plane2(q, p), load256(b + kQ8KQs + 128 * half + 32 * p));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(prod, scale_pair(sc, 8 * half + 2 * p)));
+    for (int p = 0; p < 4; ++p) {
+      const __m256i u = plane2(q, p), scale = scale_pair(sc, 8 * half + 2 * p);
+      for (int t = 0; t < kTokens; ++t) {
+        const __m256i prod = _mm256_maddubs_epi16(u, load256(b[t] + kQ8KQs + 128 * half + 32 * p));
+        sumi[t] = _mm256_add_epi32(sumi[t], _mm256_madd_epi16(prod, scale));
       }
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(bd * half_at(a + 80)), _mm256_cvtepi32_ps(sumi), acc);
   }
-  return hsum(_mm256_sub_ps(acc, mins_acc));
+  for (int t = 0; t < kTokens; ++t)
+    acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(q8k_scale(b[t]) * d), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
 }
 
 // Q3_K: the 3-bit values are multiplied as unsigned 0..7 (maddubs needs an
 // unsigned side); the offset of 4 is taken off in the integer sum as
 // 4 * sum_g scale_g * bsums_g, so the result stays one exact int32 sum.
-float dot_q3_k(const uint8_t* w, const uint8_t* x, size_t n) {
-  __m256 acc = _mm256_setzero_ps();
-  for (size_t i = 0; i < n / kQK_K; ++i) {
-    const uint8_t* a = w + i * sizeof(quant::BlockQ3_K);
-    prefetch_ahead(a, sizeof(quant::BlockQ3_K));
-    const uint8_t* b = x + i * sizeof(quant::BlockQ8_K);
-    const __m128i scales = q3_k_scales(a + 96);
-    const __m256i offset = _mm256_madd_epi16(_mm256_cvtepi8_epi16(scales), load256(b + kQ8KBsums));
-    __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(offset, 2));
-
-    const __m256i sc = _mm256_broadcastsi128_si256(scales);
-    const __m256i hm = load256(a);
+template <int kTokens>
+__attribute__((always_inline)) inline void q3_k_block(const uint8_t* a, const uint8_t* const* b, __m256* acc) {
+  const __m128i scales = q3_k_scales(a + 96);
+  const __m256i scales16 = _mm256_cvtepi8_epi16(scales);
+  __m256i sumi[kTokens];
+  for (int t = 0; t < kTokens; ++t) {
+    const __m256i offset = _mm256_madd_epi16(scales16, load256(b[t] + kQ8KBsums));
+    sumi[t] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(offset, 2));
+  }
+  const __m256i sc = _mm256_broadcastsi128_si256(scales);
+  const __m256i hm = load256(a);
 #pragma GCC unroll 2
-    for (int half = 0; half < 2; ++half) {
-      const __m256i q = load256(a + 32 + 32 * half);
+  for (int half = 0; half < 2; ++half) {
+    const __m256i q = load256(a + 32 + 32 * half);
 #pragma GCC unroll 4
-      for (int p = 0; p < 4; ++p) {
-        const __m256i u = _mm256_or_si256(plane2(q, p), hbit_as_4(hm, 4 * half + p));
-        const __m256i prod = _mm256_maddubs_epi16(u, load256(b + kQ8KQs + 128 * half + 32 * p));
-        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(prod, scale_pair(sc, 8 * half + 2 * p)));
+    for (int p = 0; p < 4; ++p) {
+      const __m256i u = _mm256_or_si256(plane2(q, p), hbit_as_4(hm, 4 * half + p));
+      const __m256i scale = scale_pair(sc, 8 * half + 2 * p);
+      for (int t = 0; t < kTokens; ++t) {
+        const __m256i prod = _mm256_maddubs_epi16(u, load256(b[t] + kQ8KQs + 128 * half + 32 * p));
+        sumi[t] = _mm256_add_epi32(sumi[t], _mm256_madd_epi16(prod, scale));
       }
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(q8k_scale(b) * half_at(a + 108)), _mm256_cvtepi32_ps(sumi), acc);
   }
-  return hsum(acc);
+  const float d = half_at(a + 108);
+  for (int t = 0; t < kTokens; ++t)
+    acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(q8k_scale(b[t]) * d), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
 }
 
 // IQ4_XS: the nibbles index the codebook with pshufb, then a signed int8
 // dot. Codes are >= -127 and Q8_K activations symmetric in [-127, 127], so
 // moving the codes' sign onto the activations (maddubs wants one unsigned
 // side) neither overflows a byte nor saturates a pair sum.
-float dot_iq4_xs(const uint8_t* w, const uint8_t* x, size_t n) {
+template <int kTokens>
+__attribute__((always_inline)) inline void iq4_xs_block(const uint8_t* a, const uint8_t* const* b, __m256* acc) {
   const __m256i codebook = iq4_codebook();
-  __m256 acc = _mm256_setzero_ps();
-  for (size_t i = 0; i < n / kQK_K; ++i) {
-    const uint8_t* a = w + i * sizeof(quant::BlockIQ4_XS);
-    prefetch_ahead(a, sizeof(quant::BlockIQ4_XS));
-    const uint8_t* b = x + i * sizeof(quant::BlockQ8_K);
-    int ls[8];
-    quant::iq4_xs_group_scales(a, ls);
-    __m256i sumi = _mm256_setzero_si256();
+  int ls[8];
+  quant::iq4_xs_group_scales(a, ls);
+  __m256i sumi[kTokens];
+  for (int t = 0; t < kTokens; ++t) sumi[t] = _mm256_setzero_si256();
 #pragma GCC unroll 8
-    for (int ib = 0; ib < 8; ++ib) {
-      const __m256i v = _mm256_shuffle_epi8(codebook, nibbles_32(a + 8 + 16 * ib));
-      const __m256i y = load256(b + kQ8KQs + 32 * ib);
-      const __m256i prod = _mm256_maddubs_epi16(_mm256_sign_epi8(v, v), _mm256_sign_epi8(y, v));
-      sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(prod, _mm256_set1_epi16(int16_t(ls[ib]))));
+  for (int ib = 0; ib < 8; ++ib) {
+    const __m256i v = _mm256_shuffle_epi8(codebook, nibbles_32(a + 8 + 16 * ib));
+    const __m256i magnitude = _mm256_sign_epi8(v, v), scale = _mm256_set1_epi16(int16_t(ls[ib]));
+    for (int t = 0; t < kTokens; ++t) {
+      const __m256i y = load256(b[t] + kQ8KQs + 32 * ib);
+      const __m256i prod = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(y, v));
+      sumi[t] = _mm256_add_epi32(sumi[t], _mm256_madd_epi16(prod, scale));
     }
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(q8k_scale(b) * half_at(a)), _mm256_cvtepi32_ps(sumi), acc);
   }
-  return hsum(acc);
+  const float d = half_at(a);
+  for (int t = 0; t < kTokens; ++t)
+    acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(q8k_scale(b[t]) * d), _mm256_cvtepi32_ps(sumi[t]), acc[t]);
 }
+
+// The three kernels of one type from its body: DotFn, Dot2Fn, Dot2TokensFn.
+template <size_t kBytes, template <int> class Body>
+struct LowKQuant {
+  static float dot(const uint8_t* w, const uint8_t* x, size_t n) {
+    __m256 acc[1] = {_mm256_setzero_ps()};
+    for (size_t i = 0; i < n / kQK_K; ++i) {
+      const uint8_t* a = w + i * kBytes;
+      prefetch_ahead(a, kBytes);
+      const uint8_t* b[1] = {x + i * kQ8KBytes};
+      Body<1>::run(a, b, acc);
+    }
+    return hsum(acc[0]);
+  }
+  static void dot2(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t n, float* out) {
+    dot2_tokens<kBytes, 1>(w0, w1, x, 0, n, out, out + 1, 0, Body<1>::run);
+  }
+  static void dot2_tokens_n(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t x_stride, size_t n,
+                            size_t n_tokens, float* y0, float* y1, size_t y_stride) {
+    with_token_count<kPairTokensMax>(n_tokens, [&](auto tokens) {
+      constexpr int kTokens = decltype(tokens)::value;
+      dot2_tokens<kBytes, kTokens>(w0, w1, x, x_stride, n, y0, y1, y_stride, Body<kTokens>::run);
+    });
+  }
+};
+
+template <int kTokens>
+struct Q2KBody {
+  static void run(const uint8_t* a, const uint8_t* const* b, __m256* acc) { q2_k_block<kTokens>(a, b, acc); }
+};
+template <int kTokens>
+struct Q3KBody {
+  static void run(const uint8_t* a, const uint8_t* const* b, __m256* acc) { q3_k_block<kTokens>(a, b, acc); }
+};
+template <int kTokens>
+struct IQ4XSBody {
+  static void run(const uint8_t* a, const uint8_t* const* b, __m256* acc) { iq4_xs_block<kTokens>(a, b, acc); }
+};
+
+using Q2K = LowKQuant<sizeof(quant::BlockQ2_K), Q2KBody>;
+using Q3K = LowKQuant<sizeof(quant::BlockQ3_K), Q3KBody>;
+using IQ4XS = LowKQuant<sizeof(quant::BlockIQ4_XS), IQ4XSBody>;
 
 }  // namespace
 }  // namespace minnow::kernels::avx2
@@ -121,9 +171,15 @@ float dot_iq4_xs(const uint8_t* w, const uint8_t* x, size_t n) {
 namespace minnow::kernels {
 
 void fill_kquant_low_avx2(KernelTable& t) {
-  t.dot[uint32_t(GgmlType::Q2_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q2_k, nullptr, avx2::panel_kernel_q2_k());
-  t.dot[uint32_t(GgmlType::Q3_K)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_q3_k, nullptr, avx2::panel_kernel_q3_k());
-  t.dot[uint32_t(GgmlType::IQ4_XS)] = dot_kernel(ActFormat::kQ8_K, avx2::dot_iq4_xs, nullptr, avx2::panel_kernel_iq4_xs());
+  auto set = [&](GgmlType type, auto kernels, PanelKernel panel) {
+    using K = decltype(kernels);
+    t.dot[uint32_t(type)] = dot_kernel(ActFormat::kQ8_K, K::dot, nullptr, panel);
+    t.dot[uint32_t(type)].dot2 = K::dot2;
+    t.dot[uint32_t(type)].dot2_tokens = K::dot2_tokens_n;
+  };
+  set(GgmlType::Q2_K, avx2::Q2K{}, avx2::panel_kernel_q2_k());
+  set(GgmlType::Q3_K, avx2::Q3K{}, avx2::panel_kernel_q3_k());
+  set(GgmlType::IQ4_XS, avx2::IQ4XS{}, avx2::panel_kernel_iq4_xs());
 }
 
 }  // namespace minnow::kernels

@@ -158,8 +158,9 @@ TEST(DotKernels, PairTokenKernelsMatchScalarTwinPerRowAndToken) {
   for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
     const KernelTable* table = kernel_table_for(isa);
     if (!table) continue;
-    for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K}) {
-      // Without it a small decode batch decodes each K-quant block once per token.
+    for (GgmlType type : {GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K,
+                          GgmlType::IQ4_XS}) {
+      // Without it a small decode batch decodes each super-block once per token.
       ASSERT_NE(table->for_type(type).dot2_tokens, nullptr) << isa_name(isa) << " " << ggml_type_name(type);
     }
     for (GgmlType type : kTypes) {
