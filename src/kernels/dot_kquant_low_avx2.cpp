@@ -139,13 +139,7 @@ struct LowKQuant {
   static void dot2(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t n, float* out) {
     dot2_tokens<kBytes, 1>(w0, w1, x, 0, n, out, out + 1, 0, Body<1>::run);
   }
-  static void dot2_tokens_n(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t x_stride, size_t n,
-                            size_t n_tokens, float* y0, float* y1, size_t y_stride) {
-    with_token_count<kPairTokensMax>(n_tokens, [&](auto tokens) {
-      constexpr int kTokens = decltype(tokens)::value;
-      dot2_tokens<kBytes, kTokens>(w0, w1, x, x_stride, n, y0, y1, y_stride, Body<kTokens>::run);
-    });
-  }
+  static constexpr Dot2TokensFn tokens = dot2_tokens_n<kBytes, Body>;
 };
 
 template <int kTokens>
@@ -175,7 +169,7 @@ void fill_kquant_low_avx2(KernelTable& t) {
     using K = decltype(kernels);
     t.dot[uint32_t(type)] = dot_kernel(ActFormat::kQ8_K, K::dot, nullptr, panel);
     t.dot[uint32_t(type)].dot2 = K::dot2;
-    t.dot[uint32_t(type)].dot2_tokens = K::dot2_tokens_n;
+    t.dot[uint32_t(type)].dot2_tokens = K::tokens;
   };
   set(GgmlType::Q2_K, avx2::Q2K{}, avx2::panel_kernel_q2_k());
   set(GgmlType::Q3_K, avx2::Q3K{}, avx2::panel_kernel_q3_k());

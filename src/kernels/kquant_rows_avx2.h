@@ -152,8 +152,7 @@ __attribute__((always_inline)) inline void q45_k_block_tokens(const uint8_t* a, 
   uint8_t sc[8];
   std::memcpy(sc, &scales, 8);
   const typename Acc::Scales sv = Acc::scales(sc, 8);
-  const __m128i m8 = _mm_cvtsi64_si128(int64_t(mins_packed));
-  const __m256i min_pairs = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8));  // as k_min_products
+  const __m256i min_pairs = k_min_pairs(mins_packed);  // met by each token's bsums below
   __m128 scale_min[kTokens];
   __m256i sum0[kTokens], sum1[kTokens];  // two chains a token, as q45_k_block
   for (int t = 0; t < kTokens; ++t) {
@@ -202,17 +201,29 @@ void dot2_tokens(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t 
   }
 }
 
-template <bool kFifthBit, class Acc>
-void dot2_tokens_q45_k(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t x_stride, size_t n,
-                       size_t n_tokens, float* y0, float* y1, size_t y_stride) {
+// Dot2TokensFn for a type of kBytes super-blocks whose body is
+// Body<kTokens>::run (a *_block_tokens function): 2 .. kPairTokensMax tokens.
+template <size_t kBytes, template <int> class Body>
+void dot2_tokens_n(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t x_stride, size_t n,
+                   size_t n_tokens, float* y0, float* y1, size_t y_stride) {
   with_token_count<kPairTokensMax>(n_tokens, [&](auto tokens) {
     constexpr int kTokens = decltype(tokens)::value;
-    dot2_tokens<q45_k_bytes<kFifthBit>(), kTokens>(
-        w0, w1, x, x_stride, n, y0, y1, y_stride, [](const uint8_t* a, const uint8_t* const* b, __m256* acc) {
-          q45_k_block_tokens<kFifthBit, Acc, kTokens>(a, b, acc);
-        });
+    dot2_tokens<kBytes, kTokens>(w0, w1, x, x_stride, n, y0, y1, y_stride, Body<kTokens>::run);
   });
 }
+
+template <bool kFifthBit, class Acc>
+struct Q45KBody {
+  template <int kTokens>
+  struct At {
+    static void run(const uint8_t* a, const uint8_t* const* b, __m256* acc) {
+      q45_k_block_tokens<kFifthBit, Acc, kTokens>(a, b, acc);
+    }
+  };
+};
+template <bool kFifthBit, class Acc>
+constexpr Dot2TokensFn dot2_tokens_q45_k =
+    dot2_tokens_n<q45_k_bytes<kFifthBit>(), Q45KBody<kFifthBit, Acc>::template At>;
 
 // One Q6_K super-block `a` against Q8_K block `b`: adds its scaled sum to acc
 // and its offset term to offset_acc (the dot is hsum(acc - offset_acc)).
@@ -305,15 +316,16 @@ __attribute__((always_inline)) inline void q6_k_block_tokens(const uint8_t* a, c
 }
 
 template <class Acc>
-void dot2_tokens_q6_k(const uint8_t* w0, const uint8_t* w1, const uint8_t* x, size_t x_stride, size_t n,
-                      size_t n_tokens, float* y0, float* y1, size_t y_stride) {
-  with_token_count<kPairTokensMax>(n_tokens, [&](auto tokens) {
-    constexpr int kTokens = decltype(tokens)::value;
-    dot2_tokens<sizeof(quant::BlockQ6_K), kTokens>(
-        w0, w1, x, x_stride, n, y0, y1, y_stride,
-        [](const uint8_t* a, const uint8_t* const* b, __m256* acc) { q6_k_block_tokens<Acc, kTokens>(a, b, acc); });
-  });
-}
+struct Q6KBody {
+  template <int kTokens>
+  struct At {
+    static void run(const uint8_t* a, const uint8_t* const* b, __m256* acc) {
+      q6_k_block_tokens<Acc, kTokens>(a, b, acc);
+    }
+  };
+};
+template <class Acc>
+constexpr Dot2TokensFn dot2_tokens_q6_k = dot2_tokens_n<sizeof(quant::BlockQ6_K), Q6KBody<Acc>::template At>;
 
 }  // namespace
 }  // namespace minnow::kernels::avx2

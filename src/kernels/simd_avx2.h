@@ -75,11 +75,16 @@ inline void unpack_k_scales(const uint8_t* s, uint64_t& scales, uint64_t& mins) 
   mins = uint64_t(u1 & 0x3f3f3f3fu) | (uint64_t(m_hi) << 32);
 }
 
+// The eight 6-bit mins as int16 pairs m0 m0 m1 m1 ..., one per 16-group
+// of bsums.
+inline __m256i k_min_pairs(uint64_t mins) {
+  const __m128i m8 = _mm_cvtsi64_si128(int64_t(mins));
+  return _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8));
+}
+
 // sum_g mins[g] * (bsums[2g] + bsums[2g+1]) as 8 int32 lanes (one per g).
 inline __m256i k_min_products(uint64_t mins, const uint8_t* bsums) {
-  const __m128i m8 = _mm_cvtsi64_si128(int64_t(mins));
-  const __m256i pairs = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(m8, m8));  // m0 m0 m1 m1 ... as int16
-  return _mm256_madd_epi16(pairs, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsums)));
+  return _mm256_madd_epi16(k_min_pairs(mins), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsums)));
 }
 
 // Rows r[0..7] of 8 int32 each, transposed in place: r[c] becomes element c
