@@ -25,6 +25,7 @@
 #include "cli/synthetic_model.h"
 #include "kernels/kernel_table.h"
 #include "kernels/membw.h"
+#include "kernels/prefetch.h"
 #include "model/context.h"
 
 namespace minnow::cli {
@@ -349,7 +350,8 @@ int run_bench(const BenchOptions& o) {
                      {"read_bandwidth_gbs", bandwidth / 1e9},
                      {"huge_pages_mib", huge_mib},
                      {"cpu_share", r.cpu_share},
-                     {"isa", isa}});
+                     {"isa", isa},
+                     {"decode_prefetch_bytes", kernels::decode_prefetch_bytes()}});
       if (o.passes && r.efficiency >= 0 && r.batch == 1) out.back()["passes"] = pass_report_json(passes, bandwidth);
       if (o.passes && r.batch > 1) out.back()["passes"] = pass_report_json(batch_passes, bandwidth);
     }
@@ -371,7 +373,8 @@ int run_bench(const BenchOptions& o) {
     if (o.n_depth > 0)
       std::printf(" (+ %.1f MiB of KV cache at depth %lld)", kv_per_position * double(o.n_depth) / double(1 << 20),
                   (long long)o.n_depth);
-    std::printf("; %.0f MiB of this process on 2 MB pages\n", huge_mib);
+    std::printf("; %.0f MiB of this process on 2 MB pages; decode prefetch %s\n", huge_mib,
+                kernels::decode_prefetch_description().c_str());
   }
   if (o.passes) {
     print_pass_report(passes, bandwidth);

@@ -10,6 +10,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "kernels/prefetch.h"
+
 namespace minnow::kernels::simd {
 // Internal linkage on purpose: the AVX-512 file includes this too, and its
 // copies must never replace the AVX2 file's at link time.
@@ -159,11 +161,13 @@ inline void prefetch_lines(const uint8_t* p, size_t bytes) {
   for (size_t line = 0; line < bytes; line += 64) _mm_prefetch(reinterpret_cast<const char*>(p + line), _MM_HINT_T0);
 }
 
-// Decode streams each weight row from DRAM once: asking ~2 KB ahead lets
-// the loads of later blocks overlap this one's arithmetic (tg128 Q4_0 on
-// Machine A: 47 -> 58 tokens/s; 1 KB or 4 KB ahead were slower). `bytes`:
-// what the caller is about to read at p.
-inline void prefetch_ahead(const uint8_t* p, size_t bytes) { prefetch_lines(p + 2048, bytes); }
+// Decode streams each weight row from DRAM once: asking ahead lets the
+// loads of later blocks overlap this one's arithmetic where the CPU's own
+// prefetchers do not (prefetch.h: how far, per CPU). `bytes`: what the
+// caller is about to read at p.
+inline void prefetch_ahead(const uint8_t* p, size_t bytes) {
+  if (const size_t ahead = decode_prefetch_bytes()) prefetch_lines(p + ahead, bytes);
+}
 
 // The 4 bytes at p in every 32-bit lane (one chunk of activations for the
 // panel kernels).

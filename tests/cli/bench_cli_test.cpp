@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -50,6 +51,23 @@ TEST(BenchCli, MarkdownTableHasLlamaBenchColumns) {
       << r.out;
   EXPECT_NE(r.out.find("| pp4 |"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("| tg2 |"), std::string::npos) << r.out;
+}
+
+// The decode prefetch distance in force is reported beside the figures, and
+// MINNOW_PREFETCH sets it (the child inherits this process's environment).
+TEST(BenchCli, ReportsTheDecodePrefetchAndItsOverride) {
+  ::setenv("MINNOW_PREFETCH", "off", 1);
+  auto off = test::run_minnow({"bench", "--synthetic", "tiny", "-p", "0", "-n", "2", "-r", "1", "--json"});
+  auto text = test::run_minnow({"bench", "--synthetic", "tiny", "-p", "0", "-n", "2", "-r", "1"});
+  ::setenv("MINNOW_PREFETCH", "1024", 1);
+  auto far = test::run_minnow({"bench", "--synthetic", "tiny", "-p", "0", "-n", "2", "-r", "1", "--json"});
+  ::unsetenv("MINNOW_PREFETCH");
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  ASSERT_EQ(far.exit_code, 0) << far.err;
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(nlohmann::json::parse(off.out)[0]["decode_prefetch_bytes"], 0);
+  EXPECT_EQ(nlohmann::json::parse(far.out)[0]["decode_prefetch_bytes"], 1024);
+  EXPECT_NE(text.out.find("decode prefetch off (MINNOW_PREFETCH)"), std::string::npos) << text.out;
 }
 
 // -d: the tests start from that many tokens in the KV cache, named as
