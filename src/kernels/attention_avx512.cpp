@@ -105,9 +105,12 @@ void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first,
   // dimensions, so that at least eight FMA chains are in flight.
   constexpr uint32_t kParts = kGroup >= 8 ? 1 : kGroup >= 4 ? 2 : kGroup >= 2 ? 4 : 8;
   // Value dimensions per pass over a tile: the group's accumulators for
-  // them (up to 8 x 2 registers) stay in registers.
+  // them (up to 8 x 2 registers) stay in registers. Where a whole row's
+  // fit in 8 (MHA heads up to 128, pairs of 64), one pass reads each value
+  // row once, front to back: slices of a row re-walked the tile at a
+  // 2 * kDim stride, which a core's prefetchers follow worse.
   static_assert(kGroup <= 8 && kDim % 32 == 0 && kDim % kParts == 0);
-  constexpr uint32_t kSlice = 32, kSliceRegs = kSlice / 16;
+  constexpr uint32_t kSlice = kGroup * kDim <= 128 ? kDim : 32, kSliceRegs = kSlice / 16;
   const float* q = a.q + size_t(t) * a.n_head * kDim + size_t(hk) * kGroup * kDim;
   constexpr size_t kTileHalves = size_t(kDim) * kKeyTile;
   const uint16_t* k_tiles = static_cast<const uint16_t*>(a.k) + hk * a.head_stride;
@@ -158,7 +161,8 @@ void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first,
       for (uint32_t j = lo; j < hi; ++j) {
         __m512 v[kSliceRegs];
         for (uint32_t i = 0; i < kSliceRegs; ++i) v[i] = load_f16(v_rows + size_t(j0 + j) * kDim + d0 + 16 * i);
-        _mm_prefetch(next.v + (size_t(j) * kDim + d0) * 2, _MM_HINT_T0);  // kSlice halves: one line
+        for (uint32_t line = 0; line < kSlice * 2; line += 64)
+          _mm_prefetch(next.v + (size_t(j) * kDim + d0) * 2 + line, _MM_HINT_T0);
         for (uint32_t g = 0; g < kGroup; ++g) {
           const __m512 pj = _mm512_set1_ps(probs[g][j]);
           for (uint32_t i = 0; i < kSliceRegs; ++i) sums[g][i] = _mm512_fmadd_ps(pj, v[i], sums[g][i]);
