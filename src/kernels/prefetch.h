@@ -5,9 +5,10 @@
 // lets the loads of later blocks overlap this block's arithmetic on Zen 3
 // (tg128 Q4_0 47 -> 58 tokens/s) and on Intel's Sapphire Rapids, while on
 // Zen 4 the hardware prefetchers already keep the stream going and the
-// extra requests cost bandwidth (one core: Q8_0 decode 26 -> 31 GB/s with
-// none; docs/PERFORMANCE.md, tenth session). MINNOW_PREFETCH=<bytes> (0 or
-// "off": none) overrides the choice, to measure it on a new machine.
+// extra requests cost bandwidth (one core, qwen2.5-0.5b Q8_0: 56 -> 61
+// tokens/s with none; docs/PERFORMANCE.md, tenth session).
+// MINNOW_PREFETCH=<bytes> (0 or "off": none) overrides the choice, to
+// measure it on a new machine.
 #pragma once
 
 #include <cstddef>
