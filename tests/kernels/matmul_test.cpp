@@ -11,6 +11,7 @@
 #include "base/thread_pool.h"
 #include "kernels/matmul.h"
 #include "quant/quantize.h"
+#include "support/random_matrix.h"
 
 namespace minnow::kernels {
 namespace {
@@ -57,16 +58,8 @@ TEST(Matmul, ThreadedTiledMatchesSerialScalar) {
   for (uint64_t cols : {uint64_t(96), uint64_t(928)}) {
     if (ggml_type_info(type)->block_elems >= 256) cols = cols == 96 ? 512 : 1280;
     const uint64_t rows = 37;
-    std::vector<float> wf(cols * rows);
-    for (auto& v : wf) v = dist(rng);
-    const size_t row_bytes = *quantized_size(type, cols);
-    std::vector<uint8_t> wq(row_bytes * rows + 1);
-    uint8_t* wdata = wq.data() + 1;  // rows at odd addresses
-    if (type == GgmlType::F32)
-      std::memcpy(wdata, wf.data(), wf.size() * 4);
-    else
-      ASSERT_TRUE(quantize(type, wf, {wdata, row_bytes * rows}).ok());
-    const WeightMatrix w{wdata, type, cols, rows, row_bytes};
+    const test::RandomMatrix m = test::random_matrix(type, cols, rows, rng, 1);  // rows at odd addresses
+    const WeightMatrix& w = m.w;
     for (uint32_t n_tokens : {1u, 2u, 3u, 4u, 5u, 9u, 70u}) {  // 2-4: small batches in row pairs
       std::vector<float> x(cols * n_tokens), want(rows * n_tokens), got(rows * n_tokens);
       for (auto& v : x) v = dist(rng);
@@ -110,13 +103,10 @@ TEST(Matmul, PanelPackedMatricesMatchScalarAndUnpackRows) {
       if (!panel.pack) continue;
       for (uint64_t cols : {uint64_t(32), uint64_t(288), uint64_t(928)}) {
         const uint64_t rows = 24;
-        std::vector<float> wf(cols * rows);
-        for (auto& v : wf) v = dist(rng);
-        const size_t row_bytes = *quantized_size(type, cols);
-        ASSERT_EQ(panel.panel_bytes(cols), kPanelRows * row_bytes) << ggml_type_name(type);
-        std::vector<uint8_t> wq(row_bytes * rows), packed(row_bytes * rows);
-        ASSERT_TRUE(quantize(type, wf, wq).ok());
-        const WeightMatrix w{wq.data(), type, cols, rows, row_bytes};
+        const test::RandomMatrix m = test::random_matrix(type, cols, rows, rng);
+        const WeightMatrix& w = m.w;
+        ASSERT_EQ(panel.panel_bytes(cols), kPanelRows * w.row_bytes) << ggml_type_name(type);
+        std::vector<uint8_t> packed(w.row_bytes * rows);
         // prepack works for every table with a panel; the flag only says
         // whether the model does it at load.
         const WeightMatrix p = prepack(*table, w, packed.data());
@@ -170,13 +160,11 @@ TEST(Matmul, PanelPairsMatchScalarOnEveryRange) {
       for (uint64_t n_panels = 1; n_panels <= 9; ++n_panels)
         for (uint32_t n_tokens = 1; n_tokens <= 5; ++n_tokens) {
           const uint64_t rows = n_panels * kPanelRows;
-          std::vector<float> wf(cols * rows), x(cols * n_tokens);
-          for (auto& v : wf) v = dist(rng);
+          const test::RandomMatrix m = test::random_matrix(type, cols, rows, rng);
+          const WeightMatrix& w = m.w;
+          std::vector<float> x(cols * n_tokens);
           for (auto& v : x) v = dist(rng);
-          const size_t row_bytes = *quantized_size(type, cols);
-          std::vector<uint8_t> wq(row_bytes * rows), packed(row_bytes * rows);
-          ASSERT_TRUE(quantize(type, wf, wq).ok());
-          const WeightMatrix w{wq.data(), type, cols, rows, row_bytes};
+          std::vector<uint8_t> packed(w.row_bytes * rows);
           const WeightMatrix p = prepack(*table, w, packed.data());
           std::vector<float> want(rows * n_tokens), got(rows * n_tokens);
           matmul(*kernel_table_for(Isa::kScalar), w, x.data(), n_tokens, want.data(), nullptr);
@@ -255,16 +243,10 @@ TEST(Matmul, FloatRowsOfAnyLengthMatchScalar) {
   std::normal_distribution<float> dist(0.0f, 1.0f);
   for (GgmlType type : {GgmlType::F32, GgmlType::F16}) {
     const uint64_t cols = 40, rows = 16;
-    std::vector<float> wf(cols * rows), x(cols * 6), want(rows * 6), got(rows * 6);
-    for (auto& v : wf) v = dist(rng);
+    const test::RandomMatrix m = test::random_matrix(type, cols, rows, rng);
+    const WeightMatrix& w = m.w;
+    std::vector<float> x(cols * 6), want(rows * 6), got(rows * 6);
     for (auto& v : x) v = dist(rng);
-    const size_t row_bytes = *quantized_size(type, cols);
-    std::vector<uint8_t> wq(row_bytes * rows);
-    if (type == GgmlType::F32)
-      std::memcpy(wq.data(), wf.data(), wq.size());
-    else
-      ASSERT_TRUE(quantize(type, wf, wq).ok());
-    const WeightMatrix w{wq.data(), type, cols, rows, row_bytes};
     matmul(*kernel_table_for(Isa::kScalar), w, x.data(), 6, want.data(), nullptr);
     matmul(kernel_table(), w, x.data(), 6, got.data(), nullptr);
     for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-4f * (1 + std::fabs(want[i])));
@@ -280,21 +262,17 @@ TEST(Matmul, ManyMatricesInOnePassEqualSeparateCalls) {
   ThreadPool pool(2);
   const KernelTable& table = kernel_table();
   const uint64_t cols = 512;
-  std::vector<std::vector<uint8_t>> storage;
+  std::vector<test::RandomMatrix> storage;
   std::vector<WeightMatrix> ws;
   const GgmlType types[] = {GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q6_K, GgmlType::F16, GgmlType::Q4_1, GgmlType::Q4_0};
   const uint64_t rows_of[] = {24, 13, 16, 9, 5, 32};
   for (size_t i = 0; i < std::size(types); ++i) {
-    std::vector<float> wf(cols * rows_of[i]);
-    for (auto& v : wf) v = dist(rng);
-    const size_t row_bytes = *quantized_size(types[i], cols);
-    storage.emplace_back(row_bytes * rows_of[i]);
-    ASSERT_TRUE(quantize(types[i], wf, storage.back()).ok());
-    ws.push_back({storage.back().data(), types[i], cols, rows_of[i], row_bytes});
+    storage.push_back(test::random_matrix(types[i], cols, rows_of[i], rng));
+    ws.push_back(storage.back().w);
   }
   // The last one repacked, as the model does at load where the table asks.
-  storage.emplace_back(storage.back().size());
-  if (wants_prepack(table, ws.back().type, cols, ws.back().n_rows)) ws.back() = prepack(table, ws.back(), storage.back().data());
+  std::vector<uint8_t> packed(storage.back().storage.size());
+  if (wants_prepack(table, ws.back().type, cols, ws.back().n_rows)) ws.back() = prepack(table, ws.back(), packed.data());
   for (uint32_t n_tokens : {1u, 6u}) {
     std::vector<float> x(cols * n_tokens);
     for (auto& v : x) v = dist(rng);
@@ -337,18 +315,15 @@ TEST(Matmul, GatedTokenPassEqualsTwoProductsAndTheActivation) {
         const PanelKernel& panel = table->for_type(type).panel;
         const bool packable = !k_quant && panel.pack && rows % kPanelRows == 0 &&
                               panel.panel_bytes(cols) == kPanelRows * *quantized_size(type, cols);
-        std::vector<std::vector<uint8_t>> bytes(4);
+        const test::RandomMatrix made[2] = {test::random_matrix(type, cols, rows, rng),
+                                            test::random_matrix(type, cols, rows, rng)};
+        std::vector<uint8_t> packed[2];
         WeightMatrix m[2];
         for (int i = 0; i < 2; ++i) {
-          std::vector<float> wf(cols * rows);
-          for (auto& v : wf) v = dist(rng);
-          const size_t row_bytes = *quantized_size(type, cols);
-          bytes[i].resize(row_bytes * rows);
-          ASSERT_TRUE(quantize(type, wf, bytes[i]).ok());
-          m[i] = {bytes[i].data(), type, cols, rows, row_bytes};
+          m[i] = made[i].w;
           if (packable) {
-            bytes[2 + i].resize(bytes[i].size());
-            m[i] = prepack(*table, m[i], bytes[2 + i].data());
+            packed[i].resize(made[i].storage.size());
+            m[i] = prepack(*table, m[i], packed[i].data());
           }
         }
         std::vector<float> x(cols), g(rows), u(rows), want(rows), got(rows);

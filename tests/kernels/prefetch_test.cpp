@@ -9,6 +9,7 @@
 
 #include "kernels/matmul.h"
 #include "quant/quantize.h"
+#include "support/random_matrix.h"
 
 namespace minnow::kernels {
 namespace {
@@ -62,12 +63,8 @@ TEST(DecodePrefetch, DistanceNeverChangesAProduct) {
     for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q6_K,
                           GgmlType::Q3_K}) {
       const uint64_t cols = ggml_type_info(type)->block_elems >= 256 ? 1280 : 928, rows = 37;
-      std::vector<float> wf(cols * rows);
-      for (auto& v : wf) v = dist(rng);
-      const size_t row_bytes = *quantized_size(type, cols);
-      std::vector<uint8_t> wq(row_bytes * rows);
-      ASSERT_TRUE(quantize(type, wf, wq).ok());
-      const WeightMatrix w{wq.data(), type, cols, rows, row_bytes};
+      const test::RandomMatrix m = test::random_matrix(type, cols, rows, rng);
+      const WeightMatrix& w = m.w;
       for (uint32_t n_tokens : {1u, 2u, 4u}) {  // the decode kernels: one token and row pairs for 2-4
         std::vector<float> x(cols * n_tokens), want(rows * n_tokens), got(want.size());
         for (auto& v : x) v = dist(rng);
