@@ -23,6 +23,7 @@ nlohmann::json pass_report_json(const PassReport& r, double bandwidth) {
   for (const auto& t : r.totals) {
     const double gbs = t.seconds > 0 ? t.bytes / t.seconds / 1e9 : 0;
     passes.push_back({{"matrices", t.matrices},
+                      {"reads", t.reads == kernels::PassReads::kKvCache ? "kv cache" : "weights"},
                       {"passes" + per, double(t.passes) / r.steps},
                       {"ms" + per, 1e3 * t.seconds / r.steps},
                       {"mb" + per, t.bytes / r.steps / 1e6},
@@ -37,11 +38,11 @@ nlohmann::json pass_report_json(const PassReport& r, double bandwidth) {
 void print_pass_report(const PassReport& r, double bandwidth) {
   if (r.steps <= 0) return;
   if (r.batch > 1)
-    std::printf("\n%s, matmul passes per step of %u tokens (read bandwidth %.1f GB/s):\n", r.test.c_str(), r.batch,
-                bandwidth / 1e9);
+    std::printf("\n%s, passes per step of %u tokens, matmuls and attention (read bandwidth %.1f GB/s):\n",
+                r.test.c_str(), r.batch, bandwidth / 1e9);
   else
-    std::printf("\n%s, one-token matmul passes per token (read bandwidth %.1f GB/s):\n", r.test.c_str(),
-                bandwidth / 1e9);
+    std::printf("\n%s, one-token passes per token, matmuls and attention (read bandwidth %.1f GB/s):\n",
+                r.test.c_str(), bandwidth / 1e9);
   std::printf("| matrices | passes | ms | MB | GB/s | of bandwidth |\n");
   std::printf("| --- | ---: | ---: | ---: | ---: | ---: |\n");
   const std::string per = per_step(r);

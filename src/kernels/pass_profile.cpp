@@ -25,10 +25,11 @@ void set_pass_profiling(bool on) {
 
 bool pass_profiling() { return g_on.load(std::memory_order_relaxed); }
 
-void record_pass(const std::string& matrices, double seconds, double bytes) {
+void record_pass(const std::string& matrices, double seconds, double bytes, PassReads reads) {
   std::lock_guard<std::mutex> lock(g_mu);
   PassTotal& t = totals()[matrices];
   t.matrices = matrices;
+  t.reads = reads;
   ++t.passes;
   t.seconds += seconds;
   t.bytes += bytes;

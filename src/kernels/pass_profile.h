@@ -1,6 +1,7 @@
 // Where a decode step's time goes, pass by pass: while profiling is on,
 // every matmul pass (one parallel_for over one or more matrices that share
-// their input) is timed and added to a total per set of matrices.
+// their input) is timed and added to a total per set of matrices, and so is
+// every fused attention call (its bytes are the KV cache rows it covers).
 // `minnow bench --passes` turns it on for its tg tests' timed steps (one
 // token, or one per sequence of a batch) and sets the totals against the
 // measured read bandwidth. Off by default: a pass
@@ -13,8 +14,12 @@
 
 namespace minnow::kernels {
 
+// What a pass's bytes are: weights (each matrix once a token) or KV cache rows.
+enum class PassReads { kWeights, kKvCache };
+
 struct PassTotal {
-  std::string matrices;  // "4864x896 Q5_0 + 4864x896 Q5_0": rows x columns and type of each
+  std::string matrices;  // "4864x896 Q5_0 + 4864x896 Q5_0": rows x columns and type of each; or "attention, F16 cache"
+  PassReads reads = PassReads::kWeights;
   uint64_t passes = 0;
   double seconds = 0, bytes = 0;  // wall time of the passes, weight bytes they read
 };
@@ -22,7 +27,7 @@ struct PassTotal {
 // Turning profiling on clears the totals.
 void set_pass_profiling(bool on);
 bool pass_profiling();
-void record_pass(const std::string& matrices, double seconds, double bytes);
+void record_pass(const std::string& matrices, double seconds, double bytes, PassReads reads = PassReads::kWeights);
 // The totals, longest first.
 std::vector<PassTotal> pass_totals();
 

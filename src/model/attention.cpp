@@ -1,11 +1,13 @@
 #include "model/attention.h"
 
+#include <chrono>
 #include <cmath>
 #include <vector>
 
 #include "base/thread_pool.h"
 #include "kernels/attention.h"
 #include "kernels/kernel_table.h"
+#include "kernels/pass_profile.h"
 #include "model/ops.h"
 
 namespace minnow {
@@ -46,9 +48,18 @@ void reference_attention(const AttentionParams& p, const float* q, uint32_t n_to
   }
 }
 
-}  // namespace
+// --passes: the cache rows a call covers (K and V, every KV head), from
+// the first token's first visible key to the last token.
+double cache_bytes(const AttentionParams& p, std::span<const AttentionQuery> queries) {
+  double bytes = 0;
+  for (const AttentionQuery& in : queries) {
+    const uint32_t first = (p.window && in.pos0 + 1 > p.window) ? in.pos0 + 1 - p.window : 0;
+    bytes += double(in.pos0 + in.n_tokens - first) * p.n_head_kv * p.head_dim * 2 * (in.kv->type() == KvType::kF16 ? 2 : 4);
+  }
+  return bytes;
+}
 
-void attention_many(const AttentionParams& p, std::span<const AttentionQuery> queries, uint32_t layer) {
+void run_attention_many(const AttentionParams& p, std::span<const AttentionQuery> queries, uint32_t layer) {
   // The fused kernel unless the scalar path was asked for.
   if (kernels::kernel_table().isa != kernels::Isa::kScalar) {
     std::vector<kernels::AttentionArgs> jobs(queries.size());
@@ -65,6 +76,18 @@ void attention_many(const AttentionParams& p, std::span<const AttentionQuery> qu
     if (kernels::attention_many(jobs, current_thread_pool())) return;
   }
   for (const AttentionQuery& in : queries) reference_attention(p, in.q, in.n_tokens, in.pos0, *in.kv, layer, in.out);
+}
+
+}  // namespace
+
+void attention_many(const AttentionParams& p, std::span<const AttentionQuery> queries, uint32_t layer) {
+  if (queries.empty()) return;
+  if (!kernels::pass_profiling()) return run_attention_many(p, queries, layer);
+  const auto t0 = std::chrono::steady_clock::now();
+  run_attention_many(p, queries, layer);
+  kernels::record_pass(queries[0].kv->type() == KvType::kF16 ? "attention, F16 cache" : "attention, F32 cache",
+                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+                       cache_bytes(p, queries), kernels::PassReads::kKvCache);
 }
 
 void attention(const AttentionParams& p, const float* q, uint32_t n_tokens, uint32_t pos0, const KvCache& kv,

@@ -105,20 +105,31 @@ TEST(BenchCli, PassesBreakDownTheTgRow) {
   const auto& passes = j[0]["passes"];
   ASSERT_TRUE(passes.is_array() && passes.size() >= 2u) << r.out;
   double mb = 0;
+  int attention_rows = 0;
   for (size_t i = 0; i + 1 < passes.size(); ++i) {
     EXPECT_GT(passes[i]["passes_per_token"].get<double>(), 0.0);
     EXPECT_GT(passes[i]["gbs"].get<double>(), 0.0);
-    mb += passes[i]["mb_per_token"].get<double>();
+    if (passes[i]["reads"] == "weights") {
+      mb += passes[i]["mb_per_token"].get<double>();
+      continue;
+    }
+    // The fused attention, once a layer, over the cache rows before the token.
+    ++attention_rows;
+    EXPECT_EQ(passes[i]["reads"], "kv cache");
+    EXPECT_EQ(passes[i]["matrices"], "attention, F16 cache");
+    EXPECT_EQ(passes[i]["passes_per_token"].get<double>(), 2.0) << "the tiny preset has two layers";
+    EXPECT_GT(passes[i]["mb_per_token"].get<double>(), 0.0);
   }
+  EXPECT_EQ(attention_rows, 1) << r.out;
   EXPECT_EQ(passes.back()["matrices"], "outside the passes");
-  // Every matrix is read once per token: the passes add up to the weights
-  // a token reads (the tied embedding is the output projection).
+  // Every matrix is read once per token: the weights' passes add up to the
+  // weights a token reads (the tied embedding is the output projection).
   EXPECT_NEAR(mb * 1e6, j[0]["model_size"].get<double>(), 0.02 * j[0]["model_size"].get<double>());
 
   auto table = test::run_minnow({"bench", "--synthetic", "tiny", "--quant", "Q8_0", "-p", "0", "-n", "2", "-r", "1",
                                  "--passes"});
   ASSERT_EQ(table.exit_code, 0) << table.err;
-  EXPECT_NE(table.out.find("tg2, one-token matmul passes per token"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("tg2, one-token passes per token, matmuls and attention"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("| matrices | passes | ms | MB | GB/s | of bandwidth |"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("| outside the passes |"), std::string::npos) << table.out;
 }
@@ -137,7 +148,7 @@ TEST(BenchCli, PassesBreakDownTheBatchedRowPerStep) {
   double mb = 0;
   for (size_t i = 0; i + 1 < passes.size(); ++i) {
     EXPECT_GT(passes[i]["passes_per_step"].get<double>(), 0.0);
-    mb += passes[i]["mb_per_step"].get<double>();
+    if (passes[i]["reads"] == "weights") mb += passes[i]["mb_per_step"].get<double>();
   }
   EXPECT_GT(passes.back()["ms_per_step"].get<double>(), 0.0);
   EXPECT_NEAR(mb * 1e6, j[1]["model_size"].get<double>(), 0.02 * j[1]["model_size"].get<double>());
@@ -146,7 +157,7 @@ TEST(BenchCli, PassesBreakDownTheBatchedRowPerStep) {
   auto table = test::run_minnow({"bench", "--synthetic", "tiny", "--quant", "Q8_0", "-p", "0", "-n", "2", "-r", "1",
                                  "--batch", "2", "--passes"});
   ASSERT_EQ(table.exit_code, 0) << table.err;
-  EXPECT_NE(table.out.find("tg2 x2, matmul passes per step of 2 tokens"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("tg2 x2, passes per step of 2 tokens, matmuls and attention"), std::string::npos) << table.out;
 }
 
 TEST(BenchCli, ModelFileIsBenchmarked) {
