@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -185,6 +186,17 @@ void BM_ReadInPasses(benchmark::State& state) {
   state.counters["GB/s"] = bw / 1e9;
 }
 
+// One parallel_for of range(0) empty grains on 2 threads: the pool's
+// hand-off (publish, the worker's wake from its spin, the claims, the
+// finish count) that every decode pass pays on top of its work.
+void BM_PoolHandOff(benchmark::State& state) {
+  ThreadPool pool(2);
+  std::atomic<size_t> sink{0};
+  const size_t n = size_t(state.range(0));
+  for (auto _ : state) pool.parallel_for(n, [&](size_t b, size_t e) { sink.fetch_add(e - b, std::memory_order_relaxed); });
+  benchmark::DoNotOptimize(sink.load());
+}
+
 // Fused attention of one decode token over a qwen2.5-0.5b layer's F16 cache
 // (14 query heads sharing 2 KV heads of 64) holding range(0) positions.
 void BM_AttentionDecode(benchmark::State& state) {
@@ -245,6 +257,7 @@ void BM_QuantizeAct(benchmark::State& state, ActFormat format) {
 const bool kRegistered = [] {
   benchmark::RegisterBenchmark("ReadInPasses", BM_ReadInPasses)
       ->Arg(512)->Arg(3 << 10)->Arg(64 << 10)->Arg(1 << 20)->Iterations(3)->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("PoolHandOff", BM_PoolHandOff)->Arg(2)->Arg(64)->UseRealTime();
   benchmark::RegisterBenchmark("AttentionDecode/f16", BM_AttentionDecode)->Arg(128)->Arg(512)->Arg(4096)->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("AttentionPrompt/f16", BM_AttentionPrompt)->Arg(0)->Arg(4096)->Unit(benchmark::kMicrosecond);
   benchmark::RegisterBenchmark("QuantizeAct/Q8_0", BM_QuantizeAct, ActFormat::kQ8_0)->Arg(896)->Arg(4864);
