@@ -299,11 +299,15 @@ bool attention(const AttentionArgs& a, ThreadPool* pool) { return attention_many
 namespace {
 
 // A decode token with more keys than this splits them into chunks, each
-// (chunk, KV head) a work item, and the chunks' results are combined after
+// (KV head, chunk) a work item, and the chunks' results are combined after
 // the pass. Split by KV head alone, each of qwen2.5-0.5b's two threads
 // read every other 128 bytes of the cache's rows; chunk after chunk, each
 // reads whole rows in order (tg64 at depth 4096, Machine C: the time
-// outside the matmuls 4.78 -> 4.38 ms a token).
+// outside the matmuls 4.78 -> 4.38 ms a token). The items go head by head
+// (a head's chunks in a row): with the cache head-major, a thread's
+// consecutive items continue one stream of keys and one of values instead
+// of starting two fresh ones in another head's region each time (phi3-mini,
+// 32 KV heads, at depth 2048 on Machine D: attention 25.7 -> 22.6 ms a token).
 constexpr uint32_t kChunkKeys = 256;
 static_assert(kChunkKeys % kKeyTile == 0, "chunks are whole key tiles");
 
@@ -384,15 +388,18 @@ bool attention_many(std::span<const AttentionArgs> jobs, ThreadPool* pool) {
     for (size_t i = b; i < e; ++i) {
       while (i >= first_item[j + 1]) ++j;
       const size_t local = i - first_item[j];
-      const uint32_t row = uint32_t(local / a.n_head_kv), hk = uint32_t(local % a.n_head_kv);
       if (chunks[j]) {
+        // Head by head, chunk after chunk: a thread's items in a row read
+        // one head's keys (and values) front to back, one stream each.
+        const uint32_t hk = uint32_t(local / chunks[j]), c = uint32_t(local % chunks[j]);
         const TokenKeys keys = one_token_keys(jobs[j]);
-        const uint32_t step = chunk_keys(jobs[j], chunks[j]), first = keys.first + row * step;
+        const uint32_t step = chunk_keys(jobs[j], chunks[j]), first = keys.first + c * step;
         const KeyChunk chunk{first, std::min(keys.last, first + step),
-                             partial_base + (first_partial[j] + local) * item_floats};
+                             partial_base + (first_partial[j] + size_t(c) * a.n_head_kv + hk) * item_floats};
         attend(jobs[j], 0, 1, hk, &chunk);
         continue;
       }
+      const uint32_t row = uint32_t(local / a.n_head_kv), hk = uint32_t(local % a.n_head_kv);
       const uint32_t tile = tile_of(jobs[j]), t0 = row * tile;
       attend(jobs[j], t0, std::min(tile, jobs[j].n_tokens - t0), hk, nullptr);
     }

@@ -168,6 +168,8 @@ TEST(FusedAttention, LongDecodeSplitIntoKeyChunksMatchesTwoPassSoftmax) {
   check({7, 1, 64, 1, 1500, true, true, 700, 0.0f}, &pool);  // keys 801..1500
   check({8, 4, 128, 1, 400, true, true, 0, 30.0f}, nullptr);
   check({6, 2, 64, 1, 600, false, true, 0, 0.0f}, &pool);
+  check({8, 8, 96, 1, 700, true, true, 0, 0.0f}, &pool);  // MHA as phi3's: 8 heads, 3 chunks each, head by head
+  check({8, 8, 96, 1, 700, true, true, 0, 0.0f}, nullptr);
 }
 
 // A batch's sequences in one pass give what each gives alone (the item
