@@ -98,6 +98,21 @@ inline void store_normalised(float* out, const float* acc, float sum) {
   for (uint32_t c = 0; c < kDim; c += 16) _mm512_storeu_ps(out + c, _mm512_mul_ps(_mm512_load_ps(acc + c), inv));
 }
 
+// Registers of a value row (of `row` in all) one pass over a tile takes
+// for a group of query heads: the most that divide the row and leave the
+// group's accumulators and the row's slice 24 of the 32 (the rest hold the
+// broadcast weight and addresses). Gemma 2's pairs of 256 then take two
+// passes of 128 (they took eight of 32, and ran at 20 GB/s at depth 4096).
+constexpr uint32_t value_slice_registers(uint32_t group, uint32_t row) {
+  uint32_t best = 1;
+  for (uint32_t r = 1; r <= row; ++r)
+    if (row % r == 0 && (group + 1) * r <= 24 && r % 2 == 0) best = r;
+  return best;
+}
+static_assert(value_slice_registers(1, 4) == 4 && value_slice_registers(1, 8) == 8, "MHA rows of 64, 128: whole");
+static_assert(value_slice_registers(2, 16) == 8 && value_slice_registers(4, 4) == 4, "Gemma 2: 128; groups of 4 at 64: whole");
+static_assert(value_slice_registers(7, 4) == 2 && value_slice_registers(8, 4) == 2, "Qwen 2.5 groups: slices of 32");
+
 // kGroup query heads of kDim dimensions against keys [first, last).
 template <uint32_t kGroup, uint32_t kDim>
 void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first, uint32_t last, float* partial) {
@@ -105,12 +120,12 @@ void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first,
   // dimensions, so that at least eight FMA chains are in flight.
   constexpr uint32_t kParts = kGroup >= 8 ? 1 : kGroup >= 4 ? 2 : kGroup >= 2 ? 4 : 8;
   // Value dimensions per pass over a tile: the group's accumulators for
-  // them (up to 8 x 2 registers) stay in registers. Where a whole row's
-  // fit in 8 (MHA heads up to 128, pairs of 64), one pass reads each value
-  // row once, front to back: slices of a row re-walked the tile at a
-  // 2 * kDim stride, which a core's prefetchers follow worse.
+  // them and the slice of a value row stay in registers. Where a whole
+  // row fits (MHA heads up to 128, groups of 2-4 at 64), one pass reads
+  // each value row once, front to back: slices of a row re-walked the tile
+  // at a 2 * kDim stride, which a core's prefetchers follow worse.
   static_assert(kGroup <= 8 && kDim % 32 == 0 && kDim % kParts == 0);
-  constexpr uint32_t kSlice = kGroup * kDim <= 128 ? kDim : 32, kSliceRegs = kSlice / 16;
+  constexpr uint32_t kSliceRegs = value_slice_registers(kGroup, kDim / 16), kSlice = kSliceRegs * 16;
   const float* q = a.q + size_t(t) * a.n_head * kDim + size_t(hk) * kGroup * kDim;
   constexpr size_t kTileHalves = size_t(kDim) * kKeyTile;
   const uint16_t* k_tiles = static_cast<const uint16_t*>(a.k) + hk * a.head_stride;
