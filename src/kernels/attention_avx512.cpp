@@ -20,6 +20,7 @@
 #include <limits>
 
 #include "kernels/exp_avx512.h"
+#include "kernels/prefetch.h"
 
 namespace minnow::kernels {
 namespace {
@@ -144,10 +145,17 @@ void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first,
   // a time while this one computes, one per 64 bytes of it consumed. A
   // burst per tile stalled on full fill buffers; tg64 at depth 4096 (qwen2.5-0.5b,
   // Machine C): outside the matmuls 3.40/3.37 -> 2.87/3.14 ms a token;
-  // no prefetch 4.2; two and four tiles ahead no better.
+  // no prefetch 4.2; two and four tiles ahead no better. Where the decode
+  // kernels go without (prefetch.h: Zen 4, or MINNOW_PREFETCH=off) so does
+  // this: on Zen 4 the hardware keeps up and the requests cost (Machine D,
+  // attention at depth 2048: gemma2-2b 9.7-10.4 -> 7.0-7.9 ms a token,
+  // phi3-mini 18.5-19.8 -> 16.0-16.3 at the 68 GB/s level; qwen2.5-0.5b and
+  // llama3.2-1b the same).
+  const bool prefetch = decode_prefetch_bytes() != 0;
   const uint32_t j_begin = first / kKeyTile * kKeyTile;
-  prefetch_tile<kDim>(k_tiles + size_t(j_begin / kKeyTile) * kTileHalves, v_rows + size_t(first) * kDim,
-                      std::min(last, j_begin + kKeyTile) - first);
+  if (prefetch)
+    prefetch_tile<kDim>(k_tiles + size_t(j_begin / kKeyTile) * kTileHalves, v_rows + size_t(first) * kDim,
+                        std::min(last, j_begin + kKeyTile) - first);
   for (uint32_t j0 = j_begin; j0 < last; j0 += kKeyTile) {
     const uint32_t lo = std::max(first, j0) - j0, hi = std::min(last, j0 + kKeyTile) - j0;  // the tile's keys
     const uint16_t* kt = k_tiles + size_t(j0 / kKeyTile) * kTileHalves;
@@ -159,7 +167,7 @@ void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first,
     for (uint32_t d = 0; d < kDim; d += kParts)
       for (uint32_t p = 0; p < kParts; ++p) {
         const __m512 keys = load_f16(kt + size_t(d + p) * kKeyTile);
-        if ((d + p) % 2 == 0) _mm_prefetch(next.k + (d + p) * kKeyTile * 2, _MM_HINT_T0);
+        if (prefetch && (d + p) % 2 == 0) _mm_prefetch(next.k + (d + p) * kKeyTile * 2, _MM_HINT_T0);
         for (uint32_t g = 0; g < kGroup; ++g)
           dots[g][p] = _mm512_fmadd_ps(_mm512_set1_ps(q[g * kDim + d + p]), keys, dots[g][p]);
       }
@@ -176,8 +184,9 @@ void attend_one(const AttentionArgs& a, uint32_t t, uint32_t hk, uint32_t first,
       for (uint32_t j = lo; j < hi; ++j) {
         __m512 v[kSliceRegs];
         for (uint32_t i = 0; i < kSliceRegs; ++i) v[i] = load_f16(v_rows + size_t(j0 + j) * kDim + d0 + 16 * i);
-        for (uint32_t line = 0; line < kSlice * 2; line += 64)
-          _mm_prefetch(next.v + (size_t(j) * kDim + d0) * 2 + line, _MM_HINT_T0);
+        if (prefetch)
+          for (uint32_t line = 0; line < kSlice * 2; line += 64)
+            _mm_prefetch(next.v + (size_t(j) * kDim + d0) * 2 + line, _MM_HINT_T0);
         for (uint32_t g = 0; g < kGroup; ++g) {
           const __m512 pj = _mm512_set1_ps(probs[g][j]);
           for (uint32_t i = 0; i < kSliceRegs; ++i) sums[g][i] = _mm512_fmadd_ps(pj, v[i], sums[g][i]);

@@ -7,6 +7,9 @@
 #include <random>
 #include <vector>
 
+#include "base/half.h"
+#include "base/thread_pool.h"
+#include "kernels/attention.h"
 #include "kernels/matmul.h"
 #include "quant/quantize.h"
 #include "support/random_matrix.h"
@@ -85,6 +88,36 @@ TEST(DecodePrefetch, DistanceNeverChangesAProduct) {
 #if defined(__x86_64__)
   EXPECT_GT(compared, 0);  // the AVX2 path, at least, runs on every x86-64-v3 machine
 #endif
+}
+
+// The one-token attention asks for the next key tile only where the decode
+// kernels prefetch at all; its results are the same either way.
+TEST(DecodePrefetch, NeverChangesAttention) {
+  const size_t saved = decode_prefetch_bytes();
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  struct Shape { uint32_t n_head, n_head_kv, head_dim; };
+  for (const Shape& s : {Shape{14, 2, 64}, Shape{8, 4, 256}, Shape{4, 4, 96}}) {
+    const uint32_t n_past = 600;  // key chunks of a long decode token
+    const size_t stride = key_elements(n_past + 1, s.head_dim);
+    std::vector<uint16_t> k(s.n_head_kv * stride), v(k.size());
+    for (auto& h : k) h = float_to_fp16(dist(rng));
+    for (auto& h : v) h = float_to_fp16(dist(rng));
+    std::vector<float> q(size_t(s.n_head) * s.head_dim), want(q.size()), got(q.size());
+    for (auto& f : q) f = dist(rng);
+    AttentionArgs a;
+    a.n_head = s.n_head, a.n_head_kv = s.n_head_kv, a.head_dim = s.head_dim, a.scale = 0.125f;
+    a.q = q.data(), a.n_tokens = 1, a.pos0 = n_past, a.k = k.data(), a.v = v.data(), a.head_stride = stride;
+    ThreadPool pool(2);
+    set_decode_prefetch_bytes(0);
+    a.out = want.data();
+    ASSERT_TRUE(attention(a, &pool));
+    set_decode_prefetch_bytes(2048);
+    a.out = got.data();
+    ASSERT_TRUE(attention(a, &pool));
+    EXPECT_EQ(got, want) << s.n_head << "/" << s.n_head_kv << " heads of " << s.head_dim;
+  }
+  set_decode_prefetch_bytes(saved);
 }
 
 }  // namespace
