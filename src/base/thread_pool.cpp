@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -182,6 +183,65 @@ void ThreadPool::worker_loop(unsigned self) {
     if (stop_.load(std::memory_order_acquire)) return;
     claim_chunks(self);
   }
+}
+
+double ThreadPool::round_trip_ns(int rounds) {
+  if (n_threads_ < 2 || rounds <= 0) return 0;
+  // Grain 0 pings, grain 1 answers: a thread holding one blocks until
+  // another runs the other, so they always run on two threads (the caller
+  // claims its own share first, a worker its own before stealing). Timed
+  // in batches, the fastest kept: a batch during which the OS ran
+  // something else on either CPU (a busy or oversubscribed machine) does
+  // not count. Either side gives up at the deadline; the other then stops.
+  // On a machine busy throughout, every batch waited on the scheduler and
+  // the figure (microseconds) says so.
+  constexpr int64_t kBatch = 16;
+  struct alignas(64) Flag {
+    std::atomic<int64_t> value{0};
+  };
+  Flag flag;
+  std::atomic<bool> stop{false};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  auto wait_for = [&](int64_t want) {
+    for (uint32_t spin = 0; flag.value.load(std::memory_order_acquire) != want; ++spin) {
+      if (stop.load(std::memory_order_relaxed)) return false;
+      if (spin % 1024 == 1023 && std::chrono::steady_clock::now() > deadline) {
+        stop.store(true, std::memory_order_relaxed);
+        return false;
+      }
+      // Long waits yield: where the OS put both threads on one CPU the
+      // other side then gets to run (those batches are slow, not stuck).
+      if (spin < 4096)
+        cpu_relax();
+      else
+        std::this_thread::yield();
+    }
+    return true;
+  };
+  double best = 0;
+  const int64_t total = (int64_t(rounds) + kBatch - 1) / kBatch * kBatch;
+  parallel_for(2, [&](size_t b, size_t e) {
+    for (size_t i = b; i < e; ++i) {
+      if (i == 1) {  // the answer
+        for (int64_t r = 0; r < total; ++r) {
+          if (!wait_for(2 * r + 1)) return;
+          flag.value.store(2 * r + 2, std::memory_order_release);
+        }
+        continue;
+      }
+      for (int64_t r0 = 0; r0 < total; r0 += kBatch) {
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int64_t r = r0; r < r0 + kBatch; ++r) {
+          flag.value.store(2 * r + 1, std::memory_order_release);
+          if (!wait_for(2 * r + 2)) return;
+        }
+        const double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+        best = best > 0 ? std::min(best, ns / kBatch) : ns / kBatch;
+      }
+      stop.store(true, std::memory_order_relaxed);  // done: the answer need not wait for more
+    }
+  });
+  return best;
 }
 
 void ThreadPool::parallel_for(size_t n, const std::function<void(size_t, size_t)>& fn, size_t grain) {

@@ -40,6 +40,14 @@ class ThreadPool {
   // workers. Not reentrant: fn must not call parallel_for on the same pool.
   void parallel_for(size_t n, const std::function<void(size_t, size_t)>& fn, size_t grain = 1);
 
+  // Nanoseconds for one message from one of the pool's threads to another
+  // and back (a flag bounced up to `rounds` times; the fastest batch of 16
+  // counts): ~50-100 where the two share a last-level cache, several
+  // hundred where they sit on different dies (Zen's CCDs), which is what
+  // every hand-off costs. 0 for a pool of one, or when no batch finished
+  // within ~200 ms (an oversubscribed machine).
+  double round_trip_ns(int rounds = 20000);
+
   // Physical cores this process may use, within a cgroup CPU quota (cpu_topology()), at least 1.
   static unsigned default_thread_count();
 

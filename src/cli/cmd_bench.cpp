@@ -84,22 +84,47 @@ std::string human_bytes(uint64_t b) {
   return buf;
 }
 
+// The round trips between two of the probe pool's threads over a run.
+struct RoundTrips {
+  double min = 0, max = 0;
+  void add(double ns) {
+    if (ns <= 0) return;  // the thread did not answer in time
+    min = seen() ? std::min(min, ns) : ns;
+    max = std::max(max, ns);
+  }
+  bool seen() const { return max > 0; }
+  // "thread round trip 52 ns", or "52-340 ns" when it changed during the run.
+  std::string describe() const {
+    char buf[64];
+    if (max > 1.5 * min)
+      std::snprintf(buf, sizeof buf, "thread round trip %.0f-%.0f ns", min, max);
+    else
+      std::snprintf(buf, sizeof buf, "thread round trip %.0f ns", max);
+    return buf;
+  }
+};
+
 int run_membw(const BenchOptions& o) {
   ThreadPool pool(unsigned(o.n_threads));
   kernels::ReadBandwidthProbe probe(pool, size_t(1) << 30);
   const auto each = probe.measure_each_shape(5, probe.bytes());
+  RoundTrips round_trip;  // once the pool's threads have run, as in a model's passes
+  round_trip.add(pool.round_trip_ns());
   const double bw = *std::max_element(each.begin(), each.end());
   if (o.json) {
     nlohmann::json shapes = nlohmann::json::object();
     for (size_t i = 0; i < each.size(); ++i) shapes[kernels::kProbeShapeNames[i]] = each[i] / 1e9;
     nlohmann::json j = {{"n_threads", pool.size()}, {"read_bandwidth_gbs", bw / 1e9}, {"loop_shapes_gbs", shapes}};
+    if (round_trip.seen()) j["thread_round_trip_ns"] = {{"min", round_trip.min}, {"max", round_trip.max}};
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("read bandwidth, %u thread%s: %.1f GB/s (the best of:", pool.size(), pool.size() == 1 ? "" : "s",
                 bw / 1e9);
     for (size_t i = 0; i < each.size(); ++i)
       std::printf("%s %s %.1f", i ? ";" : "", kernels::kProbeShapeNames[i], each[i] / 1e9);
-    std::printf(")\n");
+    std::printf(")");
+    if (round_trip.seen()) std::printf("; %s", round_trip.describe().c_str());
+    std::printf("\n");
   }
   return 0;
 }
@@ -311,11 +336,15 @@ int run_bench(const BenchOptions& o) {
   const size_t buffer = std::clamp<size_t>(size_t(8 * bytes_per_token), size_t(64) << 20, size_t(512) << 20);
   std::unique_ptr<ThreadPool> probe_pool;  // made on first use: only tg rows probe
   std::unique_ptr<kernels::ReadBandwidthProbe> membw;
+  // With every bandwidth probe, the threads' round trip: on hosts that move
+  // vCPUs between dies it tells which placement a run had (docs/PERFORMANCE.md).
+  RoundTrips round_trips;
   const BandwidthProbe probe = [&] {
     if (!membw) {
       probe_pool = std::make_unique<ThreadPool>(unsigned(o.n_threads));
       membw = std::make_unique<kernels::ReadBandwidthProbe>(*probe_pool, buffer);
     }
+    round_trips.add(probe_pool->round_trip_ns());
     return membw->measure(3);
   };
   const unsigned threads = o.n_threads ? unsigned(o.n_threads) : ThreadPool::default_thread_count();
@@ -352,6 +381,8 @@ int run_bench(const BenchOptions& o) {
                      {"cpu_share", r.cpu_share},
                      {"isa", isa},
                      {"decode_prefetch_bytes", kernels::decode_prefetch_bytes()}});
+      if (round_trips.seen())
+        out.back()["thread_round_trip_ns"] = {{"min", round_trips.min}, {"max", round_trips.max}};
       if (o.passes && r.efficiency >= 0 && r.batch == 1) out.back()["passes"] = pass_report_json(passes, bandwidth);
       if (o.passes && r.batch > 1) out.back()["passes"] = pass_report_json(batch_passes, bandwidth);
     }
@@ -373,8 +404,10 @@ int run_bench(const BenchOptions& o) {
     if (o.n_depth > 0)
       std::printf(" (+ %.1f MiB of KV cache at depth %lld)", kv_per_position * double(o.n_depth) / double(1 << 20),
                   (long long)o.n_depth);
-    std::printf("; %.0f MiB of this process on 2 MB pages; decode prefetch %s\n", huge_mib,
+    std::printf("; %.0f MiB of this process on 2 MB pages; decode prefetch %s", huge_mib,
                 kernels::decode_prefetch_description().c_str());
+    if (round_trips.seen()) std::printf("; %s", round_trips.describe().c_str());
+    std::printf("\n");
   }
   if (o.passes) {
     print_pass_report(passes, bandwidth);

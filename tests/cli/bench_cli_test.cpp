@@ -70,6 +70,26 @@ TEST(BenchCli, ReportsTheDecodePrefetchAndItsOverride) {
   EXPECT_NE(text.out.find("decode prefetch off (MINNOW_PREFETCH)"), std::string::npos) << text.out;
 }
 
+// With every bandwidth probe the tg rows also time the round trip between
+// two of the probe's threads (which die each vCPU is on moves the figures
+// on some hosts); one thread has none to time.
+TEST(BenchCli, ReportsTheThreadsRoundTrip) {
+  auto two = test::run_minnow({"bench", "--synthetic", "tiny", "-p", "0", "-n", "2", "-r", "2", "-t", "2", "--json"});
+  auto text = test::run_minnow({"bench", "--synthetic", "tiny", "-p", "0", "-n", "2", "-r", "2", "-t", "2"});
+  auto one = test::run_minnow({"bench", "--synthetic", "tiny", "-p", "0", "-n", "2", "-r", "1", "-t", "1", "--json"});
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  const auto row = nlohmann::json::parse(two.out)[0];
+  ASSERT_TRUE(row.contains("thread_round_trip_ns")) << two.out;
+  const double lo = row["thread_round_trip_ns"]["min"], hi = row["thread_round_trip_ns"]["max"];
+  EXPECT_GT(lo, 0.0);
+  EXPECT_LE(lo, hi);
+  EXPECT_LT(hi, 1e9);
+  EXPECT_NE(text.out.find("thread round trip "), std::string::npos) << text.out;
+  EXPECT_FALSE(nlohmann::json::parse(one.out)[0].contains("thread_round_trip_ns")) << one.out;
+}
+
 // -d: the tests start from that many tokens in the KV cache, named as
 // llama-bench names them, and the tg row's efficiency counts the cache's
 // bytes too (a token at depth 64 reads more than one at depth 0).

@@ -33,6 +33,30 @@ TEST(ThreadPool, EveryIndexRunsExactlyOnce) {
   }
 }
 
+// The round trip between two of the pool's threads: none for a pool of
+// one; for two and three never a hang and always an answer (on a machine
+// busy with other work it is the scheduler's slice, up to milliseconds,
+// not the caches' 50-500 ns, so only its sign and sanity are checked).
+TEST(ThreadPool, RoundTripBetweenTwoThreads) {
+  ThreadPool one(1);
+  EXPECT_EQ(one.round_trip_ns(), 0.0);
+  for (unsigned threads : {2u, 3u}) {
+    ThreadPool pool(threads);
+    int answered = 0;
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      const double ns = pool.round_trip_ns(2000);
+      EXPECT_GE(ns, 0.0);
+      EXPECT_LT(ns, 1e9) << threads << " threads";
+      answered += ns > 0;
+    }
+    EXPECT_GT(answered, 0) << threads << " threads never answered";
+    // The pool still runs ordinary jobs afterwards.
+    std::atomic<size_t> sum{0};
+    pool.parallel_for(100, [&](size_t b, size_t e) { sum.fetch_add(e - b); });
+    EXPECT_EQ(sum.load(), 100u);
+  }
+}
+
 TEST(ThreadPool, ScopedPoolIsInstalledAndRestored) {
   ThreadPool pool(2);
   EXPECT_EQ(current_thread_pool(), nullptr);
