@@ -102,7 +102,8 @@ inline void store_normalised(float* out, const float* acc, float sum) {
 // Registers of a value row (of `row` in all) one pass over a tile takes
 // for a group of query heads: the most that divide the row and leave the
 // group's accumulators and the row's slice 24 of the 32 (the rest hold the
-// broadcast weight and addresses). Gemma 2's pairs of 256 then take two
+// broadcast weight and addresses), in pairs so that a slice is whole
+// 64-byte lines of the F16 row (the prefetch asks for lines). Gemma 2's pairs of 256 then take two
 // passes of 128 (they took eight of 32, and ran at 20 GB/s at depth 4096).
 constexpr uint32_t value_slice_registers(uint32_t group, uint32_t row) {
   uint32_t best = 1;
