@@ -154,8 +154,7 @@ constexpr uint32_t kQueryTile = 8;
 
 // The first key query token t of `a` sees (a sliding window's start, else 0).
 uint32_t first_key(const AttentionArgs& a, uint32_t t) {
-  const uint32_t pos = a.pos0 + t;
-  return (a.window && pos + 1 > a.window) ? pos + 1 - a.window : 0;
+  return first_visible_key(a.window, a.pos0 + t);
 }
 
 // Part of one decode token's keys, whose result is left unnormalised in

@@ -32,6 +32,12 @@ inline size_t key_elements(size_t n_pos, size_t head_dim) {
   return (n_pos + kKeyTile - 1) / kKeyTile * kKeyTile * head_dim;
 }
 
+// The first key position `pos` sees: every one before it, or with a
+// sliding window the last `window` of them.
+inline uint32_t first_visible_key(uint32_t window, uint32_t pos) {
+  return (window && pos + 1 > window) ? pos + 1 - window : 0;
+}
+
 struct AttentionArgs {
   uint32_t n_head = 0, n_head_kv = 0, head_dim = 0;
   float scale = 1.0f;    // applied to q.k before the softcap

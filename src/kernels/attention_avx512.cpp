@@ -103,12 +103,13 @@ inline void store_normalised(float* out, const float* acc, float sum) {
 // for a group of query heads: the most that divide the row and leave the
 // group's accumulators and the row's slice 24 of the 32 (the rest hold the
 // broadcast weight and addresses), in pairs so that a slice is whole
-// 64-byte lines of the F16 row (the prefetch asks for lines). Gemma 2's pairs of 256 then take two
-// passes of 128 (they took eight of 32, and ran at 20 GB/s at depth 4096).
+// 64-byte lines of the F16 row (the prefetch asks for lines). Gemma 2's
+// pairs of 256 then take two passes of 128 (they took eight of 32, and ran
+// at 20 GB/s at depth 4096).
 constexpr uint32_t value_slice_registers(uint32_t group, uint32_t row) {
-  uint32_t best = 1;
-  for (uint32_t r = 1; r <= row; ++r)
-    if (row % r == 0 && (group + 1) * r <= 24 && r % 2 == 0) best = r;
+  uint32_t best = 2;  // heads are multiples of 32 dimensions: a pair always divides the row
+  for (uint32_t r = 2; r <= row; r += 2)
+    if (row % r == 0 && (group + 1) * r <= 24) best = r;
   return best;
 }
 static_assert(value_slice_registers(1, 4) == 4 && value_slice_registers(1, 8) == 8, "MHA rows of 64, 128: whole");

@@ -50,10 +50,10 @@ struct Q2KBody {
       sumi[t] = _mm256_setzero_si256();
     }
     const __m256i sc = _mm256_broadcastsi128_si256(_mm_and_si128(packed, _mm_set1_epi8(0x0f)));
-  #pragma GCC unroll 2
+#pragma GCC unroll 2
     for (int half = 0; half < 2; ++half) {
       const __m256i q = load256(a + 16 + 32 * half);
-  #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int p = 0; p < 4; ++p) {
         const __m256i u = plane2(q, p), scale = scale_pair(sc, 8 * half + 2 * p);
         for (int t = 0; t < kTokens; ++t) {
@@ -82,10 +82,10 @@ struct Q3KBody {
     }
     const __m256i sc = _mm256_broadcastsi128_si256(scales);
     const __m256i hm = load256(a);
-  #pragma GCC unroll 2
+#pragma GCC unroll 2
     for (int half = 0; half < 2; ++half) {
       const __m256i q = load256(a + 32 + 32 * half);
-  #pragma GCC unroll 4
+#pragma GCC unroll 4
       for (int p = 0; p < 4; ++p) {
         const __m256i u = _mm256_or_si256(plane2(q, p), hbit_as_4(hm, 4 * half + p));
         const __m256i scale = scale_pair(sc, 8 * half + 2 * p);
@@ -113,7 +113,7 @@ struct IQ4XSBody {
     quant::iq4_xs_group_scales(a, ls);
     __m256i sumi[kTokens];
     for (int t = 0; t < kTokens; ++t) sumi[t] = _mm256_setzero_si256();
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int ib = 0; ib < 8; ++ib) {
       const __m256i v = _mm256_shuffle_epi8(codebook, nibbles_32(a + 8 + 16 * ib));
       const __m256i magnitude = _mm256_sign_epi8(v, v), scale = _mm256_set1_epi16(int16_t(ls[ib]));

@@ -23,7 +23,7 @@ void reference_attention(const AttentionParams& p, const float* q, uint32_t n_to
   std::vector<float> scores(n_total), k(p.head_dim), v(p.head_dim);
   for (uint32_t t = 0; t < n_tokens; ++t) {
     const uint32_t pos = pos0 + t;
-    const uint32_t first = (p.window && pos + 1 > p.window) ? pos + 1 - p.window : 0;
+    const uint32_t first = kernels::first_visible_key(p.window, pos);
     const uint32_t last = p.causal ? pos + 1 : n_total;  // exclusive
     for (uint32_t h = 0; h < p.n_head; ++h) {
       const float* qh = q + size_t(t) * q_dim + size_t(h) * p.head_dim;
@@ -53,8 +53,8 @@ void reference_attention(const AttentionParams& p, const float* q, uint32_t n_to
 double cache_bytes(const AttentionParams& p, std::span<const AttentionQuery> queries) {
   double bytes = 0;
   for (const AttentionQuery& in : queries) {
-    const uint32_t first = (p.window && in.pos0 + 1 > p.window) ? in.pos0 + 1 - p.window : 0;
-    bytes += double(in.pos0 + in.n_tokens - first) * p.n_head_kv * p.head_dim * 2 * (in.kv->type() == KvType::kF16 ? 2 : 4);
+    const uint32_t keys = in.pos0 + in.n_tokens - kernels::first_visible_key(p.window, in.pos0);
+    bytes += double(keys) * p.n_head_kv * p.head_dim * 2 * in.kv->element_bytes();
   }
   return bytes;
 }

@@ -38,13 +38,13 @@ class KvCache {
   size_t head_stride() const { return head_stride_; }
   uint32_t kv_dim() const { return n_head_kv_ * head_dim_; }
   KvType type() const { return type_; }
+  size_t element_bytes() const { return type_ == KvType::kF16 ? 2 : 4; }
 
  private:
   // Element i of position pos's row (head i / head_dim) of a layer.
   size_t layer_start(uint32_t layer) const { return size_t(layer) * n_head_kv_ * head_stride(); }
   size_t key_index(uint32_t layer, uint32_t pos, uint32_t i) const;
   size_t value_index(uint32_t layer, uint32_t pos, uint32_t i) const;
-  size_t element_bytes() const { return type_ == KvType::kF16 ? 2 : 4; }
   uint8_t* keys() const { return memory_.get(); }
   uint8_t* values() const { return memory_.get() + n_elements_ * element_bytes(); }
   uint16_t* k16() const { return reinterpret_cast<uint16_t*>(keys()); }
