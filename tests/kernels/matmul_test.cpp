@@ -122,10 +122,12 @@ TEST(Matmul, PanelPackedMatricesMatchScalarAndUnpackRows) {
   for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
     const KernelTable* table = kernel_table_for(isa);
     if (!table) continue;
-    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_1}) {
+    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_1,
+                          GgmlType::Q4_K}) {
       const PanelKernel& panel = table->for_type(type).panel;
-      if (!panel.pack) continue;
-      for (uint64_t cols : {uint64_t(32), uint64_t(288), uint64_t(928)}) {
+      const bool k_quant = ggml_type_info(type)->block_elems >= 256;
+      if (!panel.pack || (k_quant && !panel.prepack)) continue;  // K-quant GEMM panels outgrow the rows
+      for (uint64_t cols : k_quant ? std::vector<uint64_t>{256, 768, 1280} : std::vector<uint64_t>{32, 288, 928}) {
         const uint64_t rows = 24;
         const test::RandomMatrix m = test::random_matrix(type, cols, rows, rng);
         const WeightMatrix& w = m.w;
@@ -173,14 +175,15 @@ TEST(Matmul, PanelPairsMatchScalarOnEveryRange) {
   for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
     const KernelTable* table = kernel_table_for(isa);
     if (!table) continue;
-    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_1}) {
+    for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_1,
+                          GgmlType::Q4_K}) {
       const PanelKernel& panel = table->for_type(type).panel;
       if (!panel.token_pair) continue;
       ++pair_paths;
       EXPECT_NE(panel.tokens_pair, nullptr) << isa_name(isa) << " " << ggml_type_name(type);
       EXPECT_GE(panel.pair_tokens_max, 2u);
       EXPECT_LE(panel.pair_tokens_max, kPairTokensMax);
-      const uint64_t cols = 96;
+      const uint64_t cols = ggml_type_info(type)->block_elems >= 256 ? 512 : 96;
       for (uint64_t n_panels = 1; n_panels <= 9; ++n_panels)
         for (uint32_t n_tokens = 1; n_tokens <= 5; ++n_tokens) {
           const uint64_t rows = n_panels * kPanelRows;
@@ -237,12 +240,19 @@ TEST(Matmul, Avx512HasVnniPanelPairsForBatches) {
                         GgmlType::Q6_K, GgmlType::IQ4_XS}) {
     const PanelKernel& panel = avx512->for_type(type).panel;
     EXPECT_NE(panel.gemm_pair, nullptr) << ggml_type_name(type);
-    EXPECT_EQ(panel.gemm, avx2_gemm(type)) << ggml_type_name(type);
+    // Q4_K's decode panels convert to the AVX2 GEMM panel first (below).
+    if (type != GgmlType::Q4_K) {
+      EXPECT_EQ(panel.gemm, avx2_gemm(type)) << ggml_type_name(type);
+    }
     EXPECT_EQ(panel.step_at(0, 4, 1), 1u) << "one token takes single panels";
     EXPECT_EQ(panel.step_at(0, 4, 2), 2u) << "a batch takes pairs";
     EXPECT_EQ(panel.step_at(3, 4, 2), 1u) << "no pair past the end";
   }
-  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_1}) {
+  // Q4_K too: its decode panels (q4k_decode_panel.h) are as large as its rows.
+  EXPECT_NE(avx512->for_type(GgmlType::Q4_K).panel.gemm, avx2_gemm(GgmlType::Q4_K));
+  EXPECT_FALSE(kernel_table_for(Isa::kAvx2)->for_type(GgmlType::Q4_K).panel.prepack);
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_1,
+                        GgmlType::Q4_K}) {
     EXPECT_TRUE(avx512->for_type(type).panel.prepack) << ggml_type_name(type);
     EXPECT_NE(avx512->for_type(type).panel.token, nullptr) << ggml_type_name(type);
     EXPECT_NE(avx512->for_type(type).panel.token_pair, nullptr) << ggml_type_name(type);
@@ -337,7 +347,7 @@ TEST(Matmul, GatedTokenPassEqualsTwoProductsAndTheActivation) {
       for (uint64_t rows : {uint64_t(8), uint64_t(40), uint64_t(72), uint64_t(37)}) {
         // Packed where a panel is exactly the rows' bytes (as prepack needs), whether or not the model would.
         const PanelKernel& panel = table->for_type(type).panel;
-        const bool packable = !k_quant && panel.pack && rows % kPanelRows == 0 &&
+        const bool packable = panel.pack && rows % kPanelRows == 0 &&
                               panel.panel_bytes(cols) == kPanelRows * *quantized_size(type, cols);
         const test::RandomMatrix made[2] = {test::random_matrix(type, cols, rows, rng),
                                             test::random_matrix(type, cols, rows, rng)};
