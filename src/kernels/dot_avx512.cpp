@@ -72,7 +72,7 @@ void fill_avx512_kernels(KernelTable& t) {
   fill_vnni_panels(t);
   fill_kquant_vnni_panels(t);
   fill_kquant_vnni_dots(t);
-  fill_q4k_decode_panels(t);
+  fill_kquant_decode_panels(t);
 }
 
 }  // namespace minnow::kernels

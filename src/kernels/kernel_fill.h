@@ -41,8 +41,8 @@ void fill_kquant_vnni_panels(KernelTable& table);
 void fill_kquant_vnni_dots(KernelTable& table);
 // Q4_K matrices repacked at load into decode panels, with VNNI token
 // kernels; prompts convert them to the GEMM panel above
-// (q4k_panel_avx512.cpp). After fill_kquant_vnni_panels.
-void fill_q4k_decode_panels(KernelTable& table);
+// (kquant_decode_avx512.cpp). After fill_kquant_vnni_panels.
+void fill_kquant_decode_panels(KernelTable& table);
 
 // The AVX2 entries of the low-bit super-block types (Q2_K, Q3_K, IQ4_XS),
 // in dot_kquant_low_avx2.cpp.

@@ -248,9 +248,12 @@ TEST(Matmul, Avx512HasVnniPanelPairsForBatches) {
     EXPECT_EQ(panel.step_at(0, 4, 2), 2u) << "a batch takes pairs";
     EXPECT_EQ(panel.step_at(3, 4, 2), 1u) << "no pair past the end";
   }
-  // Q4_K too: its decode panels (q4k_decode_panel.h) are as large as its rows.
-  EXPECT_NE(avx512->for_type(GgmlType::Q4_K).panel.gemm, avx2_gemm(GgmlType::Q4_K));
-  EXPECT_FALSE(kernel_table_for(Isa::kAvx2)->for_type(GgmlType::Q4_K).panel.prepack);
+  // Q4_K and Q6_K too: their decode panels (kquant_decode_panel.h) are as
+  // large as their rows; prompts convert them to the GEMM panels.
+  for (GgmlType type : {GgmlType::Q4_K}) {
+    EXPECT_NE(avx512->for_type(type).panel.gemm, avx2_gemm(type)) << ggml_type_name(type);
+    EXPECT_FALSE(kernel_table_for(Isa::kAvx2)->for_type(type).panel.prepack) << ggml_type_name(type);
+  }
   for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_1,
                         GgmlType::Q4_K}) {
     EXPECT_TRUE(avx512->for_type(type).panel.prepack) << ggml_type_name(type);

@@ -1,14 +1,14 @@
-// Internal: Q4_K matrices repacked at load for decode on the AVX-512 path
-// ("decode panels"), exactly as large as the rows they hold, so they can
-// replace the file's rows under the same memory bound as the legacy types'
-// panels.
+// Internal: Q4_K matrices repacked at load for decode on the
+// AVX-512 path ("decode panels"), exactly as large as the rows they hold, so
+// they can replace the file's rows under the same memory bound as the legacy
+// types' panels.
 //
-// The row layout makes decode decode each super-block's scales per row and
+// The row layout makes decode unpack each super-block's scales per row and
 // spend int16 multiplies per row (25 GB/s a core in cache on Zen 4, below
 // what DRAM delivers to one core there). Here 8 rows' super-blocks sit
-// together with their nibbles interleaved as the legacy panels' are, so a
-// 32-element sub-block of all 8 rows is 8 vpdpbusd, its per-row scale one
-// int32 multiply (q4k_panel_avx512.cpp).
+// together with their nibbles interleaved as the legacy panels' are (chunk c = elements 4c..4c+3 of a 32-element group of all 8
+// rows, byte 4r + e), so a group of 8 rows is 8 vpdpbusd and each sub-block's
+// per-row scale one int32 multiply (kquant_decode_avx512.cpp).
 //
 // Panel super-block (8 rows, 1152 B = 8 x sizeof(BlockQ4_K)):
 //   [0, 16)     d[8] fp16           [16, 32)   dmin[8] fp16
@@ -20,6 +20,7 @@
 //               element 4j + e of row r's sub-block in its low nibble and
 //               element 16 + 4j + e in its high one (the legacy panels'
 //               chunks j and j + 4, and the per-call GEMM panel's groups)
+
 #pragma once
 
 #include <cstddef>

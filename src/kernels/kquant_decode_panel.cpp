@@ -1,9 +1,19 @@
-#include "kernels/q4k_decode_panel.h"
+#include "kernels/kquant_decode_panel.h"
 
 #include <cstring>
 
 #include "base/half.h"
 #include "quant/k_quants.h"
+
+namespace minnow::kernels {
+namespace {
+uint16_t u16_at(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+}  // namespace
+}  // namespace minnow::kernels
 
 namespace minnow::kernels::q4k_panel {
 namespace {
@@ -29,12 +39,6 @@ void put_six_bit(const uint8_t values[kValues], uint8_t* field) {
   }
 }
 
-uint16_t u16_at(const uint8_t* p) {
-  uint16_t v;
-  std::memcpy(&v, p, 2);
-  return v;
-}
-
 }  // namespace
 
 void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
@@ -54,8 +58,8 @@ void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
           uint32_t lo, hi;
           std::memcpy(&lo, qs + 32 * (s / 2) + 4 * j, 4);
           std::memcpy(&hi, qs + 32 * (s / 2) + 16 + 4 * j, 4);
-          const uint32_t word = s % 2 == 0 ? (lo & 0x0f0f0f0fu) | (hi & 0x0f0f0f0fu) << 4
-                                           : (lo >> 4 & 0x0f0f0f0fu) | (hi & 0xf0f0f0f0u);
+          const uint32_t word =
+              s % 2 == 0 ? (lo & 0x0f0f0f0fu) | (hi & 0x0f0f0f0fu) << 4 : (lo >> 4 & 0x0f0f0f0fu) | (hi & 0xf0f0f0f0u);
           std::memcpy(panel + kQsAt + kSubBlockBytes * s + 32 * j + 4 * r, &word, 4);
         }
     }

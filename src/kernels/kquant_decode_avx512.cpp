@@ -1,0 +1,235 @@
+// AVX-512 VNNI decode over the Q4_K decode panels (kquant_decode_panel.h),
+// in 256-bit registers like the legacy types' token kernels
+// (gemm_avx512.cpp).
+//
+// Per 32-element sub-block of 8 rows: four 32-byte loads; the low nibbles
+// masked and the high ones left in place (16 times their value: the int32
+// sums are then 16 times too, and one arithmetic shift per sub-block undoes
+// it exactly), eight vpdpbusd against the token's Q8_K bytes, and one int32
+// multiply by the rows' six-bit scales; the mins meet the block's bsums the
+// same way. One float step per super-block finishes all 8 rows. Zen 4, one
+// thread, a 896 x 4864 matrix in L3: 30-34 GB/s against the row kernel's
+// 23-25 (docs/PERFORMANCE.md). The same for Q6_K (a nibble plane and a
+// 2-bit plane per group) was no faster than its row kernel, which already
+// reads 30 GB/s a core: not kept.
+//
+// Prompts and batches above kPairTokensMax run the per-call GEMM panel
+// (gemm_kquant_avx512.cpp): each decode panel is converted to it first
+// (same chunk order: nibbles copied, scales widened), which costs what
+// packing it from rows did.
+//
+// Only the AVX-512 files get AVX-512 flags; nothing here has external
+// linkage but fill_kquant_decode_panels.
+#include <immintrin.h>
+
+#include <cstring>
+#include <vector>
+
+#include "kernels/kernel_fill.h"
+#include "kernels/kquant_decode_panel.h"
+#include "kernels/kquant_panel_layout.h"
+#include "kernels/simd_avx2.h"
+
+namespace minnow::kernels::avx512 {
+namespace {
+
+constexpr size_t kQ8KBytes = sizeof(quant::BlockQ8_K);
+constexpr size_t kQ8KQs = offsetof(quant::BlockQ8_K, qs), kQ8KBsums = offsetof(quant::BlockQ8_K, bsums);
+
+// The 64 six-bit values of a scales or mins field as bytes, value v at out[v].
+__attribute__((always_inline)) inline void unpack_six_bit(const uint8_t* field, uint8_t* out) {
+  const __m256i low = simd::load256(field), low4 = _mm256_set1_epi8(0x0f);
+  const __m128i top = _mm_loadu_si128(reinterpret_cast<const __m128i*>(field + 32)), top2 = _mm_set1_epi8(3);
+  auto bits = [&](int i) { return _mm_and_si128(_mm_srli_epi16(top, 2 * i), top2); };  // values 16i .. 16i + 15
+  const __m256i top_a = _mm256_set_m128i(bits(1), bits(0)), top_b = _mm256_set_m128i(bits(3), bits(2));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
+                      _mm256_or_si256(_mm256_and_si256(low, low4), _mm256_slli_epi16(top_a, 4)));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 32),
+                      _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(low, 4), low4), _mm256_slli_epi16(top_b, 4)));
+}
+
+// A decode panel type D gives kBlockBytes (a panel super-block),
+// super_block<kTokens>(p, x, x_stride, acc): one panel super-block against
+// kTokens Q8_K blocks (token t's at x + t * x_stride), adding the 8 rows'
+// products to acc[t], the values decoded once for all tokens; and
+// to_gemm_panel(panel, n, out): a decode panel as the GEMM panel Gemm.
+struct Q4K {
+  static constexpr size_t kBlockBytes = q4k_panel::kBlockBytes;
+  using Gemm = kquant_layout::Q45K<false>;
+
+  // A lone token splits its vpdpbusd chains in two so that their latency is not the limit.
+  template <int kTokens>
+  __attribute__((always_inline)) static void super_block(const uint8_t* p, const uint8_t* x, size_t x_stride,
+                                                         __m256 acc[kTokens]) {
+    using namespace q4k_panel;
+    constexpr int kChains = kTokens == 1 ? 2 : 1;
+    alignas(32) uint8_t scales[64], mins[64];
+    unpack_six_bit(p + kScalesAt, scales);
+    unpack_six_bit(p + kMinsAt, mins);
+    const __m256i low4 = _mm256_set1_epi8(0x0f), high4 = _mm256_set1_epi8(char(0xf0));
+    __m256i scaled[kTokens], mins_sum[kTokens];
+    for (int t = 0; t < kTokens; ++t) scaled[t] = mins_sum[t] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+    for (int s = 0; s < 8; ++s) {
+      const uint8_t* q = p + kQsAt + kSubBlockBytes * s;
+      __m256i lo[4], hi[4];
+      for (int j = 0; j < 4; ++j) {
+        const __m256i v = simd::load256(q + 32 * j);
+        lo[j] = _mm256_and_si256(v, low4);
+        hi[j] = _mm256_and_si256(v, high4);
+      }
+      const __m256i sc = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales + 8 * s)));
+      const __m256i mn = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(mins + 8 * s)));
+#pragma GCC unroll 4
+      for (int t = 0; t < kTokens; ++t) {
+        const uint8_t* xb = x + t * x_stride;
+        const uint8_t* xs = xb + kQ8KQs + 32 * s;
+        __m256i l[kChains], h[kChains];
+        for (int c = 0; c < kChains; ++c) l[c] = h[c] = _mm256_setzero_si256();
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; ++j) {
+          l[j % kChains] = _mm256_dpbusd_epi32(l[j % kChains], lo[j], simd::broadcast4(xs + 4 * j));
+          h[j % kChains] = _mm256_dpbusd_epi32(h[j % kChains], hi[j], simd::broadcast4(xs + 16 + 4 * j));
+        }
+        if constexpr (kChains == 2) {
+          l[0] = _mm256_add_epi32(l[0], l[1]);
+          h[0] = _mm256_add_epi32(h[0], h[1]);
+        }
+        const __m256i sum = _mm256_add_epi32(l[0], _mm256_srai_epi32(h[0], 4));
+        int16_t bsums[2];
+        std::memcpy(bsums, xb + kQ8KBsums + 4 * s, 4);
+        scaled[t] = _mm256_add_epi32(scaled[t], _mm256_mullo_epi32(sum, sc));
+        mins_sum[t] = _mm256_add_epi32(mins_sum[t], _mm256_mullo_epi32(mn, _mm256_set1_epi32(bsums[0] + bsums[1])));
+      }
+    }
+    const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + kDAt)));
+    const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + kDminAt)));
+#pragma GCC unroll 4
+    for (int t = 0; t < kTokens; ++t) {
+      float dx;
+      std::memcpy(&dx, x + t * x_stride, 4);
+      const __m256 v =
+          _mm256_fmsub_ps(d, _mm256_cvtepi32_ps(scaled[t]), _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(mins_sum[t])));
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx), v, acc[t]);
+    }
+  }
+
+  // One decode panel as the GEMM panel (kquant_layout::Q45K<false>): floats
+  // for d and dmin, each group's scales and mins as int16 lane pairs, the
+  // nibbles as they are.
+  static void to_gemm_panel(const uint8_t* panel, size_t n, uint8_t* out) {
+    using namespace q4k_panel;
+    static_assert(Gemm::kGroupBytes == kSubBlockBytes, "the nibbles move as they are");
+    for (size_t sb = 0; sb < n / quant::kQK_K; ++sb, panel += kBlockBytes, out += Gemm::kBlockBytes) {
+      _mm256_storeu_ps(reinterpret_cast<float*>(out),
+                       _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(panel + kDAt))));
+      _mm256_storeu_ps(reinterpret_cast<float*>(out + Gemm::kDminAt),
+                       _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(panel + kDminAt))));
+      alignas(32) uint8_t values[2][64];
+      unpack_six_bit(panel + kScalesAt, values[0]);
+      unpack_six_bit(panel + kMinsAt, values[1]);
+      for (int field = 0; field < 2; ++field)
+        for (int g = 0; g < 8; ++g) {
+          const __m128i v = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(values[field] + 8 * g)));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + (field ? Gemm::kMinsAt : Gemm::kScalesAt) + 32 * g),
+                              _mm256_set_m128i(_mm_unpackhi_epi16(v, v), _mm_unpacklo_epi16(v, v)));
+        }
+      for (size_t i = 0; i < 8 * kSubBlockBytes; i += 32)
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + Gemm::kQsAt + i), simd::load256(panel + kQsAt + i));
+    }
+  }
+};
+
+template <class D>
+void token_panel(const uint8_t* p, const uint8_t* x, size_t n, float* y) {
+  __m256 acc[1] = {_mm256_setzero_ps()};
+  for (size_t b = 0; b < n / quant::kQK_K; ++b, p += D::kBlockBytes, x += kQ8KBytes) {
+    simd::prefetch_ahead(p, D::kBlockBytes);
+    D::template super_block<1>(p, x, 0, acc);
+  }
+  _mm256_storeu_ps(y, acc[0]);
+}
+
+// kTokens tokens against two panels anywhere in memory, super-block by
+// super-block in lockstep: token t's products at y0/y1 + t * y_stride.
+template <class D, int kTokens>
+void tokens_panel_pair(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, size_t x_stride, size_t n, float* y0,
+                       float* y1, size_t y_stride) {
+  __m256 acc0[kTokens], acc1[kTokens];
+  for (int t = 0; t < kTokens; ++t) acc0[t] = acc1[t] = _mm256_setzero_ps();
+  for (size_t b = 0; b < n / quant::kQK_K; ++b, p0 += D::kBlockBytes, p1 += D::kBlockBytes, x += kQ8KBytes) {
+    simd::prefetch_ahead(p0, D::kBlockBytes);
+    simd::prefetch_ahead(p1, D::kBlockBytes);
+    D::template super_block<kTokens>(p0, x, x_stride, acc0);
+    D::template super_block<kTokens>(p1, x, x_stride, acc1);
+  }
+  for (int t = 0; t < kTokens; ++t) {
+    _mm256_storeu_ps(y0 + t * y_stride, acc0[t]);
+    _mm256_storeu_ps(y1 + t * y_stride, acc1[t]);
+  }
+}
+
+// One token, two panels (TokenPanelPairFn).
+template <class D>
+void token_panel_pair(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, size_t n, float* y0, float* y1) {
+  tokens_panel_pair<D, 1>(p0, p1, x, 0, n, y0, y1, 0);
+}
+
+// A small decode batch (TokensPanelPairFn).
+template <class D>
+void tokens_pair(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens,
+                 float* y0, float* y1, size_t y_stride) {
+  simd::with_token_count<kPairTokensMax>(
+      n_tokens, [&](auto k) { tokens_panel_pair<D, decltype(k)::value>(p0, p1, x, x_stride, n, y0, y1, y_stride); });
+}
+
+// The per-call GEMM panels the table had (D::Gemm's), which prompts still run.
+template <class D>
+struct ViaGemmPanel {
+  static inline PanelKernel inner;
+
+  static const uint8_t* converted(const uint8_t* panel, size_t n, size_t count) {
+    thread_local std::vector<uint8_t> buf;
+    const size_t bytes = inner.panel_bytes(n), decode_bytes = n / quant::kQK_K * D::kBlockBytes;
+    buf.resize(count * bytes);
+    for (size_t i = 0; i < count; ++i) D::to_gemm_panel(panel + i * decode_bytes, n, buf.data() + i * bytes);
+    return buf.data();
+  }
+  static void gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
+                   size_t y_stride, const uint8_t*) {
+    inner.gemm(converted(panel, n, 1), x, x_stride, n, n_tokens, y, y_stride, nullptr);
+  }
+  static void gemm_pair(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
+                        size_t y_stride, const uint8_t*) {
+    inner.gemm_pair(converted(panel, n, 2), x, x_stride, n, n_tokens, y, y_stride, nullptr);
+  }
+};
+
+template <class D>
+void set_decode_panel(KernelTable& t, GgmlType type, PackPanelFn pack, UnpackRowFn unpack_row) {
+  PanelKernel& panel = t.dot[uint32_t(type)].panel;
+  ViaGemmPanel<D>::inner = panel;
+  PanelKernel decode;
+  decode.pack = pack;
+  decode.unpack_row = unpack_row;
+  decode.bytes_per_block = D::kBlockBytes / (quant::kQK_K / 32);
+  decode.prepack = true;
+  decode.gemm = ViaGemmPanel<D>::gemm;
+  decode.gemm_pair = panel.gemm_pair ? ViaGemmPanel<D>::gemm_pair : nullptr;
+  decode.token = token_panel<D>;
+  decode.token_pair = token_panel_pair<D>;
+  decode.tokens_pair = tokens_pair<D>;
+  decode.pair_tokens_max = kPairTokensMax;
+  panel = decode;
+}
+
+}  // namespace
+}  // namespace minnow::kernels::avx512
+
+namespace minnow::kernels {
+
+void fill_kquant_decode_panels(KernelTable& t) {
+  avx512::set_decode_panel<avx512::Q4K>(t, GgmlType::Q4_K, q4k_panel::pack, q4k_panel::unpack_row);
+}
+
+}  // namespace minnow::kernels
