@@ -1,17 +1,18 @@
-// AVX-512 VNNI decode over the Q4_K decode panels (kquant_decode_panel.h),
-// in 256-bit registers like the legacy types' token kernels
-// (gemm_avx512.cpp).
+// AVX-512 VNNI decode over the Q4_K and Q5_K decode panels
+// (kquant_decode_panel.h), in 256-bit registers like the legacy types' token
+// kernels (gemm_avx512.cpp).
 //
-// Per 32-element sub-block of 8 rows: four 32-byte loads; the low nibbles
-// masked and the high ones left in place (16 times their value: the int32
-// sums are then 16 times too, and one arithmetic shift per sub-block undoes
-// it exactly), eight vpdpbusd against the token's Q8_K bytes, and one int32
-// multiply by the rows' six-bit scales; the mins meet the block's bsums the
-// same way. One float step per super-block finishes all 8 rows. Zen 4, one
-// thread, a 896 x 4864 matrix in L3: 30-34 GB/s against the row kernel's
-// 23-25 (docs/PERFORMANCE.md). The same for Q6_K (a nibble plane and a
-// 2-bit plane per group) was no faster than its row kernel, which already
-// reads 30 GB/s a core: not kept.
+// Per 32-element sub-block of 8 rows: four 32-byte loads of nibbles (Q5_K:
+// one more of fifth bits, each chunk's moved to bit 4), eight vpdpbusd
+// against the token's Q8_K bytes, and one int32 multiply by the rows'
+// six-bit scales; the mins meet the block's bsums the same way. Q4_K keeps
+// the high nibbles in place (16 times their value: the int32 sums are then
+// 16 times too, and one arithmetic shift per sub-block undoes it exactly).
+// One float step per super-block finishes all 8 rows. Zen 4, one thread, a
+// 896 x 4864 matrix in L3: Q4_K 32-34 GB/s against the row kernel's 24-25,
+// Q5_K 30-31 against 22-23 (docs/PERFORMANCE.md). The same for Q6_K (a
+// nibble plane and a 2-bit plane per group) was no faster than its row
+// kernel, which already reads 30 GB/s a core: not kept.
 //
 // Prompts and batches above kPairTokensMax run the per-call GEMM panel
 // (gemm_kquant_avx512.cpp): each decode panel is converted to it first
@@ -53,15 +54,17 @@ __attribute__((always_inline)) inline void unpack_six_bit(const uint8_t* field, 
 // kTokens Q8_K blocks (token t's at x + t * x_stride), adding the 8 rows'
 // products to acc[t], the values decoded once for all tokens; and
 // to_gemm_panel(panel, n, out): a decode panel as the GEMM panel Gemm.
-struct Q4K {
-  static constexpr size_t kBlockBytes = q4k_panel::kBlockBytes;
-  using Gemm = kquant_layout::Q45K<false>;
+template <bool kFifthBit>
+struct Q45K {
+  using Sizes = q45k_panel::Sizes<kFifthBit>;
+  static constexpr size_t kBlockBytes = Sizes::kBlockBytes;
+  using Gemm = kquant_layout::Q45K<kFifthBit>;
 
   // A lone token splits its vpdpbusd chains in two so that their latency is not the limit.
   template <int kTokens>
   __attribute__((always_inline)) static void super_block(const uint8_t* p, const uint8_t* x, size_t x_stride,
                                                          __m256 acc[kTokens]) {
-    using namespace q4k_panel;
+    using namespace q45k_panel;
     constexpr int kChains = kTokens == 1 ? 2 : 1;
     alignas(32) uint8_t scales[64], mins[64];
     unpack_six_bit(p + kScalesAt, scales);
@@ -71,12 +74,20 @@ struct Q4K {
     for (int t = 0; t < kTokens; ++t) scaled[t] = mins_sum[t] = _mm256_setzero_si256();
 #pragma GCC unroll 8
     for (int s = 0; s < 8; ++s) {
-      const uint8_t* q = p + kQsAt + kSubBlockBytes * s;
+      const uint8_t* q = p + kQsAt + Sizes::kSubBlockBytes * s;
+      // Q4_K keeps the high nibbles in place (x16, undone by one shift of
+      // the sums); Q5_K's fifth bit would not fit there.
       __m256i lo[4], hi[4];
+      const __m256i fifth = kFifthBit ? simd::load256(q + kFifthAt) : _mm256_setzero_si256();
       for (int j = 0; j < 4; ++j) {
         const __m256i v = simd::load256(q + 32 * j);
-        lo[j] = _mm256_and_si256(v, low4);
-        hi[j] = _mm256_and_si256(v, high4);
+        if constexpr (kFifthBit) {
+          lo[j] = _mm256_or_si256(_mm256_and_si256(v, low4), simd::move_bit(fifth, j, 4));
+          hi[j] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v, 4), low4), simd::move_bit(fifth, j + 4, 4));
+        } else {
+          lo[j] = _mm256_and_si256(v, low4);
+          hi[j] = _mm256_and_si256(v, high4);
+        }
       }
       const __m256i sc = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales + 8 * s)));
       const __m256i mn = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(mins + 8 * s)));
@@ -95,7 +106,7 @@ struct Q4K {
           l[0] = _mm256_add_epi32(l[0], l[1]);
           h[0] = _mm256_add_epi32(h[0], h[1]);
         }
-        const __m256i sum = _mm256_add_epi32(l[0], _mm256_srai_epi32(h[0], 4));
+        const __m256i sum = _mm256_add_epi32(l[0], kFifthBit ? h[0] : _mm256_srai_epi32(h[0], 4));
         int16_t bsums[2];
         std::memcpy(bsums, xb + kQ8KBsums + 4 * s, 4);
         scaled[t] = _mm256_add_epi32(scaled[t], _mm256_mullo_epi32(sum, sc));
@@ -114,12 +125,12 @@ struct Q4K {
     }
   }
 
-  // One decode panel as the GEMM panel (kquant_layout::Q45K<false>): floats
-  // for d and dmin, each group's scales and mins as int16 lane pairs, the
-  // nibbles as they are.
+  // One decode panel as the GEMM panel (kquant_layout::Q45K): floats for d
+  // and dmin, each group's scales and mins as int16 lane pairs, the nibbles
+  // (and fifth bits) as they are.
   static void to_gemm_panel(const uint8_t* panel, size_t n, uint8_t* out) {
-    using namespace q4k_panel;
-    static_assert(Gemm::kGroupBytes == kSubBlockBytes, "the nibbles move as they are");
+    using namespace q45k_panel;
+    static_assert(Gemm::kGroupBytes == Sizes::kSubBlockBytes, "the groups move as they are");
     for (size_t sb = 0; sb < n / quant::kQK_K; ++sb, panel += kBlockBytes, out += Gemm::kBlockBytes) {
       _mm256_storeu_ps(reinterpret_cast<float*>(out),
                        _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(panel + kDAt))));
@@ -134,7 +145,7 @@ struct Q4K {
           _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + (field ? Gemm::kMinsAt : Gemm::kScalesAt) + 32 * g),
                               _mm256_set_m128i(_mm_unpackhi_epi16(v, v), _mm_unpacklo_epi16(v, v)));
         }
-      for (size_t i = 0; i < 8 * kSubBlockBytes; i += 32)
+      for (size_t i = 0; i < 8 * Sizes::kSubBlockBytes; i += 32)
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + Gemm::kQsAt + i), simd::load256(panel + kQsAt + i));
     }
   }
@@ -195,6 +206,8 @@ struct ViaGemmPanel {
     for (size_t i = 0; i < count; ++i) D::to_gemm_panel(panel + i * decode_bytes, n, buf.data() + i * bytes);
     return buf.data();
   }
+  // `next` is not passed on: the GEMM would ask for the converted layout's
+  // bytes. Asking for the next decode panels here measured the same (pp128).
   static void gemm(const uint8_t* panel, const uint8_t* x, size_t x_stride, size_t n, size_t n_tokens, float* y,
                    size_t y_stride, const uint8_t*) {
     inner.gemm(converted(panel, n, 1), x, x_stride, n, n_tokens, y, y_stride, nullptr);
@@ -219,6 +232,9 @@ void set_decode_panel(KernelTable& t, GgmlType type, PackPanelFn pack, UnpackRow
   decode.token = token_panel<D>;
   decode.token_pair = token_panel_pair<D>;
   decode.tokens_pair = tokens_pair<D>;
+  // Batches of up to four tokens, streaming from DRAM, ran faster here than
+  // through the GEMM panel, although in cache the GEMM won at 4 tokens
+  // (llama3.2-1b Q5_K_M tg32 x4: 87-88 vs 70 t/s).
   decode.pair_tokens_max = kPairTokensMax;
   panel = decode;
 }
@@ -229,7 +245,10 @@ void set_decode_panel(KernelTable& t, GgmlType type, PackPanelFn pack, UnpackRow
 namespace minnow::kernels {
 
 void fill_kquant_decode_panels(KernelTable& t) {
-  avx512::set_decode_panel<avx512::Q4K>(t, GgmlType::Q4_K, q4k_panel::pack, q4k_panel::unpack_row);
+  avx512::set_decode_panel<avx512::Q45K<false>>(t, GgmlType::Q4_K, q45k_panel::pack<false>,
+                                               q45k_panel::unpack_row<false>);
+  avx512::set_decode_panel<avx512::Q45K<true>>(t, GgmlType::Q5_K, q45k_panel::pack<true>,
+                                              q45k_panel::unpack_row<true>);
 }
 
 }  // namespace minnow::kernels

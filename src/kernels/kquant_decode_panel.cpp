@@ -1,6 +1,7 @@
 #include "kernels/kquant_decode_panel.h"
 
 #include <cstring>
+#include <type_traits>
 
 #include "base/half.h"
 #include "quant/k_quants.h"
@@ -15,12 +16,10 @@ uint16_t u16_at(const uint8_t* p) {
 }  // namespace
 }  // namespace minnow::kernels
 
-namespace minnow::kernels::q4k_panel {
+namespace minnow::kernels::q45k_panel {
 namespace {
 
 using quant::kQK_K;
-constexpr size_t kRowBytes = sizeof(quant::BlockQ4_K);
-constexpr size_t kRowQsAt = offsetof(quant::BlockQ4_K, qs);
 constexpr int kValues = 64;  // 8 sub-blocks x 8 rows
 
 // Six-bit value v (0..63) of a scales or mins field (layout in the header).
@@ -41,49 +40,70 @@ void put_six_bit(const uint8_t values[kValues], uint8_t* field) {
 
 }  // namespace
 
+template <bool kFifthBit>
 void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
-  for (size_t sb = 0; sb < n / kQK_K; ++sb, panel += kBlockBytes) {
+  using S = Sizes<kFifthBit>;
+  using Row = std::conditional_t<kFifthBit, quant::BlockQ5_K, quant::BlockQ4_K>;
+  for (size_t sb = 0; sb < n / kQK_K; ++sb, panel += S::kBlockBytes) {
     uint8_t scales[kValues], mins[kValues];
+    if constexpr (kFifthBit)
+      for (int s = 0; s < 8; ++s) std::memset(panel + kQsAt + S::kSubBlockBytes * s + 128, 0, 32);
     for (size_t r = 0; r < kRows; ++r) {
-      const uint8_t* a = w + r * row_bytes + sb * kRowBytes;
-      std::memcpy(panel + kDAt + 2 * r, a + offsetof(quant::BlockQ4_K, d), 2);
-      std::memcpy(panel + kDminAt + 2 * r, a + offsetof(quant::BlockQ4_K, dmin), 2);
-      for (int s = 0; s < 8; ++s)
-        quant::k_scale_min(s, a + offsetof(quant::BlockQ4_K, scales), scales[8 * s + r], mins[8 * s + r]);
+      const uint8_t* a = w + r * row_bytes + sb * S::kRowBytes;
+      std::memcpy(panel + kDAt + 2 * r, a + offsetof(Row, d), 2);
+      std::memcpy(panel + kDminAt + 2 * r, a + offsetof(Row, dmin), 2);
+      for (int s = 0; s < 8; ++s) quant::k_scale_min(s, a + offsetof(Row, scales), scales[8 * s + r], mins[8 * s + r]);
       // Four elements at a time: word j of sub-block s takes bytes 4j.. and
       // 16 + 4j.. of the row's 32-byte run, low nibbles for even s, high for odd.
-      const uint8_t* qs = a + kRowQsAt;
-      for (int s = 0; s < 8; ++s)
+      const uint8_t* qs = a + offsetof(Row, qs);
+      for (int s = 0; s < 8; ++s) {
+        uint8_t* sub = panel + kQsAt + S::kSubBlockBytes * s;
         for (int j = 0; j < 4; ++j) {
           uint32_t lo, hi;
           std::memcpy(&lo, qs + 32 * (s / 2) + 4 * j, 4);
           std::memcpy(&hi, qs + 32 * (s / 2) + 16 + 4 * j, 4);
-          const uint32_t word =
-              s % 2 == 0 ? (lo & 0x0f0f0f0fu) | (hi & 0x0f0f0f0fu) << 4 : (lo >> 4 & 0x0f0f0f0fu) | (hi & 0xf0f0f0f0u);
-          std::memcpy(panel + kQsAt + kSubBlockBytes * s + 32 * j + 4 * r, &word, 4);
+          const uint32_t word = s % 2 == 0 ? (lo & 0x0f0f0f0fu) | (hi & 0x0f0f0f0fu) << 4
+                                           : (lo >> 4 & 0x0f0f0f0fu) | (hi & 0xf0f0f0f0u);
+          std::memcpy(sub + 32 * j + 4 * r, &word, 4);
         }
+        if constexpr (kFifthBit) {
+          // Sub-block s's fifth bits are bit s of qh[0..31], one byte per element.
+          const uint8_t* qh = a + offsetof(quant::BlockQ5_K, qh);
+          for (int c = 0; c < 8; ++c)
+            for (int e = 0; e < 4; ++e) sub[128 + 4 * r + e] |= uint8_t(((qh[4 * c + e] >> s) & 1) << c);
+        }
+      }
     }
     put_six_bit(scales, panel + kScalesAt);
     put_six_bit(mins, panel + kMinsAt);
   }
 }
 
+template <bool kFifthBit>
 void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out) {
+  using S = Sizes<kFifthBit>;
   const size_t row = r % kRows;
-  const uint8_t* p = panels + r / kRows * (n / kQK_K * kBlockBytes);
-  for (size_t sb = 0; sb < n / kQK_K; ++sb, p += kBlockBytes) {
+  const uint8_t* p = panels + r / kRows * (n / kQK_K * S::kBlockBytes);
+  for (size_t sb = 0; sb < n / kQK_K; ++sb, p += S::kBlockBytes) {
     const float d = fp16_to_float(u16_at(p + kDAt + 2 * row)), min = fp16_to_float(u16_at(p + kDminAt + 2 * row));
     for (int s = 0; s < 8; ++s) {
       // The reference dequantizer's arithmetic, so the rows come back bit for bit.
       const float d1 = d * float(six_bit(p + kScalesAt, 8 * s + int(row)));
       const float m1 = min * float(six_bit(p + kMinsAt, 8 * s + int(row)));
-      const uint8_t* q = p + kQsAt + kSubBlockBytes * s + 4 * row;
+      const uint8_t* sub = p + kQsAt + S::kSubBlockBytes * s;
       for (int e = 0; e < 32; ++e) {
-        const uint8_t byte = q[32 * ((e % 16) / 4) + e % 4];
-        *out++ = d1 * float(e < 16 ? byte & 0x0f : byte >> 4) - m1;
+        const uint8_t byte = sub[32 * ((e % 16) / 4) + 4 * row + e % 4];
+        int q = e < 16 ? byte & 0x0f : byte >> 4;
+        if constexpr (kFifthBit) q += (sub[128 + 4 * row + e % 4] >> (e / 4) & 1) ? 16 : 0;
+        *out++ = d1 * float(q) - m1;
       }
     }
   }
 }
 
-}  // namespace minnow::kernels::q4k_panel
+template void pack<false>(const uint8_t*, size_t, size_t, uint8_t*);
+template void pack<true>(const uint8_t*, size_t, size_t, uint8_t*);
+template void unpack_row<false>(const uint8_t*, size_t, size_t, float*);
+template void unpack_row<true>(const uint8_t*, size_t, size_t, float*);
+
+}  // namespace minnow::kernels::q45k_panel

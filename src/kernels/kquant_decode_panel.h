@@ -1,26 +1,28 @@
-// Internal: Q4_K matrices repacked at load for decode on the
+// Internal: Q4_K and Q5_K matrices repacked at load for decode on the
 // AVX-512 path ("decode panels"), exactly as large as the rows they hold, so
 // they can replace the file's rows under the same memory bound as the legacy
 // types' panels.
 //
-// The row layout makes decode unpack each super-block's scales per row and
-// spend int16 multiplies per row (25 GB/s a core in cache on Zen 4, below
-// what DRAM delivers to one core there). Here 8 rows' super-blocks sit
-// together with their nibbles interleaved as the legacy panels' are (chunk c = elements 4c..4c+3 of a 32-element group of all 8
-// rows, byte 4r + e), so a group of 8 rows is 8 vpdpbusd and each sub-block's
+// The row layouts make decode unpack each super-block's scales per row and
+// spend int16 multiplies per row (Q4_K 25, Q5_K 23 GB/s a core in cache on
+// Zen 4, below what DRAM delivers to one core there). Here 8 rows'
+// super-blocks sit together with their nibbles interleaved as the legacy
+// panels' are, so a 32-element sub-block of all 8 rows is 8 vpdpbusd and its
 // per-row scale one int32 multiply (kquant_decode_avx512.cpp).
 //
-// Panel super-block (8 rows, 1152 B = 8 x sizeof(BlockQ4_K)):
+// Panel super-block (8 rows, 8 x sizeof(BlockQ4_K or BlockQ5_K): 1152 or 1408 B):
 //   [0, 16)     d[8] fp16           [16, 32)   dmin[8] fp16
 //   [32, 80)    the 64 six-bit scales, value index v = 8 * sub-block + row:
 //               32 B of low nibbles (byte k: value k low, value k + 32 high),
 //               then 16 B of top bits (byte j, bits 2i..2i+1: value j + 16i)
 //   [80, 128)   the 64 six-bit mins, the same way
-//   [128, 1152) sub-block s (0..7): 4 x 32 B; byte 4r + e of vector j holds
-//               element 4j + e of row r's sub-block in its low nibble and
-//               element 16 + 4j + e in its high one (the legacy panels'
-//               chunks j and j + 4, and the per-call GEMM panel's groups)
-
+//   [128, ...)  sub-block s (0..7), 128 B (Q4_K) or 160 B (Q5_K) each: 4 x 32 B
+//               where byte 4r + e of vector j holds element 4j + e of row r's
+//               sub-block in its low nibble and element 16 + 4j + e in its
+//               high one (the legacy panels' chunks j and j + 4); Q5_K then
+//               32 B whose bit c of byte 4r + e is the fifth bit of element
+//               4c + e. A sub-block is the per-call GEMM panel's group byte
+//               for byte, and a panel is read front to back.
 #pragma once
 
 #include <cstddef>
@@ -28,17 +30,26 @@
 
 #include "quant/block_formats.h"
 
-namespace minnow::kernels::q4k_panel {
+namespace minnow::kernels::q45k_panel {
 
 inline constexpr size_t kRows = 8;
-inline constexpr size_t kBlockBytes = kRows * sizeof(quant::BlockQ4_K);
-inline constexpr size_t kDAt = 0, kDminAt = 16, kScalesAt = 32, kMinsAt = 80, kQsAt = 128, kSubBlockBytes = 128;
+inline constexpr size_t kDAt = 0, kDminAt = 16, kScalesAt = 32, kMinsAt = 80, kQsAt = 128, kFifthAt = 128;
 
-// Rows w, w + row_bytes, ... (8 of them, n elements each, GGUF Q4_K) into
-// panel (n / 256 * kBlockBytes bytes).
+template <bool kFifthBit>
+struct Sizes {
+  static constexpr size_t kRowBytes = kFifthBit ? sizeof(quant::BlockQ5_K) : sizeof(quant::BlockQ4_K);
+  static constexpr size_t kBlockBytes = kRows * kRowBytes;
+  static constexpr size_t kSubBlockBytes = kFifthBit ? 160 : 128;
+  static_assert(kQsAt + 8 * kSubBlockBytes == kBlockBytes, "as large as the rows");
+};
+
+// Rows w, w + row_bytes, ... (8 of them, n elements each, GGUF Q4_K or
+// Q5_K) into panel (n / 256 * kBlockBytes bytes).
+template <bool kFifthBit>
 void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel);
 // Row r of a matrix stored as consecutive decode panels, dequantized exactly
 // as quant::dequantize does the row.
+template <bool kFifthBit>
 void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out);
 
-}  // namespace minnow::kernels::q4k_panel
+}  // namespace minnow::kernels::q45k_panel
