@@ -47,7 +47,7 @@ void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
   for (size_t sb = 0; sb < n / kQK_K; ++sb, panel += S::kBlockBytes) {
     uint8_t scales[kValues], mins[kValues];
     if constexpr (kFifthBit)
-      for (int s = 0; s < 8; ++s) std::memset(panel + kQsAt + S::kSubBlockBytes * s + 128, 0, 32);
+      for (int s = 0; s < 8; ++s) std::memset(panel + kQsAt + S::kSubBlockBytes * s + kFifthAt, 0, 32);
     for (size_t r = 0; r < kRows; ++r) {
       const uint8_t* a = w + r * row_bytes + sb * S::kRowBytes;
       std::memcpy(panel + kDAt + 2 * r, a + offsetof(Row, d), 2);
@@ -70,7 +70,7 @@ void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
           // Sub-block s's fifth bits are bit s of qh[0..31], one byte per element.
           const uint8_t* qh = a + offsetof(quant::BlockQ5_K, qh);
           for (int c = 0; c < 8; ++c)
-            for (int e = 0; e < 4; ++e) sub[128 + 4 * r + e] |= uint8_t(((qh[4 * c + e] >> s) & 1) << c);
+            for (int e = 0; e < 4; ++e) sub[kFifthAt + 4 * r + e] |= uint8_t(((qh[4 * c + e] >> s) & 1) << c);
         }
       }
     }
@@ -94,7 +94,7 @@ void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out) {
       for (int e = 0; e < 32; ++e) {
         const uint8_t byte = sub[32 * ((e % 16) / 4) + 4 * row + e % 4];
         int q = e < 16 ? byte & 0x0f : byte >> 4;
-        if constexpr (kFifthBit) q += (sub[128 + 4 * row + e % 4] >> (e / 4) & 1) ? 16 : 0;
+        if constexpr (kFifthBit) q += (sub[kFifthAt + 4 * row + e % 4] >> (e / 4) & 1) ? 16 : 0;
         *out++ = d1 * float(q) - m1;
       }
     }

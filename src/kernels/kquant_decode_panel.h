@@ -33,7 +33,8 @@
 namespace minnow::kernels::q45k_panel {
 
 inline constexpr size_t kRows = 8;
-inline constexpr size_t kDAt = 0, kDminAt = 16, kScalesAt = 32, kMinsAt = 80, kQsAt = 128, kFifthAt = 128;
+inline constexpr size_t kDAt = 0, kDminAt = 16, kScalesAt = 32, kMinsAt = 80, kQsAt = 128;
+inline constexpr size_t kFifthAt = 128;  // within a Q5_K sub-block: after its 4 x 32 B of nibbles
 
 template <bool kFifthBit>
 struct Sizes {
