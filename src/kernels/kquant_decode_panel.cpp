@@ -13,6 +13,17 @@ uint16_t u16_at(const uint8_t* p) {
   std::memcpy(&v, p, 2);
   return v;
 }
+
+// The 8x8 bit matrix whose row i is byte i, transposed: bit j of byte i
+// becomes bit i of byte j (three rounds of swapping blocks across the diagonal).
+uint64_t transpose_bits(uint64_t x) {
+  uint64_t t = (x ^ (x >> 7)) & 0x00aa00aa00aa00aaull;
+  x ^= t ^ (t << 7);
+  t = (x ^ (x >> 14)) & 0x0000cccc0000ccccull;
+  x ^= t ^ (t << 14);
+  t = (x ^ (x >> 28)) & 0x00000000f0f0f0f0ull;
+  return x ^ t ^ (t << 28);
+}
 }  // namespace
 }  // namespace minnow::kernels
 
@@ -46,8 +57,6 @@ void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
   using Row = std::conditional_t<kFifthBit, quant::BlockQ5_K, quant::BlockQ4_K>;
   for (size_t sb = 0; sb < n / kQK_K; ++sb, panel += S::kBlockBytes) {
     uint8_t scales[kValues], mins[kValues];
-    if constexpr (kFifthBit)
-      for (int s = 0; s < 8; ++s) std::memset(panel + kQsAt + S::kSubBlockBytes * s + kFifthAt, 0, 32);
     for (size_t r = 0; r < kRows; ++r) {
       const uint8_t* a = w + r * row_bytes + sb * S::kRowBytes;
       std::memcpy(panel + kDAt + 2 * r, a + offsetof(Row, d), 2);
@@ -66,11 +75,17 @@ void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
                                            : (lo >> 4 & 0x0f0f0f0fu) | (hi & 0xf0f0f0f0u);
           std::memcpy(sub + 32 * j + 4 * r, &word, 4);
         }
-        if constexpr (kFifthBit) {
-          // Sub-block s's fifth bits are bit s of qh[0..31], one byte per element.
-          const uint8_t* qh = a + offsetof(quant::BlockQ5_K, qh);
-          for (int c = 0; c < 8; ++c)
-            for (int e = 0; e < 4; ++e) sub[kFifthAt + 4 * r + e] |= uint8_t(((qh[4 * c + e] >> s) & 1) << c);
+      }
+      if constexpr (kFifthBit) {
+        // Element 4c + e's fifth bit in sub-block s is bit s of qh[4c + e];
+        // the panel wants it as bit c of sub-block s's byte 4r + e: for each
+        // e an 8x8 bit transpose of the bytes qh[e], qh[4 + e], ...
+        const uint8_t* qh = a + offsetof(quant::BlockQ5_K, qh);
+        for (int e = 0; e < 4; ++e) {
+          uint64_t bytes = 0;
+          for (int c = 0; c < 8; ++c) bytes |= uint64_t(qh[4 * c + e]) << (8 * c);
+          const uint64_t by_sub_block = transpose_bits(bytes);
+          for (int s = 0; s < 8; ++s) panel[kQsAt + S::kSubBlockBytes * s + kFifthAt + 4 * r + e] = uint8_t(by_sub_block >> (8 * s));
         }
       }
     }
