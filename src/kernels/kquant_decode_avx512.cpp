@@ -1,4 +1,4 @@
-// AVX-512 VNNI decode over the Q4_K and Q5_K decode panels
+// AVX-512 VNNI decode over the Q4_K, Q5_K and IQ4_XS decode panels
 // (kquant_decode_panel.h), in 256-bit registers like the legacy types' token
 // kernels (gemm_avx512.cpp).
 //
@@ -10,7 +10,8 @@
 // 16 times too, and one arithmetic shift per sub-block undoes it exactly).
 // One float step per super-block finishes all 8 rows. Zen 4, one thread, a
 // 896 x 4864 matrix in L3: Q4_K 32-34 GB/s against the row kernel's 24-25,
-// Q5_K 30-31 against 22-23 (docs/PERFORMANCE.md). The same for Q6_K (a
+// Q5_K 30-31 against 22-23, IQ4_XS (codes by vpshufb) 31 against 15
+// (docs/PERFORMANCE.md). The same for Q6_K (a
 // nibble plane and a 2-bit plane per group) was no faster than its row
 // kernel, which already reads 30 GB/s a core: not kept.
 //
@@ -151,6 +152,96 @@ struct Q45K {
   }
 };
 
+// IQ4_XS: codes through the codebook (vpshufb), stored plus 128 so that
+// vpdpbusd takes them unsigned; the 128 * sum(x) this adds comes off with
+// the block's bsums. Group scales are -32..31 (six-bit minus 32).
+struct IQ4XS {
+  static constexpr size_t kBlockBytes = iq4xs_panel::kBlockBytes;
+  using Gemm = kquant_layout::IQ4XS;
+
+  static __m256i codebook() {
+    return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(quant::kIq4Values)));
+  }
+
+  template <int kTokens>
+  __attribute__((always_inline)) static void super_block(const uint8_t* p, const uint8_t* x, size_t x_stride,
+                                                         __m256 acc[kTokens]) {
+    using namespace iq4xs_panel;
+    constexpr int kChains = kTokens == 1 ? 2 : 1;
+    alignas(32) uint8_t scales[64];
+    unpack_six_bit(p + kScalesAt, scales);
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    const __m256i shifted = _mm256_xor_si256(codebook(), _mm256_set1_epi8(char(0x80)));  // value + 128
+    __m256i scaled[kTokens];
+    for (int t = 0; t < kTokens; ++t) scaled[t] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+    for (int g = 0; g < 8; ++g) {
+      const uint8_t* q = p + kQsAt + kGroupBytes * g;
+      __m256i lo[4], hi[4];
+      for (int j = 0; j < 4; ++j) {
+        const __m256i v = simd::load256(q + 32 * j);
+        lo[j] = _mm256_shuffle_epi8(shifted, _mm256_and_si256(v, low4));
+        hi[j] = _mm256_shuffle_epi8(shifted, _mm256_and_si256(_mm256_srli_epi16(v, 4), low4));
+      }
+      const __m256i sc =
+          _mm256_sub_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales + 8 * g))),
+                           _mm256_set1_epi32(32));
+#pragma GCC unroll 4
+      for (int t = 0; t < kTokens; ++t) {
+        const uint8_t* xb = x + t * x_stride;
+        const uint8_t* xs = xb + kQ8KQs + 32 * g;
+        __m256i l[kChains];
+        for (int c = 0; c < kChains; ++c) l[c] = _mm256_setzero_si256();
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; ++j) {
+          l[j % kChains] = _mm256_dpbusd_epi32(l[j % kChains], lo[j], simd::broadcast4(xs + 4 * j));
+          l[(j + 1) % kChains] = _mm256_dpbusd_epi32(l[(j + 1) % kChains], hi[j], simd::broadcast4(xs + 16 + 4 * j));
+        }
+        if constexpr (kChains == 2) l[0] = _mm256_add_epi32(l[0], l[1]);
+        int16_t bsums[2];
+        std::memcpy(bsums, xb + kQ8KBsums + 4 * g, 4);
+        const __m256i sum = _mm256_sub_epi32(l[0], _mm256_set1_epi32(128 * (bsums[0] + bsums[1])));
+        scaled[t] = _mm256_add_epi32(scaled[t], _mm256_mullo_epi32(sum, sc));
+      }
+    }
+    const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + kDAt)));
+#pragma GCC unroll 4
+    for (int t = 0; t < kTokens; ++t) {
+      float dx;
+      std::memcpy(&dx, x + t * x_stride, 4);
+      acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(dx), d), _mm256_cvtepi32_ps(scaled[t]), acc[t]);
+    }
+  }
+
+  // The GEMM panel: d as floats, each group's scale as int16 lane pairs,
+  // the codes' signed values one byte each.
+  static void to_gemm_panel(const uint8_t* panel, size_t n, uint8_t* out) {
+    using namespace iq4xs_panel;
+    const __m256i low4 = _mm256_set1_epi8(0x0f), book = codebook();
+    for (size_t sb = 0; sb < n / quant::kQK_K; ++sb, panel += kBlockBytes, out += Gemm::kBlockBytes) {
+      _mm256_storeu_ps(reinterpret_cast<float*>(out),
+                       _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(panel + kDAt))));
+      alignas(32) uint8_t scales[64];
+      unpack_six_bit(panel + kScalesAt, scales);
+      for (int g = 0; g < 8; ++g) {
+        const __m128i v = _mm_sub_epi16(
+            _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales + 8 * g))), _mm_set1_epi16(32));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + Gemm::kScalesAt + 32 * g),
+                            _mm256_set_m128i(_mm_unpackhi_epi16(v, v), _mm_unpacklo_epi16(v, v)));
+        const uint8_t* q = panel + kQsAt + kGroupBytes * g;
+        uint8_t* group = out + Gemm::kQsAt + Gemm::kGroupBytes * g;
+        for (int j = 0; j < 4; ++j) {
+          const __m256i codes = simd::load256(q + 32 * j);
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(group + 32 * j),
+                              _mm256_shuffle_epi8(book, _mm256_and_si256(codes, low4)));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(group + 32 * (j + 4)),
+                              _mm256_shuffle_epi8(book, _mm256_and_si256(_mm256_srli_epi16(codes, 4), low4)));
+        }
+      }
+    }
+  }
+};
+
 template <class D>
 void token_panel(const uint8_t* p, const uint8_t* x, size_t n, float* y) {
   __m256 acc[1] = {_mm256_setzero_ps()};
@@ -246,9 +337,9 @@ namespace minnow::kernels {
 
 void fill_kquant_decode_panels(KernelTable& t) {
   avx512::set_decode_panel<avx512::Q45K<false>>(t, GgmlType::Q4_K, q45k_panel::pack<false>,
-                                               q45k_panel::unpack_row<false>);
-  avx512::set_decode_panel<avx512::Q45K<true>>(t, GgmlType::Q5_K, q45k_panel::pack<true>,
-                                              q45k_panel::unpack_row<true>);
+                                                q45k_panel::unpack_row<false>);
+  avx512::set_decode_panel<avx512::Q45K<true>>(t, GgmlType::Q5_K, q45k_panel::pack<true>, q45k_panel::unpack_row<true>);
+  avx512::set_decode_panel<avx512::IQ4XS>(t, GgmlType::IQ4_XS, iq4xs_panel::pack, iq4xs_panel::unpack_row);
 }
 
 }  // namespace minnow::kernels

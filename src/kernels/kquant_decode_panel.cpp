@@ -4,34 +4,19 @@
 #include <type_traits>
 
 #include "base/half.h"
+#include "quant/iq_quants.h"
 #include "quant/k_quants.h"
 
 namespace minnow::kernels {
 namespace {
+
+constexpr int kValues = 64;  // six-bit fields: 8 sub-blocks x 8 rows
+
 uint16_t u16_at(const uint8_t* p) {
   uint16_t v;
   std::memcpy(&v, p, 2);
   return v;
 }
-
-// The 8x8 bit matrix whose row i is byte i, transposed: bit j of byte i
-// becomes bit i of byte j (three rounds of swapping blocks across the diagonal).
-uint64_t transpose_bits(uint64_t x) {
-  uint64_t t = (x ^ (x >> 7)) & 0x00aa00aa00aa00aaull;
-  x ^= t ^ (t << 7);
-  t = (x ^ (x >> 14)) & 0x0000cccc0000ccccull;
-  x ^= t ^ (t << 14);
-  t = (x ^ (x >> 28)) & 0x00000000f0f0f0f0ull;
-  return x ^ t ^ (t << 28);
-}
-}  // namespace
-}  // namespace minnow::kernels
-
-namespace minnow::kernels::q45k_panel {
-namespace {
-
-using quant::kQK_K;
-constexpr int kValues = 64;  // 8 sub-blocks x 8 rows
 
 // Six-bit value v (0..63) of a scales or mins field (layout in the header).
 uint8_t six_bit(const uint8_t* field, int v) {
@@ -49,7 +34,22 @@ void put_six_bit(const uint8_t values[kValues], uint8_t* field) {
   }
 }
 
+// The 8x8 bit matrix whose row i is byte i, transposed: bit j of byte i
+// becomes bit i of byte j (three rounds of swapping blocks across the diagonal).
+uint64_t transpose_bits(uint64_t x) {
+  uint64_t t = (x ^ (x >> 7)) & 0x00aa00aa00aa00aaull;
+  x ^= t ^ (t << 7);
+  t = (x ^ (x >> 14)) & 0x0000cccc0000ccccull;
+  x ^= t ^ (t << 14);
+  t = (x ^ (x >> 28)) & 0x00000000f0f0f0f0ull;
+  return x ^ t ^ (t << 28);
+}
 }  // namespace
+}  // namespace minnow::kernels
+
+namespace minnow::kernels::q45k_panel {
+
+using quant::kQK_K;
 
 template <bool kFifthBit>
 void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
@@ -71,8 +71,8 @@ void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
           uint32_t lo, hi;
           std::memcpy(&lo, qs + 32 * (s / 2) + 4 * j, 4);
           std::memcpy(&hi, qs + 32 * (s / 2) + 16 + 4 * j, 4);
-          const uint32_t word = s % 2 == 0 ? (lo & 0x0f0f0f0fu) | (hi & 0x0f0f0f0fu) << 4
-                                           : (lo >> 4 & 0x0f0f0f0fu) | (hi & 0xf0f0f0f0u);
+          const uint32_t word =
+              s % 2 == 0 ? (lo & 0x0f0f0f0fu) | (hi & 0x0f0f0f0fu) << 4 : (lo >> 4 & 0x0f0f0f0fu) | (hi & 0xf0f0f0f0u);
           std::memcpy(sub + 32 * j + 4 * r, &word, 4);
         }
       }
@@ -85,7 +85,8 @@ void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
           uint64_t bytes = 0;
           for (int c = 0; c < 8; ++c) bytes |= uint64_t(qh[4 * c + e]) << (8 * c);
           const uint64_t by_sub_block = transpose_bits(bytes);
-          for (int s = 0; s < 8; ++s) panel[kQsAt + S::kSubBlockBytes * s + kFifthAt + 4 * r + e] = uint8_t(by_sub_block >> (8 * s));
+          for (int s = 0; s < 8; ++s)
+            panel[kQsAt + S::kSubBlockBytes * s + kFifthAt + 4 * r + e] = uint8_t(by_sub_block >> (8 * s));
         }
       }
     }
@@ -122,3 +123,46 @@ template void unpack_row<false>(const uint8_t*, size_t, size_t, float*);
 template void unpack_row<true>(const uint8_t*, size_t, size_t, float*);
 
 }  // namespace minnow::kernels::q45k_panel
+
+namespace minnow::kernels::iq4xs_panel {
+
+using quant::kQK_K;
+
+void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
+  for (size_t sb = 0; sb < n / kQK_K; ++sb, panel += kBlockBytes) {
+    uint8_t scales[kValues];
+    for (size_t r = 0; r < kRows; ++r) {
+      const uint8_t* a = w + r * row_bytes + sb * sizeof(quant::BlockIQ4_XS);
+      std::memcpy(panel + kDAt + 2 * r, a + offsetof(quant::BlockIQ4_XS, d), 2);
+      int ls[8];
+      quant::iq4_xs_group_scales(a, ls);
+      for (int g = 0; g < 8; ++g) scales[8 * g + r] = uint8_t(ls[g] + 32);
+      // A group's 16 bytes hold elements i (low nibble) and 16 + i (high):
+      // bytes 4j..4j+3 are chunks j and j + 4, as the panel keeps them.
+      const uint8_t* qs = a + offsetof(quant::BlockIQ4_XS, qs);
+      for (int g = 0; g < 8; ++g)
+        for (int j = 0; j < 4; ++j)
+          std::memcpy(panel + kQsAt + kGroupBytes * g + 32 * j + 4 * r, qs + 16 * g + 4 * j, 4);
+    }
+    put_six_bit(scales, panel + kScalesAt);
+  }
+}
+
+void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out) {
+  const size_t row = r % kRows;
+  const uint8_t* p = panels + r / kRows * (n / kQK_K * kBlockBytes);
+  for (size_t sb = 0; sb < n / kQK_K; ++sb, p += kBlockBytes) {
+    const float d = fp16_to_float(u16_at(p + kDAt + 2 * row));
+    for (int g = 0; g < 8; ++g) {
+      // The reference dequantizer's arithmetic, so the rows come back bit for bit.
+      const float dl = d * float(int(six_bit(p + kScalesAt, 8 * g + int(row))) - 32);
+      const uint8_t* q = p + kQsAt + kGroupBytes * g + 4 * row;
+      for (int e = 0; e < 32; ++e) {
+        const uint8_t byte = q[32 * ((e % 16) / 4) + e % 4];
+        *out++ = dl * float(quant::kIq4Values[e < 16 ? byte & 0x0f : byte >> 4]);
+      }
+    }
+  }
+}
+
+}  // namespace minnow::kernels::iq4xs_panel

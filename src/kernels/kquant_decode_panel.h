@@ -1,4 +1,4 @@
-// Internal: Q4_K and Q5_K matrices repacked at load for decode on the
+// Internal: Q4_K, Q5_K and IQ4_XS matrices repacked at load for decode on the
 // AVX-512 path ("decode panels"), exactly as large as the rows they hold, so
 // they can replace the file's rows under the same memory bound as the legacy
 // types' panels.
@@ -23,6 +23,13 @@
 //               32 B whose bit c of byte 4r + e is the fifth bit of element
 //               4c + e. A sub-block is the per-call GEMM panel's group byte
 //               for byte, and a panel is read front to back.
+//
+// IQ4_XS panel super-block (8 rows, 1088 B = 8 x sizeof(BlockIQ4_XS)):
+//   [0, 16)     d[8] fp16
+//   [16, 64)    the 64 group scales plus 32 (0..63), six-bit as above
+//   [64, 1088)  group g (0..7), 128 B: byte 4r + e of vector j holds the
+//               codes of elements 4j + e (low nibble) and 16 + 4j + e (high)
+//               of row r's group: the row's own byte qs[16g + 4j + e]
 #pragma once
 
 #include <cstddef>
@@ -54,3 +61,16 @@ template <bool kFifthBit>
 void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out);
 
 }  // namespace minnow::kernels::q45k_panel
+
+namespace minnow::kernels::iq4xs_panel {
+
+inline constexpr size_t kRows = 8;
+inline constexpr size_t kBlockBytes = kRows * sizeof(quant::BlockIQ4_XS);
+inline constexpr size_t kDAt = 0, kScalesAt = 16, kQsAt = 64, kGroupBytes = 128;
+static_assert(kQsAt + 8 * kGroupBytes == kBlockBytes, "as large as the rows");
+
+// As q45k_panel's, for GGUF IQ4_XS rows.
+void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel);
+void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out);
+
+}  // namespace minnow::kernels::iq4xs_panel
