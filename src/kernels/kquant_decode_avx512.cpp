@@ -27,6 +27,7 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/blocks_avx2.h"
 #include "kernels/kernel_fill.h"
 #include "kernels/kquant_decode_panel.h"
 #include "kernels/kquant_panel_layout.h"
@@ -35,8 +36,21 @@
 namespace minnow::kernels::avx512 {
 namespace {
 
-constexpr size_t kQ8KBytes = sizeof(quant::BlockQ8_K);
-constexpr size_t kQ8KQs = offsetof(quant::BlockQ8_K, qs), kQ8KBsums = offsetof(quant::BlockQ8_K, bsums);
+using avx2::kQ8KBsums, avx2::kQ8KBytes, avx2::kQ8KQs;
+
+// The 8 fp16 values at p (a panel's d or dmin, one per row) as floats.
+inline __m256 halves8(const uint8_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+// The GEMM panels' scale vector of group g: values[8g + r] - bias (row r)
+// as int16 lanes 2r and 2r + 1, 32 bytes at out.
+inline void store_scale_pairs(const uint8_t* values, int g, int16_t bias, uint8_t* out) {
+  const __m128i v = _mm_sub_epi16(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(values + 8 * g))),
+                                  _mm_set1_epi16(bias));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
+                      _mm256_set_m128i(_mm_unpackhi_epi16(v, v), _mm_unpacklo_epi16(v, v)));
+}
 
 // The 64 six-bit values of a scales or mins field as bytes, value v at out[v].
 __attribute__((always_inline)) inline void unpack_six_bit(const uint8_t* field, uint8_t* out) {
@@ -114,8 +128,7 @@ struct Q45K {
         mins_sum[t] = _mm256_add_epi32(mins_sum[t], _mm256_mullo_epi32(mn, _mm256_set1_epi32(bsums[0] + bsums[1])));
       }
     }
-    const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + kDAt)));
-    const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + kDminAt)));
+    const __m256 d = halves8(p + kDAt), dmin = halves8(p + kDminAt);
 #pragma GCC unroll 4
     for (int t = 0; t < kTokens; ++t) {
       float dx;
@@ -133,19 +146,15 @@ struct Q45K {
     using namespace q45k_panel;
     static_assert(Gemm::kGroupBytes == Sizes::kSubBlockBytes, "the groups move as they are");
     for (size_t sb = 0; sb < n / quant::kQK_K; ++sb, panel += kBlockBytes, out += Gemm::kBlockBytes) {
-      _mm256_storeu_ps(reinterpret_cast<float*>(out),
-                       _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(panel + kDAt))));
-      _mm256_storeu_ps(reinterpret_cast<float*>(out + Gemm::kDminAt),
-                       _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(panel + kDminAt))));
-      alignas(32) uint8_t values[2][64];
-      unpack_six_bit(panel + kScalesAt, values[0]);
-      unpack_six_bit(panel + kMinsAt, values[1]);
-      for (int field = 0; field < 2; ++field)
-        for (int g = 0; g < 8; ++g) {
-          const __m128i v = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(values[field] + 8 * g)));
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + (field ? Gemm::kMinsAt : Gemm::kScalesAt) + 32 * g),
-                              _mm256_set_m128i(_mm_unpackhi_epi16(v, v), _mm_unpacklo_epi16(v, v)));
-        }
+      _mm256_storeu_ps(reinterpret_cast<float*>(out), halves8(panel + kDAt));
+      _mm256_storeu_ps(reinterpret_cast<float*>(out + Gemm::kDminAt), halves8(panel + kDminAt));
+      alignas(32) uint8_t scales[64], mins[64];
+      unpack_six_bit(panel + kScalesAt, scales);
+      unpack_six_bit(panel + kMinsAt, mins);
+      for (int g = 0; g < 8; ++g) {
+        store_scale_pairs(scales, g, 0, out + Gemm::kScalesAt + 32 * g);
+        store_scale_pairs(mins, g, 0, out + Gemm::kMinsAt + 32 * g);
+      }
       for (size_t i = 0; i < 8 * Sizes::kSubBlockBytes; i += 32)
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + Gemm::kQsAt + i), simd::load256(panel + kQsAt + i));
     }
@@ -159,10 +168,6 @@ struct IQ4XS {
   static constexpr size_t kBlockBytes = iq4xs_panel::kBlockBytes;
   using Gemm = kquant_layout::IQ4XS;
 
-  static __m256i codebook() {
-    return _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(quant::kIq4Values)));
-  }
-
   template <int kTokens>
   __attribute__((always_inline)) static void super_block(const uint8_t* p, const uint8_t* x, size_t x_stride,
                                                          __m256 acc[kTokens]) {
@@ -171,7 +176,7 @@ struct IQ4XS {
     alignas(32) uint8_t scales[64];
     unpack_six_bit(p + kScalesAt, scales);
     const __m256i low4 = _mm256_set1_epi8(0x0f);
-    const __m256i shifted = _mm256_xor_si256(codebook(), _mm256_set1_epi8(char(0x80)));  // value + 128
+    const __m256i shifted = _mm256_xor_si256(avx2::iq4_codebook(), _mm256_set1_epi8(char(0x80)));  // value + 128
     __m256i scaled[kTokens];
     for (int t = 0; t < kTokens; ++t) scaled[t] = _mm256_setzero_si256();
 #pragma GCC unroll 8
@@ -204,7 +209,7 @@ struct IQ4XS {
         scaled[t] = _mm256_add_epi32(scaled[t], _mm256_mullo_epi32(sum, sc));
       }
     }
-    const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + kDAt)));
+    const __m256 d = halves8(p + kDAt);
 #pragma GCC unroll 4
     for (int t = 0; t < kTokens; ++t) {
       float dx;
@@ -217,17 +222,13 @@ struct IQ4XS {
   // the codes' signed values one byte each.
   static void to_gemm_panel(const uint8_t* panel, size_t n, uint8_t* out) {
     using namespace iq4xs_panel;
-    const __m256i low4 = _mm256_set1_epi8(0x0f), book = codebook();
+    const __m256i low4 = _mm256_set1_epi8(0x0f), book = avx2::iq4_codebook();
     for (size_t sb = 0; sb < n / quant::kQK_K; ++sb, panel += kBlockBytes, out += Gemm::kBlockBytes) {
-      _mm256_storeu_ps(reinterpret_cast<float*>(out),
-                       _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(panel + kDAt))));
+      _mm256_storeu_ps(reinterpret_cast<float*>(out), halves8(panel + kDAt));
       alignas(32) uint8_t scales[64];
       unpack_six_bit(panel + kScalesAt, scales);
       for (int g = 0; g < 8; ++g) {
-        const __m128i v = _mm_sub_epi16(
-            _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales + 8 * g))), _mm_set1_epi16(32));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + Gemm::kScalesAt + 32 * g),
-                            _mm256_set_m128i(_mm_unpackhi_epi16(v, v), _mm_unpacklo_epi16(v, v)));
+        store_scale_pairs(scales, g, 32, out + Gemm::kScalesAt + 32 * g);
         const uint8_t* q = panel + kQsAt + kGroupBytes * g;
         uint8_t* group = out + Gemm::kQsAt + Gemm::kGroupBytes * g;
         for (int j = 0; j < 4; ++j) {

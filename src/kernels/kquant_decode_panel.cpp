@@ -34,6 +34,13 @@ void put_six_bit(const uint8_t values[kValues], uint8_t* field) {
   }
 }
 
+// The 4-bit code (Q4_K/Q5_K nibble, IQ4_XS codebook index) of element e
+// (0..31) of row r in a 128-byte group of a panel (layout in the header).
+int group_code(const uint8_t* group, size_t r, int e) {
+  const uint8_t byte = group[32 * ((e % 16) / 4) + 4 * r + e % 4];
+  return e < 16 ? byte & 0x0f : byte >> 4;
+}
+
 // The 8x8 bit matrix whose row i is byte i, transposed: bit j of byte i
 // becomes bit i of byte j (three rounds of swapping blocks across the diagonal).
 uint64_t transpose_bits(uint64_t x) {
@@ -108,8 +115,7 @@ void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out) {
       const float m1 = min * float(six_bit(p + kMinsAt, 8 * s + int(row)));
       const uint8_t* sub = p + kQsAt + S::kSubBlockBytes * s;
       for (int e = 0; e < 32; ++e) {
-        const uint8_t byte = sub[32 * ((e % 16) / 4) + 4 * row + e % 4];
-        int q = e < 16 ? byte & 0x0f : byte >> 4;
+        int q = group_code(sub, row, e);
         if constexpr (kFifthBit) q += (sub[kFifthAt + 4 * row + e % 4] >> (e / 4) & 1) ? 16 : 0;
         *out++ = d1 * float(q) - m1;
       }
@@ -156,11 +162,8 @@ void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out) {
     for (int g = 0; g < 8; ++g) {
       // The reference dequantizer's arithmetic, so the rows come back bit for bit.
       const float dl = d * float(int(six_bit(p + kScalesAt, 8 * g + int(row))) - 32);
-      const uint8_t* q = p + kQsAt + kGroupBytes * g + 4 * row;
-      for (int e = 0; e < 32; ++e) {
-        const uint8_t byte = q[32 * ((e % 16) / 4) + e % 4];
-        *out++ = dl * float(quant::kIq4Values[e < 16 ? byte & 0x0f : byte >> 4]);
-      }
+      for (int e = 0; e < 32; ++e)
+        *out++ = dl * float(quant::kIq4Values[group_code(p + kQsAt + kGroupBytes * g, row, e)]);
     }
   }
 }
