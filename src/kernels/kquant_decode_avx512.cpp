@@ -243,6 +243,123 @@ struct IQ4XS {
   }
 };
 
+// Q3_K: a group's 3-bit values come out of its three vectors with one mask
+// each (chunks 0-2; chunks 4-6 stay times 8) and two shifts, a mask and a
+// ternary-logic or for chunks 3 and 7 (layout in kquant_decode_panel.h).
+// The group's two 16-element sub-blocks' sums go into the int16 halves of
+// one int32 lane per row (the second's times 8 put there by one shift), and
+// one vpdpwssd against the pair of scales adds both; the -4 of u - 4 comes
+// off once per super-block, as 4 times the scales against the block's bsums.
+struct Q3K {
+  static constexpr size_t kBlockBytes = q3k_panel::kBlockBytes;
+  using Gemm = kquant_layout::Q6K;
+
+  // The group's eight chunks as values 0..7 (chunks 4-7 times 8).
+  __attribute__((always_inline)) static void group_values(const uint8_t* q, __m256i a[4], __m256i b[4]) {
+    const __m256i v0 = simd::load256(q), v1 = simd::load256(q + 32), v2 = simd::load256(q + 64);
+    const __m256i m7 = _mm256_set1_epi8(7), m38 = _mm256_set1_epi8(0x38);
+    constexpr int kAandBorC = 0xea;  // ternary logic: (A & B) | C
+    a[0] = _mm256_and_si256(v0, m7);
+    a[1] = _mm256_and_si256(v1, m7);
+    a[2] = _mm256_and_si256(v2, m7);
+    a[3] = _mm256_ternarylogic_epi32(_mm256_srli_epi16(v0, 6), _mm256_set1_epi8(3),
+                                     _mm256_and_si256(_mm256_srli_epi16(v2, 4), _mm256_set1_epi8(4)), kAandBorC);
+    b[0] = _mm256_and_si256(v0, m38);
+    b[1] = _mm256_and_si256(v1, m38);
+    b[2] = _mm256_and_si256(v2, m38);
+    b[3] = _mm256_ternarylogic_epi32(_mm256_srli_epi16(v1, 3), _mm256_set1_epi8(0x18),
+                                     _mm256_and_si256(_mm256_srli_epi16(v2, 2), _mm256_set1_epi8(0x20)), kAandBorC);
+  }
+
+  // The 128 scales as int8 (-32..31), in the panel's order (value 16g + 2r + h).
+  __attribute__((always_inline)) static void signed_scales(const uint8_t* p, int8_t* out) {
+    alignas(32) uint8_t u[128];
+    unpack_six_bit(p + q3k_panel::kScalesAt, u);
+    unpack_six_bit(p + q3k_panel::kScalesAt + 48, u + 64);
+    for (int i = 0; i < 128; i += 32)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
+                          _mm256_sub_epi8(simd::load256(u + i), _mm256_set1_epi8(32)));
+  }
+
+  // Group g's scales as int16 lane pairs: lane 2r sub-block 2g, 2r + 1 sub-block 2g + 1.
+  __attribute__((always_inline)) static __m256i scale_pairs(const int8_t* scales, int g) {
+    return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales + 16 * g)));
+  }
+
+  template <int kTokens>
+  __attribute__((always_inline)) static void super_block(const uint8_t* p, const uint8_t* x, size_t x_stride,
+                                                         __m256 acc[kTokens]) {
+    using namespace q3k_panel;
+    alignas(32) int8_t scales[128];
+    signed_scales(p, scales);
+    __m256i scaled[kTokens], offset[kTokens];
+    for (int t = 0; t < kTokens; ++t) scaled[t] = offset[t] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+    for (int g = 0; g < 8; ++g) {
+      __m256i a[4], b[4];
+      group_values(p + kQsAt + kGroupBytes * g, a, b);
+      const __m256i sc = scale_pairs(scales, g);
+#pragma GCC unroll 4
+      for (int t = 0; t < kTokens; ++t) {
+        const uint8_t* xb = x + t * x_stride;
+        const uint8_t* xs = xb + kQ8KQs + 32 * g;
+        __m256i la = _mm256_setzero_si256(), lb = _mm256_setzero_si256();
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; ++c) {
+          la = _mm256_dpbusd_epi32(la, a[c], simd::broadcast4(xs + 4 * c));
+          lb = _mm256_dpbusd_epi32(lb, b[c], simd::broadcast4(xs + 16 + 4 * c));
+        }
+        // |la| and |lb / 8| stay under 16 * 7 * 128: int16 holds them. lb
+        // is a multiple of 8, so lb << 13 is lb / 8 in the high half.
+        const __m256i both = _mm256_blend_epi16(la, _mm256_slli_epi32(lb, 13), 0xaa);
+        scaled[t] = _mm256_dpwssd_epi32(scaled[t], both, sc);
+        offset[t] = _mm256_dpwssd_epi32(offset[t], sc, simd::broadcast4(xb + kQ8KBsums + 4 * g));
+      }
+    }
+    const __m256 d = halves8(p + kDAt);
+#pragma GCC unroll 4
+    for (int t = 0; t < kTokens; ++t) {
+      float dx;
+      std::memcpy(&dx, x + t * x_stride, 4);
+      const __m256i sum = _mm256_sub_epi32(scaled[t], _mm256_slli_epi32(offset[t], 2));
+      acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(dx), d), _mm256_cvtepi32_ps(sum), acc[t]);
+    }
+  }
+
+  // The GEMM panel (kquant_layout::Q6K, as the AVX2 packer writes Q3_K):
+  // d and f = 32 d as floats, each sub-block's scale as int16 lane pairs,
+  // the offsets (the scales again) two sub-blocks a vector, values u + 28.
+  static void to_gemm_panel(const uint8_t* panel, size_t n, uint8_t* out) {
+    using namespace q3k_panel;
+    for (size_t sb = 0; sb < n / quant::kQK_K; ++sb, panel += kBlockBytes, out += Gemm::kBlockBytes) {
+      const __m256 d = halves8(panel + kDAt);
+      _mm256_storeu_ps(reinterpret_cast<float*>(out), d);
+      _mm256_storeu_ps(reinterpret_cast<float*>(out + Gemm::kFAt), _mm256_mul_ps(d, _mm256_set1_ps(32.0f)));
+      alignas(32) int8_t scales[128];
+      signed_scales(panel, scales);
+      const __m256i bias = _mm256_set1_epi8(28);
+      for (int g = 0; g < 8; ++g) {
+        const __m256i pairs = scale_pairs(scales, g);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + Gemm::kPairsAt + 32 * g), pairs);
+        // Both lanes of row r: its even (sub-block 2g) or odd (2g + 1) value.
+        constexpr int kEven = _MM_SHUFFLE(2, 2, 0, 0), kOdd = _MM_SHUFFLE(3, 3, 1, 1);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + Gemm::kScalesAt + 32 * (2 * g)),
+                            _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(pairs, kEven), kEven));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + Gemm::kScalesAt + 32 * (2 * g + 1)),
+                            _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(pairs, kOdd), kOdd));
+        __m256i a[4], b[4];
+        group_values(panel + kQsAt + kGroupBytes * g, a, b);
+        uint8_t* group = out + Gemm::kQsAt + Gemm::kGroupBytes * g;
+        for (int c = 0; c < 4; ++c) {
+          const __m256i high = _mm256_and_si256(_mm256_srli_epi16(b[c], 3), _mm256_set1_epi8(7));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(group + 32 * c), _mm256_add_epi8(a[c], bias));
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(group + 32 * (c + 4)), _mm256_add_epi8(high, bias));
+        }
+      }
+    }
+  }
+};
+
 template <class D>
 void token_panel(const uint8_t* p, const uint8_t* x, size_t n, float* y) {
   __m256 acc[1] = {_mm256_setzero_ps()};
@@ -341,6 +458,7 @@ void fill_kquant_decode_panels(KernelTable& t) {
                                                 q45k_panel::unpack_row<false>);
   avx512::set_decode_panel<avx512::Q45K<true>>(t, GgmlType::Q5_K, q45k_panel::pack<true>, q45k_panel::unpack_row<true>);
   avx512::set_decode_panel<avx512::IQ4XS>(t, GgmlType::IQ4_XS, iq4xs_panel::pack, iq4xs_panel::unpack_row);
+  avx512::set_decode_panel<avx512::Q3K>(t, GgmlType::Q3_K, q3k_panel::pack, q3k_panel::unpack_row);
 }
 
 }  // namespace minnow::kernels

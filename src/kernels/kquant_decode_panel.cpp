@@ -169,3 +169,83 @@ void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out) {
 }
 
 }  // namespace minnow::kernels::iq4xs_panel
+
+namespace minnow::kernels::q3k_panel {
+
+using quant::kQK_K;
+
+namespace {
+
+// Element i (0..255) of a GGUF Q3_K block as u = q + 4 h (0..7): two bits
+// from plane (i % 128) / 32 of qs, the third from hmask (dequantize_q3_k's order).
+int row_value(const uint8_t* block, int i) {
+  const uint8_t* hmask = block + offsetof(quant::BlockQ3_K, hmask);
+  const uint8_t* qs = block + offsetof(quant::BlockQ3_K, qs);
+  const int plane = (i % 128) / 32, l = i % 32;
+  const int q = (qs[32 * (i / 128) + l] >> (2 * plane)) & 3;
+  const int h = (hmask[l] >> (4 * (i / 128) + plane)) & 1;
+  return q | h << 2;
+}
+
+// Where sub-block j's scale of row r sits among the panel's 128 (header).
+int scale_index(int j, size_t r) { return 16 * (j / 2) + 2 * int(r) + j % 2; }
+
+}  // namespace
+
+int group_value(const uint8_t* group, size_t r, int c, int e) {
+  const uint8_t* v = group + 4 * r + e;  // V0 at v[0], V1 at v[32], V2 at v[64]
+  switch (c) {
+    case 3:
+      return (v[0] >> 6) | ((v[64] >> 6) & 1) << 2;
+    case 7:
+      return (v[32] >> 6) | (v[64] >> 7) << 2;
+    default:
+      return (v[32 * (c % 4)] >> (c < 4 ? 0 : 3)) & 7;
+  }
+}
+
+void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
+  for (size_t sb = 0; sb < n / kQK_K; ++sb, panel += kBlockBytes) {
+    uint8_t scales[2 * kValues];  // value 16g + 2r + h: sub-block 2g + h of row r
+    std::memset(panel + kQsAt, 0, 8 * kGroupBytes);
+    for (size_t r = 0; r < kRows; ++r) {
+      const uint8_t* a = w + r * row_bytes + sb * sizeof(quant::BlockQ3_K);
+      std::memcpy(panel + kDAt + 2 * r, a + offsetof(quant::BlockQ3_K, d), 2);
+      int8_t sc[16];
+      quant::unpack_q3_k_scales(a + offsetof(quant::BlockQ3_K, scales), sc);
+      for (int j = 0; j < 16; ++j) scales[scale_index(j, r)] = uint8_t(sc[j] + 32);
+      for (int g = 0; g < 8; ++g) {
+        uint8_t* v = panel + kQsAt + kGroupBytes * g + 4 * r;
+        for (int e = 0; e < 4; ++e, ++v) {
+          int u[8];
+          for (int c = 0; c < 8; ++c) u[c] = row_value(a, 32 * g + 4 * c + e);
+          v[0] = uint8_t(u[0] | u[4] << 3 | (u[3] & 3) << 6);
+          v[32] = uint8_t(u[1] | u[5] << 3 | (u[7] & 3) << 6);
+          v[64] = uint8_t(u[2] | u[6] << 3 | (u[3] >> 2) << 6 | (u[7] >> 2) << 7);
+        }
+      }
+    }
+    put_six_bit(scales, panel + kScalesAt);
+    put_six_bit(scales + kValues, panel + kScalesAt + 48);
+  }
+}
+
+void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out) {
+  const size_t row = r % kRows;
+  const uint8_t* p = panels + r / kRows * (n / kQK_K * kBlockBytes);
+  for (size_t sb = 0; sb < n / kQK_K; ++sb, p += kBlockBytes) {
+    const float d = fp16_to_float(u16_at(p + kDAt + 2 * row));
+    for (int j = 0; j < 16; ++j) {
+      // The reference dequantizer's arithmetic, so the rows come back bit for bit.
+      const int v = scale_index(j, row);
+      const float dl = d * float(int(six_bit(p + kScalesAt + 48 * (v / kValues), v % kValues)) - 32);
+      const uint8_t* group = p + kQsAt + kGroupBytes * (j / 2);
+      for (int i = 0; i < 16; ++i) {
+        const int k = 16 * (j % 2) + i;  // element within the group
+        *out++ = dl * float(group_value(group, row, k / 4, k % 4) - 4);
+      }
+    }
+  }
+}
+
+}  // namespace minnow::kernels::q3k_panel

@@ -1,4 +1,4 @@
-// Internal: Q4_K, Q5_K and IQ4_XS matrices repacked at load for decode on the
+// Internal: Q4_K, Q5_K, IQ4_XS and Q3_K matrices repacked at load for decode on the
 // AVX-512 path ("decode panels"), exactly as large as the rows they hold, so
 // they can replace the file's rows under the same memory bound as the legacy
 // types' panels.
@@ -30,6 +30,22 @@
 //   [64, 1088)  group g (0..7), 128 B: byte 4r + e of vector j holds the
 //               codes of elements 4j + e (low nibble) and 16 + 4j + e (high)
 //               of row r's group: the row's own byte qs[16g + 4j + e]
+//
+// Q3_K panel super-block (8 rows, 880 B = 8 x sizeof(BlockQ3_K)):
+//   [0, 16)     d[8] fp16
+//   [16, 112)   the 128 six-bit scales (0..63, the weight's plus 32), value
+//               index v = 16g + 2r + h for sub-block 2g + h of row r: two
+//               fields as above (v < 64, then the rest), so that group g's
+//               16 bytes, widened, are int16 pairs (row r: sub-blocks 2g, 2g + 1)
+//   [112, 880)  group g (0..7, sub-blocks 2g and 2g + 1), 96 B: three 32 B
+//               vectors V0 V1 V2 whose byte 4r + e holds the 3-bit values
+//               u (0..7, weight d * scale * (u - 4)) of element 4c + e of
+//               row r's group for chunks c: V0 bits 0-2 chunk 0, 3-5 chunk
+//               4, 6-7 chunk 3's low two bits; V1 chunks 1, 5 and chunk 7's
+//               low bits; V2 chunks 2, 6, bit 6 chunk 3's third bit, bit 7
+//               chunk 7's. Chunks 0-2 are one mask each, 4-6 one mask that
+//               leaves them times 8 (sub-block 2g + 1's sums are shifted
+//               back once), 3 and 7 two shifts, two masks and an or.
 #pragma once
 
 #include <cstddef>
@@ -74,3 +90,18 @@ void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel);
 void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out);
 
 }  // namespace minnow::kernels::iq4xs_panel
+
+namespace minnow::kernels::q3k_panel {
+
+inline constexpr size_t kRows = 8;
+inline constexpr size_t kBlockBytes = kRows * sizeof(quant::BlockQ3_K);
+inline constexpr size_t kDAt = 0, kScalesAt = 16, kQsAt = 112, kGroupBytes = 96;
+static_assert(kQsAt + 8 * kGroupBytes == kBlockBytes, "as large as the rows");
+
+// As q45k_panel's, for GGUF Q3_K rows.
+void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel);
+void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out);
+// The value u (0..7) of chunk c (0..7), byte 4r + e, of a 96-byte group.
+int group_value(const uint8_t* group, size_t r, int c, int e);
+
+}  // namespace minnow::kernels::q3k_panel
