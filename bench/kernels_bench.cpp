@@ -92,6 +92,19 @@ void BM_MatvecPanels(benchmark::State& state, Isa isa, GgmlType type) {
   state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(m.bytes.size()));
 }
 
+// Repacking a matrix into the path's panels, as the model does at load on
+// one thread: bytes of rows per second.
+void BM_Prepack(benchmark::State& state, Isa isa, GgmlType type) {
+  const KernelTable* table = kernel_table_for(isa);
+  if (!table) return state.SkipWithError("ISA not supported here");
+  const uint64_t cols = ggml_type_info(type)->block_elems >= 256 ? 4864 : 896, rows = cols == 896 ? 4864 : 896;
+  if (!wants_prepack(*table, type, cols, rows)) return state.SkipWithError("not repacked on this path");
+  const Matrix m = random_matrix(type, cols, rows);
+  std::vector<uint8_t> packed(m.bytes.size());
+  for (auto _ : state) benchmark::DoNotOptimize(prepack(*table, m.w, packed.data()).data);
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(m.bytes.size()));
+}
+
 void BM_MatmulPrefill(benchmark::State& state, Isa isa, GgmlType type) {
   const KernelTable* table = kernel_table_for(isa);
   if (!table) return state.SkipWithError("ISA not supported here");
@@ -282,6 +295,7 @@ const bool kRegistered = [] {
       // Args: threads, packed (0/1), tokens.
       benchmark::RegisterBenchmark(("MatvecPanels/" + suffix).c_str(), BM_MatvecPanels, isa, type)
           ->ArgsProduct({{1, 2}, {0, 1}, {1, 2, 4, 8}})->UseRealTime();
+      benchmark::RegisterBenchmark(("Prepack/" + suffix).c_str(), BM_Prepack, isa, type);
       benchmark::RegisterBenchmark(("MatmulPrefill64/" + suffix).c_str(), BM_MatmulPrefill, isa, type)
           ->Arg(1)->Arg(2)->UseRealTime();
     }

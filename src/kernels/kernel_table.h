@@ -99,6 +99,10 @@ struct PanelKernel {
   TokensPanelPairFn tokens_pair = nullptr;
   uint32_t pair_tokens_max = 0;
   TokenPanelFn token = nullptr;           // optional: one token, one panel (nullptr: `gemm`)
+  // Optional: the panels that rows left unpacked are packed into per call
+  // for batches, where prepacked panels are a decode layout whose `gemm`
+  // converts them (nullptr: this one).
+  const PanelKernel* per_call = nullptr;
   size_t panel_bytes(size_t n) const { return n / 32 * bytes_per_block; }
   // Panels the next call takes at panel p of [.., end): 2 where a pair fits.
   size_t step_at(size_t p, size_t end, uint32_t n_tokens) const {

@@ -445,6 +445,9 @@ void set_decode_panel(KernelTable& t, GgmlType type, PackPanelFn pack, UnpackRow
   // through the GEMM panel, although in cache the GEMM won at 4 tokens
   // (llama3.2-1b Q5_K_M tg32 x4: 87-88 vs 70 t/s).
   decode.pair_tokens_max = kPairTokensMax;
+  // Rows left unpacked (a matrix whose rows do not fill whole panels) pack
+  // straight into the GEMM panels, not into decode panels to convert.
+  decode.per_call = &ViaGemmPanel<D>::inner;
   panel = decode;
 }
 

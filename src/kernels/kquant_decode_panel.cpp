@@ -176,15 +176,20 @@ using quant::kQK_K;
 
 namespace {
 
-// Element i (0..255) of a GGUF Q3_K block as u = q + 4 h (0..7): two bits
-// from plane (i % 128) / 32 of qs, the third from hmask (dequantize_q3_k's order).
-int row_value(const uint8_t* block, int i) {
+// Group g's 32 elements of a GGUF Q3_K block as u = q + 4h (0..7), element
+// 32g + 4c + e in byte e of word c: the group is plane g % 4 of qs' half
+// g / 4, and its third bits are bit g of the 32 hmask bytes
+// (dequantize_q3_k's order). Eight lanes a word: repacking runs at load.
+void group_row_values(const uint8_t* block, int g, uint32_t u[8]) {
   const uint8_t* hmask = block + offsetof(quant::BlockQ3_K, hmask);
-  const uint8_t* qs = block + offsetof(quant::BlockQ3_K, qs);
-  const int plane = (i % 128) / 32, l = i % 32;
-  const int q = (qs[32 * (i / 128) + l] >> (2 * plane)) & 3;
-  const int h = (hmask[l] >> (4 * (i / 128) + plane)) & 1;
-  return q | h << 2;
+  const uint8_t* qs = block + offsetof(quant::BlockQ3_K, qs) + 32 * (g / 4);
+  const int shift = 2 * (g % 4);
+  for (int c = 0; c < 8; ++c) {
+    uint32_t q, h;
+    std::memcpy(&q, qs + 4 * c, 4);
+    std::memcpy(&h, hmask + 4 * c, 4);
+    u[c] = ((q >> shift) & 0x03030303u) | ((h >> g) & 0x01010101u) << 2;
+  }
 }
 
 // Where sub-block j's scale of row r sits among the panel's 128 (header).
@@ -207,7 +212,6 @@ int group_value(const uint8_t* group, size_t r, int c, int e) {
 void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
   for (size_t sb = 0; sb < n / kQK_K; ++sb, panel += kBlockBytes) {
     uint8_t scales[2 * kValues];  // value 16g + 2r + h: sub-block 2g + h of row r
-    std::memset(panel + kQsAt, 0, 8 * kGroupBytes);
     for (size_t r = 0; r < kRows; ++r) {
       const uint8_t* a = w + r * row_bytes + sb * sizeof(quant::BlockQ3_K);
       std::memcpy(panel + kDAt + 2 * r, a + offsetof(quant::BlockQ3_K, d), 2);
@@ -215,14 +219,13 @@ void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
       quant::unpack_q3_k_scales(a + offsetof(quant::BlockQ3_K, scales), sc);
       for (int j = 0; j < 16; ++j) scales[scale_index(j, r)] = uint8_t(sc[j] + 32);
       for (int g = 0; g < 8; ++g) {
-        uint8_t* v = panel + kQsAt + kGroupBytes * g + 4 * r;
-        for (int e = 0; e < 4; ++e, ++v) {
-          int u[8];
-          for (int c = 0; c < 8; ++c) u[c] = row_value(a, 32 * g + 4 * c + e);
-          v[0] = uint8_t(u[0] | u[4] << 3 | (u[3] & 3) << 6);
-          v[32] = uint8_t(u[1] | u[5] << 3 | (u[7] & 3) << 6);
-          v[64] = uint8_t(u[2] | u[6] << 3 | (u[3] >> 2) << 6 | (u[7] >> 2) << 7);
-        }
+        uint32_t u[8];  // chunk c's four values
+        group_row_values(a, g, u);
+        // Bytewise within each word: no field outgrows its byte.
+        constexpr uint32_t kLow2 = 0x03030303u, kBit0 = 0x01010101u;
+        const uint32_t v[3] = {u[0] | u[4] << 3 | (u[3] & kLow2) << 6, u[1] | u[5] << 3 | (u[7] & kLow2) << 6,
+                               u[2] | u[6] << 3 | (u[3] >> 2 & kBit0) << 6 | (u[7] >> 2 & kBit0) << 7};
+        for (int i = 0; i < 3; ++i) std::memcpy(panel + kQsAt + kGroupBytes * g + 32 * i + 4 * r, &v[i], 4);
       }
     }
     put_six_bit(scales, panel + kScalesAt);

@@ -211,14 +211,15 @@ void Job::run(size_t b, size_t e) const {
       return;
     }
     case Path::kPanels: {
+      const PanelKernel& pc = panel.per_call ? *panel.per_call : panel;
       std::vector<uint8_t>& buf = panel_buffer();
-      const size_t bytes = panel.panel_bytes(w->n_cols), end = std::min(e, n_panels);
+      const size_t bytes = pc.panel_bytes(w->n_cols), end = std::min(e, n_panels);
       buf.resize(2 * bytes);
       for (size_t p = b, step; p < end; p += step) {
-        step = panel.step_at(p, end, n_tokens);
+        step = pc.step_at(p, end, n_tokens);
         for (size_t i = 0; i < step; ++i)
-          panel.pack(w->data + (p + i) * kPanelRows * w->row_bytes, w->row_bytes, w->n_cols, buf.data() + i * bytes);
-        panel.gemm_for(step)(buf.data(), act, act_bytes, w->n_cols, n_tokens, y + p * kPanelRows, w->n_rows, nullptr);
+          pc.pack(w->data + (p + i) * kPanelRows * w->row_bytes, w->row_bytes, w->n_cols, buf.data() + i * bytes);
+        pc.gemm_for(step)(buf.data(), act, act_bytes, w->n_cols, n_tokens, y + p * kPanelRows, w->n_rows, nullptr);
       }
       if (e > n_panels) run_rows(*this, n_panels * kPanelRows, w->n_rows);
       return;

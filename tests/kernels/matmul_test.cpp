@@ -250,8 +250,14 @@ TEST(Matmul, Avx512HasVnniPanelPairsForBatches) {
   }
   // Q4_K, Q5_K and IQ4_XS too: their decode panels (kquant_decode_panel.h)
   // are as large as their rows; prompts convert them to the GEMM panels.
+  // Rows left unpacked pack straight into those GEMM panels (per_call).
   for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::IQ4_XS, GgmlType::Q3_K}) {
     EXPECT_NE(avx512->for_type(type).panel.gemm, avx2_gemm(type)) << ggml_type_name(type);
+    const PanelKernel* per_call = avx512->for_type(type).panel.per_call;
+    ASSERT_NE(per_call, nullptr) << ggml_type_name(type);
+    EXPECT_EQ(per_call->gemm, avx2_gemm(type)) << ggml_type_name(type);
+    EXPECT_NE(per_call->gemm_pair, nullptr) << ggml_type_name(type);
+    EXPECT_FALSE(per_call->prepack) << ggml_type_name(type);
     EXPECT_FALSE(kernel_table_for(Isa::kAvx2)->for_type(type).panel.prepack) << ggml_type_name(type);
   }
   for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_1,
