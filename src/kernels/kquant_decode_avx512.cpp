@@ -52,6 +52,15 @@ inline void store_scale_pairs(const uint8_t* values, int g, int16_t bias, uint8_
                       _mm256_set_m128i(_mm_unpackhi_epi16(v, v), _mm_unpacklo_epi16(v, v)));
 }
 
+// int16 lane pairs (lane 2r: one sub-block's value for row r, 2r + 1 the
+// next sub-block's) as the GEMM panels' two scale vectors, each value in
+// both lanes of its row.
+inline void store_pair_halves(__m256i pairs, uint8_t* even, uint8_t* odd) {
+  constexpr int kEven = _MM_SHUFFLE(2, 2, 0, 0), kOdd = _MM_SHUFFLE(3, 3, 1, 1);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(even), _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(pairs, kEven), kEven));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(odd), _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(pairs, kOdd), kOdd));
+}
+
 // The 64 six-bit values of a scales or mins field as bytes, value v at out[v].
 __attribute__((always_inline)) inline void unpack_six_bit(const uint8_t* field, uint8_t* out) {
   const __m256i low = simd::load256(field), low4 = _mm256_set1_epi8(0x0f);
@@ -341,12 +350,7 @@ struct Q3K {
       for (int g = 0; g < 8; ++g) {
         const __m256i pairs = scale_pairs(scales, g);
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + Gemm::kPairsAt + 32 * g), pairs);
-        // Both lanes of row r: its even (sub-block 2g) or odd (2g + 1) value.
-        constexpr int kEven = _MM_SHUFFLE(2, 2, 0, 0), kOdd = _MM_SHUFFLE(3, 3, 1, 1);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + Gemm::kScalesAt + 32 * (2 * g)),
-                            _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(pairs, kEven), kEven));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + Gemm::kScalesAt + 32 * (2 * g + 1)),
-                            _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(pairs, kOdd), kOdd));
+        store_pair_halves(pairs, out + Gemm::kScalesAt + 32 * (2 * g), out + Gemm::kScalesAt + 32 * (2 * g + 1));
         __m256i a[4], b[4];
         group_values(panel + kQsAt + kGroupBytes * g, a, b);
         uint8_t* group = out + Gemm::kQsAt + Gemm::kGroupBytes * g;
@@ -354,6 +358,91 @@ struct Q3K {
           const __m256i high = _mm256_and_si256(_mm256_srli_epi16(b[c], 3), _mm256_set1_epi8(7));
           _mm256_storeu_si256(reinterpret_cast<__m256i*>(group + 32 * c), _mm256_add_epi8(a[c], bias));
           _mm256_storeu_si256(reinterpret_cast<__m256i*>(group + 32 * (c + 4)), _mm256_add_epi8(high, bias));
+        }
+      }
+    }
+  }
+};
+
+// Q2_K: chunk c of a group's sub-block is bits 2c..2c+1 of its vector
+// (kquant_decode_panel.h), one shift and one mask. As for Q3_K, the two
+// sub-blocks' sums share one vpdpwssd against their 4-bit scales; the
+// mins meet the bsums the same way once per group.
+struct Q2K {
+  static constexpr size_t kBlockBytes = q2k_panel::kBlockBytes;
+  using Gemm = kquant_layout::Q6K;
+
+  __attribute__((always_inline)) static void group_values(const uint8_t* q, __m256i a[4], __m256i b[4]) {
+    const __m256i w0 = simd::load256(q), w1 = simd::load256(q + 32), m3 = _mm256_set1_epi8(3);
+    for (int c = 0; c < 4; ++c) {
+      a[c] = _mm256_and_si256(_mm256_srli_epi16(w0, 2 * c), m3);
+      b[c] = _mm256_and_si256(_mm256_srli_epi16(w1, 2 * c), m3);
+    }
+  }
+
+  // Group g's scale bytes widened: int16 lane 2r sub-block 2g of row r, 2r + 1 sub-block 2g + 1.
+  __attribute__((always_inline)) static __m256i scale_bytes(const uint8_t* p, int g) {
+    return _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + q2k_panel::kScalesAt + 16 * g)));
+  }
+
+  template <int kTokens>
+  __attribute__((always_inline)) static void super_block(const uint8_t* p, const uint8_t* x, size_t x_stride,
+                                                         __m256 acc[kTokens]) {
+    using namespace q2k_panel;
+    __m256i scaled[kTokens], mins[kTokens];
+    for (int t = 0; t < kTokens; ++t) scaled[t] = mins[t] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+    for (int g = 0; g < 8; ++g) {
+      __m256i a[4], b[4];
+      group_values(p + kQsAt + kGroupBytes * g, a, b);
+      const __m256i bytes = scale_bytes(p, g);
+      const __m256i sc = _mm256_and_si256(bytes, _mm256_set1_epi16(0x0f)), mn = _mm256_srli_epi16(bytes, 4);
+#pragma GCC unroll 4
+      for (int t = 0; t < kTokens; ++t) {
+        const uint8_t* xb = x + t * x_stride;
+        const uint8_t* xs = xb + kQ8KQs + 32 * g;
+        __m256i la = _mm256_setzero_si256(), lb = _mm256_setzero_si256();
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; ++c) {
+          la = _mm256_dpbusd_epi32(la, a[c], simd::broadcast4(xs + 4 * c));
+          lb = _mm256_dpbusd_epi32(lb, b[c], simd::broadcast4(xs + 16 + 4 * c));
+        }
+        // |la|, |lb| <= 16 * 3 * 128: int16 holds them.
+        const __m256i both = _mm256_blend_epi16(la, _mm256_slli_epi32(lb, 16), 0xaa);
+        scaled[t] = _mm256_dpwssd_epi32(scaled[t], both, sc);
+        mins[t] = _mm256_dpwssd_epi32(mins[t], mn, simd::broadcast4(xb + kQ8KBsums + 4 * g));
+      }
+    }
+    const __m256 d = halves8(p + kDAt), dmin = halves8(p + kDminAt);
+#pragma GCC unroll 4
+    for (int t = 0; t < kTokens; ++t) {
+      float dx;
+      std::memcpy(&dx, x + t * x_stride, 4);
+      const __m256 v =
+          _mm256_fmsub_ps(d, _mm256_cvtepi32_ps(scaled[t]), _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(mins[t])));
+      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx), v, acc[t]);
+    }
+  }
+
+  // The GEMM panel (kquant_layout::Q6K, as the AVX2 packer writes Q2_K):
+  // d and f = dmin as floats, the scales as int16 lane pairs, the mins as
+  // the offsets two sub-blocks a vector, the values 0..3 a byte each.
+  static void to_gemm_panel(const uint8_t* panel, size_t n, uint8_t* out) {
+    using namespace q2k_panel;
+    for (size_t sb = 0; sb < n / quant::kQK_K; ++sb, panel += kBlockBytes, out += Gemm::kBlockBytes) {
+      _mm256_storeu_ps(reinterpret_cast<float*>(out), halves8(panel + kDAt));
+      _mm256_storeu_ps(reinterpret_cast<float*>(out + Gemm::kFAt), halves8(panel + kDminAt));
+      for (int g = 0; g < 8; ++g) {
+        const __m256i bytes = scale_bytes(panel, g);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + Gemm::kPairsAt + 32 * g), _mm256_srli_epi16(bytes, 4));
+        store_pair_halves(_mm256_and_si256(bytes, _mm256_set1_epi16(0x0f)), out + Gemm::kScalesAt + 32 * (2 * g),
+                          out + Gemm::kScalesAt + 32 * (2 * g + 1));
+        __m256i a[4], b[4];
+        group_values(panel + kQsAt + kGroupBytes * g, a, b);
+        uint8_t* group = out + Gemm::kQsAt + Gemm::kGroupBytes * g;
+        for (int c = 0; c < 4; ++c) {
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(group + 32 * c), a[c]);
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(group + 32 * (c + 4)), b[c]);
         }
       }
     }
@@ -462,6 +551,7 @@ void fill_kquant_decode_panels(KernelTable& t) {
   avx512::set_decode_panel<avx512::Q45K<true>>(t, GgmlType::Q5_K, q45k_panel::pack<true>, q45k_panel::unpack_row<true>);
   avx512::set_decode_panel<avx512::IQ4XS>(t, GgmlType::IQ4_XS, iq4xs_panel::pack, iq4xs_panel::unpack_row);
   avx512::set_decode_panel<avx512::Q3K>(t, GgmlType::Q3_K, q3k_panel::pack, q3k_panel::unpack_row);
+  avx512::set_decode_panel<avx512::Q2K>(t, GgmlType::Q2_K, q2k_panel::pack, q2k_panel::unpack_row);
 }
 
 }  // namespace minnow::kernels

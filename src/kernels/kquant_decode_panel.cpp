@@ -252,3 +252,48 @@ void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out) {
 }
 
 }  // namespace minnow::kernels::q3k_panel
+
+namespace minnow::kernels::q2k_panel {
+
+using quant::kQK_K;
+
+void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
+  for (size_t sb = 0; sb < n / kQK_K; ++sb, panel += kBlockBytes) {
+    for (size_t r = 0; r < kRows; ++r) {
+      const uint8_t* a = w + r * row_bytes + sb * sizeof(quant::BlockQ2_K);
+      std::memcpy(panel + kDAt + 2 * r, a + offsetof(quant::BlockQ2_K, d), 2);
+      std::memcpy(panel + kDminAt + 2 * r, a + offsetof(quant::BlockQ2_K, dmin), 2);
+      const uint8_t* scales = a + offsetof(quant::BlockQ2_K, scales);
+      for (int j = 0; j < 16; ++j) panel[kScalesAt + 16 * (j / 2) + 2 * r + j % 2] = scales[j];
+      // Group g is plane g % 4 of qs' half g / 4 (dequantize_q2_k's order):
+      // chunk c's four values are bits 2(g % 4).. of qs bytes 4c..4c+3.
+      for (int g = 0; g < 8; ++g) {
+        const uint8_t* qs = a + offsetof(quant::BlockQ2_K, qs) + 32 * (g / 4);
+        uint32_t v[2] = {0, 0};
+        for (int c = 0; c < 8; ++c) {
+          uint32_t word;
+          std::memcpy(&word, qs + 4 * c, 4);
+          v[c / 4] |= (word >> (2 * (g % 4)) & 0x03030303u) << (2 * (c % 4));
+        }
+        for (int i = 0; i < 2; ++i) std::memcpy(panel + kQsAt + kGroupBytes * g + 32 * i + 4 * r, &v[i], 4);
+      }
+    }
+  }
+}
+
+void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out) {
+  const size_t row = r % kRows;
+  const uint8_t* p = panels + r / kRows * (n / kQK_K * kBlockBytes);
+  for (size_t sb = 0; sb < n / kQK_K; ++sb, p += kBlockBytes) {
+    const float d = fp16_to_float(u16_at(p + kDAt + 2 * row)), min = fp16_to_float(u16_at(p + kDminAt + 2 * row));
+    for (int j = 0; j < 16; ++j) {
+      // The reference dequantizer's arithmetic, so the rows come back bit for bit.
+      const uint8_t sc = p[kScalesAt + 16 * (j / 2) + 2 * row + j % 2];
+      const float dl = d * float(sc & 0x0f), ml = min * float(sc >> 4);
+      const uint8_t* v = p + kQsAt + kGroupBytes * (j / 2) + 32 * (j % 2) + 4 * row;
+      for (int i = 0; i < 16; ++i) *out++ = dl * float((v[i % 4] >> (2 * (i / 4))) & 3) - ml;
+    }
+  }
+}
+
+}  // namespace minnow::kernels::q2k_panel

@@ -1,4 +1,4 @@
-// Internal: Q4_K, Q5_K, IQ4_XS and Q3_K matrices repacked at load for decode on the
+// Internal: Q4_K, Q5_K, IQ4_XS, Q3_K and Q2_K matrices repacked at load for decode on the
 // AVX-512 path ("decode panels"), exactly as large as the rows they hold, so
 // they can replace the file's rows under the same memory bound as the legacy
 // types' panels.
@@ -46,6 +46,14 @@
 //               chunk 7's. Chunks 0-2 are one mask each, 4-6 one mask that
 //               leaves them times 8 (sub-block 2g + 1's sums are shifted
 //               back once), 3 and 7 two shifts, two masks and an or.
+//
+// Q2_K panel super-block (8 rows, 672 B = 8 x sizeof(BlockQ2_K)):
+//   [0, 16)     d[8] fp16           [16, 32)   dmin[8] fp16
+//   [32, 160)   the rows' scale bytes (scale low nibble, min high), byte
+//               16g + 2r + h for sub-block 2g + h of row r
+//   [160, 672)  group g (0..7), 64 B: two 32 B vectors whose byte 4r + e
+//               holds, in bits 2c..2c+1, element 4c + e (vector 0) or
+//               16 + 4c + e (vector 1) of row r's group
 #pragma once
 
 #include <cstddef>
@@ -105,3 +113,16 @@ void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out);
 int group_value(const uint8_t* group, size_t r, int c, int e);
 
 }  // namespace minnow::kernels::q3k_panel
+
+namespace minnow::kernels::q2k_panel {
+
+inline constexpr size_t kRows = 8;
+inline constexpr size_t kBlockBytes = kRows * sizeof(quant::BlockQ2_K);
+inline constexpr size_t kDAt = 0, kDminAt = 16, kScalesAt = 32, kQsAt = 160, kGroupBytes = 64;
+static_assert(kQsAt + 8 * kGroupBytes == kBlockBytes, "as large as the rows");
+
+// As q45k_panel's, for GGUF Q2_K rows.
+void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel);
+void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out);
+
+}  // namespace minnow::kernels::q2k_panel
