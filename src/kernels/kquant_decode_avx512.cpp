@@ -449,6 +449,100 @@ struct Q2K {
   }
 };
 
+// Q6_K: chunks 0-5 of a group are one mask each; chunks 6 and 7 gather
+// their three 2-bit parts from the vectors' top bits (kquant_decode_panel.h)
+// with three shifts, two bit selects and a mask. Sub-block sums can outgrow
+// int16 (16 * 63 * 128), so each takes an int32 multiply by its scale; the
+// -32 comes off once per super-block, as 32 times the scales against the bsums.
+struct Q6K {
+  static constexpr size_t kBlockBytes = q6k_panel::kBlockBytes;
+  using Gemm = kquant_layout::Q6K;
+
+  // The three parts of chunk 6 or 7 (bits 6-7 of vectors x, y, z) as one value.
+  __attribute__((always_inline)) static __m256i gathered(__m256i x, __m256i y, __m256i z) {
+    constexpr int kSelect = 0xca;  // ternary logic: A ? B : C, bit by bit
+    const __m256i low = _mm256_ternarylogic_epi32(_mm256_set1_epi8(0x03), _mm256_srli_epi16(x, 6),
+                                                  _mm256_srli_epi16(y, 4), kSelect);
+    const __m256i all = _mm256_ternarylogic_epi32(_mm256_set1_epi8(0x0f), low, _mm256_srli_epi16(z, 2), kSelect);
+    return _mm256_and_si256(all, _mm256_set1_epi8(63));
+  }
+
+  __attribute__((always_inline)) static void group_values(const uint8_t* q, __m256i a[4], __m256i b[4]) {
+    __m256i v[6];
+    for (int i = 0; i < 6; ++i) v[i] = simd::load256(q + 32 * i);
+    const __m256i m63 = _mm256_set1_epi8(63);
+    for (int c = 0; c < 4; ++c) a[c] = _mm256_and_si256(v[c], m63);
+    b[0] = _mm256_and_si256(v[4], m63);
+    b[1] = _mm256_and_si256(v[5], m63);
+    b[2] = gathered(v[0], v[1], v[4]);
+    b[3] = gathered(v[2], v[3], v[5]);
+  }
+
+  // Group g's scales as int16 lane pairs: lane 2r sub-block 2g of row r, 2r + 1 sub-block 2g + 1.
+  __attribute__((always_inline)) static __m256i scale_pairs(const uint8_t* p, int g) {
+    return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + q6k_panel::kScalesAt + 16 * g)));
+  }
+
+  template <int kTokens>
+  __attribute__((always_inline)) static void super_block(const uint8_t* p, const uint8_t* x, size_t x_stride,
+                                                         __m256 acc[kTokens]) {
+    using namespace q6k_panel;
+    __m256i scaled[kTokens], offset[kTokens];
+    for (int t = 0; t < kTokens; ++t) scaled[t] = offset[t] = _mm256_setzero_si256();
+#pragma GCC unroll 8
+    for (int g = 0; g < 8; ++g) {
+      __m256i a[4], b[4];
+      group_values(p + kQsAt + kGroupBytes * g, a, b);
+      const __m256i pairs = scale_pairs(p, g);
+      const __m256i sa = _mm256_srai_epi32(_mm256_slli_epi32(pairs, 16), 16), sb = _mm256_srai_epi32(pairs, 16);
+#pragma GCC unroll 4
+      for (int t = 0; t < kTokens; ++t) {
+        const uint8_t* xb = x + t * x_stride;
+        const uint8_t* xs = xb + kQ8KQs + 32 * g;
+        __m256i la = _mm256_setzero_si256(), lb = _mm256_setzero_si256();
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; ++c) {
+          la = _mm256_dpbusd_epi32(la, a[c], simd::broadcast4(xs + 4 * c));
+          lb = _mm256_dpbusd_epi32(lb, b[c], simd::broadcast4(xs + 16 + 4 * c));
+        }
+        scaled[t] = _mm256_add_epi32(scaled[t], _mm256_add_epi32(_mm256_mullo_epi32(la, sa), _mm256_mullo_epi32(lb, sb)));
+        offset[t] = _mm256_dpwssd_epi32(offset[t], pairs, simd::broadcast4(xb + kQ8KBsums + 4 * g));
+      }
+    }
+    const __m256 d = halves8(p + kDAt);
+#pragma GCC unroll 4
+    for (int t = 0; t < kTokens; ++t) {
+      float dx;
+      std::memcpy(&dx, x + t * x_stride, 4);
+      const __m256i sum = _mm256_sub_epi32(scaled[t], _mm256_slli_epi32(offset[t], 5));
+      acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(dx), d), _mm256_cvtepi32_ps(sum), acc[t]);
+    }
+  }
+
+  // The GEMM panel (kquant_layout::Q6K): d and f = 32 d as floats, the
+  // scales as int16 lane pairs and again as the offsets, the values as bytes.
+  static void to_gemm_panel(const uint8_t* panel, size_t n, uint8_t* out) {
+    using namespace q6k_panel;
+    for (size_t sb = 0; sb < n / quant::kQK_K; ++sb, panel += kBlockBytes, out += Gemm::kBlockBytes) {
+      const __m256 d = halves8(panel + kDAt);
+      _mm256_storeu_ps(reinterpret_cast<float*>(out), d);
+      _mm256_storeu_ps(reinterpret_cast<float*>(out + Gemm::kFAt), _mm256_mul_ps(d, _mm256_set1_ps(32.0f)));
+      for (int g = 0; g < 8; ++g) {
+        const __m256i pairs = scale_pairs(panel, g);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + Gemm::kPairsAt + 32 * g), pairs);
+        store_pair_halves(pairs, out + Gemm::kScalesAt + 32 * (2 * g), out + Gemm::kScalesAt + 32 * (2 * g + 1));
+        __m256i a[4], b[4];
+        group_values(panel + kQsAt + kGroupBytes * g, a, b);
+        uint8_t* group = out + Gemm::kQsAt + Gemm::kGroupBytes * g;
+        for (int c = 0; c < 4; ++c) {
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(group + 32 * c), a[c]);
+          _mm256_storeu_si256(reinterpret_cast<__m256i*>(group + 32 * (c + 4)), b[c]);
+        }
+      }
+    }
+  }
+};
+
 template <class D>
 void token_panel(const uint8_t* p, const uint8_t* x, size_t n, float* y) {
   __m256 acc[1] = {_mm256_setzero_ps()};
@@ -552,6 +646,7 @@ void fill_kquant_decode_panels(KernelTable& t) {
   avx512::set_decode_panel<avx512::IQ4XS>(t, GgmlType::IQ4_XS, iq4xs_panel::pack, iq4xs_panel::unpack_row);
   avx512::set_decode_panel<avx512::Q3K>(t, GgmlType::Q3_K, q3k_panel::pack, q3k_panel::unpack_row);
   avx512::set_decode_panel<avx512::Q2K>(t, GgmlType::Q2_K, q2k_panel::pack, q2k_panel::unpack_row);
+  avx512::set_decode_panel<avx512::Q6K>(t, GgmlType::Q6_K, q6k_panel::pack, q6k_panel::unpack_row);
 }
 
 }  // namespace minnow::kernels

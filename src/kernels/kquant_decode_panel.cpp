@@ -297,3 +297,71 @@ void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out) {
 }
 
 }  // namespace minnow::kernels::q2k_panel
+
+namespace minnow::kernels::q6k_panel {
+
+using quant::kQK_K;
+
+namespace {
+
+// Where chunk c's bits 6-7 of each of its three 2-bit parts go (chunks 6, 7).
+constexpr int kSplitVector[2][3] = {{0, 1, 4}, {2, 3, 5}};
+
+// Value of chunk c (0..7), byte 4r + e, of a 192-byte group.
+int group_value(const uint8_t* group, size_t r, int c, int e) {
+  const uint8_t* v = group + 4 * r + e;  // vector i at v[32 * i]
+  if (c < 6) return v[32 * c] & 63;
+  int value = 0;
+  for (int part = 0; part < 3; ++part) value |= (v[32 * kSplitVector[c - 6][part]] >> 6) << (2 * part);
+  return value;
+}
+
+}  // namespace
+
+void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel) {
+  for (size_t sb = 0; sb < n / kQK_K; ++sb, panel += kBlockBytes) {
+    for (size_t r = 0; r < kRows; ++r) {
+      const uint8_t* a = w + r * row_bytes + sb * sizeof(quant::BlockQ6_K);
+      std::memcpy(panel + kDAt + 2 * r, a + offsetof(quant::BlockQ6_K, d), 2);
+      const uint8_t* scales = a + offsetof(quant::BlockQ6_K, scales);
+      for (int j = 0; j < 16; ++j) panel[kScalesAt + 16 * (j / 2) + 2 * r + j % 2] = scales[j];
+      for (int g = 0; g < 8; ++g) {
+        // Group g is quarter g % 4 of half g / 4 (dequantize_q6_k's order):
+        // low bits from ql's run 32 (g % 2) of that half, nibble g % 4 / 2,
+        // high bits from qh bits 2 (g % 4). Four values a word.
+        const uint8_t* ql = a + offsetof(quant::BlockQ6_K, ql) + 64 * (g / 4) + 32 * (g % 2);
+        const uint8_t* qh = a + offsetof(quant::BlockQ6_K, qh) + 32 * (g / 4);
+        uint32_t u[8];
+        for (int c = 0; c < 8; ++c) {
+          uint32_t lo, hi;
+          std::memcpy(&lo, ql + 4 * c, 4);
+          std::memcpy(&hi, qh + 4 * c, 4);
+          u[c] = (lo >> (4 * (g % 4 / 2)) & 0x0f0f0f0fu) | (hi >> (2 * (g % 4)) & 0x03030303u) << 4;
+        }
+        uint32_t v[6] = {u[0], u[1], u[2], u[3], u[4], u[5]};
+        for (int c = 6; c < 8; ++c)
+          for (int part = 0; part < 3; ++part) v[kSplitVector[c - 6][part]] |= (u[c] >> (2 * part) & 0x03030303u) << 6;
+        for (int i = 0; i < 6; ++i) std::memcpy(panel + kQsAt + kGroupBytes * g + 32 * i + 4 * r, &v[i], 4);
+      }
+    }
+  }
+}
+
+void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out) {
+  const size_t row = r % kRows;
+  const uint8_t* p = panels + r / kRows * (n / kQK_K * kBlockBytes);
+  for (size_t sb = 0; sb < n / kQK_K; ++sb, p += kBlockBytes) {
+    const float d = fp16_to_float(u16_at(p + kDAt + 2 * row));
+    for (int j = 0; j < 16; ++j) {
+      const int8_t sc = int8_t(p[kScalesAt + 16 * (j / 2) + 2 * row + j % 2]);
+      const uint8_t* group = p + kQsAt + kGroupBytes * (j / 2);
+      for (int i = 0; i < 16; ++i) {
+        const int k = 16 * (j % 2) + i;  // element within the group
+        // The reference dequantizer's arithmetic, so the rows come back bit for bit.
+        *out++ = d * float(sc) * float(group_value(group, row, k / 4, k % 4) - 32);
+      }
+    }
+  }
+}
+
+}  // namespace minnow::kernels::q6k_panel

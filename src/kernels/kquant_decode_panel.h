@@ -1,4 +1,4 @@
-// Internal: Q4_K, Q5_K, IQ4_XS, Q3_K and Q2_K matrices repacked at load for decode on the
+// Internal: Q4_K, Q5_K, IQ4_XS, Q3_K, Q2_K and Q6_K matrices repacked at load for decode on the
 // AVX-512 path ("decode panels"), exactly as large as the rows they hold, so
 // they can replace the file's rows under the same memory bound as the legacy
 // types' panels.
@@ -46,6 +46,16 @@
 //               chunk 7's. Chunks 0-2 are one mask each, 4-6 one mask that
 //               leaves them times 8 (sub-block 2g + 1's sums are shifted
 //               back once), 3 and 7 two shifts, two masks and an or.
+//
+// Q6_K panel super-block (8 rows, 1680 B = 8 x sizeof(BlockQ6_K)):
+//   [0, 16)     d[8] fp16
+//   [16, 144)   the rows' int8 scales, byte 16g + 2r + h for sub-block
+//               2g + h of row r
+//   [144, 1680) group g (0..7), 192 B: six 32 B vectors V0..V5 whose byte
+//               4r + e holds in bits 0-5 the value (0..63, weight
+//               d * scale * (value - 32)) of element 4c + e of row r's group
+//               for chunk c = 0..5, and in bits 6-7 two bits of chunk 6
+//               (V0: bits 0-1, V1: 2-3, V4: 4-5) or chunk 7 (V2, V3, V5)
 //
 // Q2_K panel super-block (8 rows, 672 B = 8 x sizeof(BlockQ2_K)):
 //   [0, 16)     d[8] fp16           [16, 32)   dmin[8] fp16
@@ -126,3 +136,16 @@ void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel);
 void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out);
 
 }  // namespace minnow::kernels::q2k_panel
+
+namespace minnow::kernels::q6k_panel {
+
+inline constexpr size_t kRows = 8;
+inline constexpr size_t kBlockBytes = kRows * sizeof(quant::BlockQ6_K);
+inline constexpr size_t kDAt = 0, kScalesAt = 16, kQsAt = 144, kGroupBytes = 192;
+static_assert(kQsAt + 8 * kGroupBytes == kBlockBytes, "as large as the rows");
+
+// As q45k_panel's, for GGUF Q6_K rows.
+void pack(const uint8_t* w, size_t row_bytes, size_t n, uint8_t* panel);
+void unpack_row(const uint8_t* panels, size_t r, size_t n, float* out);
+
+}  // namespace minnow::kernels::q6k_panel

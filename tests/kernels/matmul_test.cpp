@@ -123,7 +123,7 @@ TEST(Matmul, PanelPackedMatricesMatchScalarAndUnpackRows) {
     const KernelTable* table = kernel_table_for(isa);
     if (!table) continue;
     for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_1,
-                          GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::IQ4_XS, GgmlType::Q3_K, GgmlType::Q2_K}) {
+                          GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::IQ4_XS, GgmlType::Q3_K, GgmlType::Q2_K, GgmlType::Q6_K}) {
       const PanelKernel& panel = table->for_type(type).panel;
       const bool k_quant = ggml_type_info(type)->block_elems >= 256;
       if (!panel.pack || (k_quant && !panel.prepack)) continue;  // K-quant GEMM panels outgrow the rows
@@ -176,7 +176,7 @@ TEST(Matmul, PanelPairsMatchScalarOnEveryRange) {
     const KernelTable* table = kernel_table_for(isa);
     if (!table) continue;
     for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_1,
-                          GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::IQ4_XS, GgmlType::Q3_K, GgmlType::Q2_K}) {
+                          GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::IQ4_XS, GgmlType::Q3_K, GgmlType::Q2_K, GgmlType::Q6_K}) {
       const PanelKernel& panel = table->for_type(type).panel;
       if (!panel.token_pair) continue;
       ++pair_paths;
@@ -242,7 +242,7 @@ TEST(Matmul, Avx512HasVnniPanelPairsForBatches) {
     EXPECT_NE(panel.gemm_pair, nullptr) << ggml_type_name(type);
     // The K-quant decode panels convert to the AVX2 GEMM panels first (below).
     if (type != GgmlType::Q4_K && type != GgmlType::Q5_K && type != GgmlType::IQ4_XS && type != GgmlType::Q3_K &&
-        type != GgmlType::Q2_K) {
+        type != GgmlType::Q2_K && type != GgmlType::Q6_K) {
       EXPECT_EQ(panel.gemm, avx2_gemm(type)) << ggml_type_name(type);
     }
     EXPECT_EQ(panel.step_at(0, 4, 1), 1u) << "one token takes single panels";
@@ -252,7 +252,7 @@ TEST(Matmul, Avx512HasVnniPanelPairsForBatches) {
   // Q4_K, Q5_K and IQ4_XS too: their decode panels (kquant_decode_panel.h)
   // are as large as their rows; prompts convert them to the GEMM panels.
   // Rows left unpacked pack straight into those GEMM panels (per_call).
-  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::IQ4_XS, GgmlType::Q3_K, GgmlType::Q2_K}) {
+  for (GgmlType type : {GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::IQ4_XS, GgmlType::Q3_K, GgmlType::Q2_K, GgmlType::Q6_K}) {
     EXPECT_NE(avx512->for_type(type).panel.gemm, avx2_gemm(type)) << ggml_type_name(type);
     const PanelKernel* per_call = avx512->for_type(type).panel.per_call;
     ASSERT_NE(per_call, nullptr) << ggml_type_name(type);
@@ -262,7 +262,7 @@ TEST(Matmul, Avx512HasVnniPanelPairsForBatches) {
     EXPECT_FALSE(kernel_table_for(Isa::kAvx2)->for_type(type).panel.prepack) << ggml_type_name(type);
   }
   for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_1,
-                        GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::IQ4_XS, GgmlType::Q3_K, GgmlType::Q2_K}) {
+                        GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::IQ4_XS, GgmlType::Q3_K, GgmlType::Q2_K, GgmlType::Q6_K}) {
     EXPECT_TRUE(avx512->for_type(type).panel.prepack) << ggml_type_name(type);
     EXPECT_NE(avx512->for_type(type).panel.token, nullptr) << ggml_type_name(type);
     EXPECT_NE(avx512->for_type(type).panel.token_pair, nullptr) << ggml_type_name(type);
