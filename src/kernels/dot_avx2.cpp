@@ -270,6 +270,7 @@ void fill_avx2_kernels(KernelTable& t) {
   t.dot[uint32_t(GgmlType::BF16)] =
       dot_kernel(ActFormat::kF32, avx2::dot_16bit<avx2::bf16x8, bf16_to_float>, nullptr, avx2::panel_kernel_bf16());
   fill_kquant_low_avx2(t);
+  fill_kquant_decode_panels_avx2(t);
 }
 
 }  // namespace minnow::kernels

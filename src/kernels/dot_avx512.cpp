@@ -67,6 +67,10 @@ void fill_avx512_kernels(KernelTable& t) {
     DotKernel& k = t.dot[uint32_t(type)];
     k = dot_kernel(act, fn, fn4, k.panel);
   };
+  // Types the AVX2 path repacks into decode panels start here from their
+  // GEMM panels again: the VNNI multiplies below are set on those.
+  for (DotKernel& k : t.dot)
+    if (k.panel.per_call) k.panel = *k.panel.per_call;
   set_dots(GgmlType::F32, ActFormat::kF32, avx512::dot_f32, nullptr);
   set_dots(GgmlType::F16, ActFormat::kF32, avx512::dot_f16, nullptr);
   fill_vnni_panels(t);

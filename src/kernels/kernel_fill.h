@@ -47,5 +47,8 @@ void fill_kquant_decode_panels(KernelTable& table);
 // The AVX2 entries of the low-bit super-block types (Q2_K, Q3_K, IQ4_XS),
 // in dot_kquant_low_avx2.cpp.
 void fill_kquant_low_avx2(KernelTable& table);
+// Q3_K and Q2_K matrices repacked at load into the decode panels, with
+// maddubs token kernels (kquant_decode_avx2.cpp). After fill_kquant_low_avx2.
+void fill_kquant_decode_panels_avx2(KernelTable& table);
 
 }  // namespace minnow::kernels
