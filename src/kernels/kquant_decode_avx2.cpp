@@ -14,9 +14,7 @@
 #include <immintrin.h>
 
 #include "kernels/kernel_fill.h"
-#include "kernels/kquant_decode_loops.h"
-#include "kernels/kquant_decode_panel.h"
-#include "kernels/kquant_panel_layout.h"
+#include "kernels/kquant_decode_low.h"
 
 namespace minnow::kernels::avx2 {
 namespace {
@@ -34,17 +32,6 @@ __attribute__((always_inline)) inline __m256i sub_block_sums(const __m256i v[4],
   return _mm256_add_epi16(s01, s23);
 }
 
-// Each row's value of a pair vector (int16 lane 2r: sub-block 2g, 2r + 1:
-// 2g + 1) in both of its lanes: the even sub-block's, or the odd one's.
-__attribute__((always_inline)) inline __m256i even_lanes(__m256i pairs) {
-  constexpr int kEven = _MM_SHUFFLE(2, 2, 0, 0);
-  return _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(pairs, kEven), kEven);
-}
-__attribute__((always_inline)) inline __m256i odd_lanes(__m256i pairs) {
-  constexpr int kOdd = _MM_SHUFFLE(3, 3, 1, 1);
-  return _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(pairs, kOdd), kOdd);
-}
-
 // A group's decoded values, its two sub-blocks' scale pairs and the pairs
 // that meet the bsums; Layout::group(p, g, a, b, pairs, offsets) fills them.
 // One panel super-block for kTokens tokens: acc[t] += dx (d * sum - f * offset).
@@ -57,7 +44,7 @@ __attribute__((always_inline)) inline void low_super_block(const uint8_t* p, con
 #pragma GCC unroll 8
   for (int g = 0; g < 8; ++g) {
     __m256i a[4], b[4];
-    Layout::group_values(p + Layout::kQsAt + Layout::kGroupBytes * g, a, b);
+    Layout::values(p + Layout::kQsAt + Layout::kGroupBytes * g, a, b);
     const __m256i pairs = scales.pairs(g), offsets = scales.offsets(g);
     const __m256i sa = even_lanes(pairs), sb = odd_lanes(pairs);
 #pragma GCC unroll 4
@@ -70,106 +57,11 @@ __attribute__((always_inline)) inline void low_super_block(const uint8_t* p, con
       offset[t] = _mm256_add_epi32(offset[t], _mm256_madd_epi16(offsets, simd::broadcast4(xb + kQ8KBsums + 4 * g)));
     }
   }
-  const __m256 d = halves8(p + Layout::kDAt), f = Layout::offset_factor(p);
-#pragma GCC unroll 4
-  for (int t = 0; t < kTokens; ++t) {
-    float dx;
-    std::memcpy(&dx, x + t * x_stride, 4);
-    const __m256 v = _mm256_fmsub_ps(d, _mm256_cvtepi32_ps(scaled[t]), _mm256_mul_ps(f, _mm256_cvtepi32_ps(offset[t])));
-    acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx), v, acc[t]);
-  }
+  finish_super_block<kTokens>(x, x_stride, halves8(p + Layout::kDAt), Layout::offset_factor(p), scaled, offset, acc);
 }
-
-// A decode panel as the Q6K GEMM panel: d and its offset factor f as floats, the scales in
-// both lanes of each row, the offsets as pairs, values plus `bias`.
-template <class Layout>
-void low_to_gemm_panel(const uint8_t* panel, size_t n, uint8_t* out, uint8_t bias) {
-  using Gemm = kquant_layout::Q6K;
-  for (size_t sb = 0; sb < n / quant::kQK_K; ++sb, panel += Layout::kBlockBytes, out += Gemm::kBlockBytes) {
-    _mm256_storeu_ps(reinterpret_cast<float*>(out), halves8(panel + Layout::kDAt));
-    _mm256_storeu_ps(reinterpret_cast<float*>(out + Gemm::kFAt), Layout::gemm_factor(panel));
-    typename Layout::Scales scales(panel);
-    for (int g = 0; g < 8; ++g) {
-      const __m256i pairs = scales.pairs(g);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + Gemm::kPairsAt + 32 * g), scales.offsets(g));
-      store_pair_halves(pairs, out + Gemm::kScalesAt + 32 * (2 * g), out + Gemm::kScalesAt + 32 * (2 * g + 1));
-      __m256i a[4], b[4];
-      Layout::group_values(panel + Layout::kQsAt + Layout::kGroupBytes * g, a, b);
-      uint8_t* group = out + Gemm::kQsAt + Gemm::kGroupBytes * g;
-      const __m256i add = _mm256_set1_epi8(char(bias));
-      for (int c = 0; c < 4; ++c) {
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(group + 32 * c), _mm256_add_epi8(a[c], add));
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(group + 32 * (c + 4)), _mm256_add_epi8(b[c], add));
-      }
-    }
-  }
-}
-
-// Q3_K: values 0..7 (weight d * scale * (u - 4)); the six-bit scales
-// unpacked once a super-block; the offset is 4 d times the scales.
-struct Q3KLayout {
-  static constexpr size_t kBlockBytes = q3k_panel::kBlockBytes, kQsAt = q3k_panel::kQsAt,
-                          kGroupBytes = q3k_panel::kGroupBytes, kDAt = q3k_panel::kDAt;
-  struct Scales {
-    alignas(32) uint8_t bytes[128];  // signed, the panel's order
-    explicit Scales(const uint8_t* p) {
-      unpack_six_bit(p + q3k_panel::kScalesAt, bytes);
-      unpack_six_bit(p + q3k_panel::kScalesAt + 48, bytes + 64);
-      for (int i = 0; i < 128; i += 32)
-        _mm256_store_si256(reinterpret_cast<__m256i*>(bytes + i),
-                           _mm256_sub_epi8(simd::load256(bytes + i), _mm256_set1_epi8(32)));
-    }
-    __m256i pairs(int g) const { return int8_pairs(bytes + 16 * g); }
-    __m256i offsets(int g) const { return pairs(g); }
-  };
-  static __m256 offset_factor(const uint8_t* p) {
-    return _mm256_mul_ps(halves8(p + q3k_panel::kDAt), _mm256_set1_ps(4.0f));
-  }
-  // The GEMM panel's values are u + 28: its offset is 32 d times the scales.
-  static __m256 gemm_factor(const uint8_t* p) { return _mm256_mul_ps(halves8(p + q3k_panel::kDAt), _mm256_set1_ps(32.0f)); }
-  __attribute__((always_inline)) static void group_values(const uint8_t* q, __m256i a[4], __m256i b[4]) {
-    const __m256i v0 = simd::load256(q), v1 = simd::load256(q + 32), v2 = simd::load256(q + 64);
-    const __m256i m3 = _mm256_set1_epi8(3), m4 = _mm256_set1_epi8(4), m7 = _mm256_set1_epi8(7);
-    a[0] = _mm256_and_si256(v0, m7);
-    a[1] = _mm256_and_si256(v1, m7);
-    a[2] = _mm256_and_si256(v2, m7);
-    a[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v0, 6), m3),
-                           _mm256_and_si256(_mm256_srli_epi16(v2, 4), m4));
-    b[0] = _mm256_and_si256(_mm256_srli_epi16(v0, 3), m7);
-    b[1] = _mm256_and_si256(_mm256_srli_epi16(v1, 3), m7);
-    b[2] = _mm256_and_si256(_mm256_srli_epi16(v2, 3), m7);
-    b[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(v1, 6), m3),
-                           _mm256_and_si256(_mm256_srli_epi16(v2, 5), m4));
-  }
-};
-
-// Q2_K: values 0..3 (weight d * scale * q - dmin * min), the rows' scale
-// bytes as they are: scales in the low nibbles, mins in the high ones.
-struct Q2KLayout {
-  static constexpr size_t kBlockBytes = q2k_panel::kBlockBytes, kQsAt = q2k_panel::kQsAt,
-                          kGroupBytes = q2k_panel::kGroupBytes, kDAt = q2k_panel::kDAt;
-  struct Scales {
-    const uint8_t* p;
-    explicit Scales(const uint8_t* panel) : p(panel + q2k_panel::kScalesAt) {}
-    __m256i bytes(int g) const {
-      return _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * g)));
-    }
-    __m256i pairs(int g) const { return _mm256_and_si256(bytes(g), _mm256_set1_epi16(0x0f)); }
-    __m256i offsets(int g) const { return _mm256_srli_epi16(bytes(g), 4); }
-  };
-  static __m256 offset_factor(const uint8_t* p) { return halves8(p + q2k_panel::kDminAt); }
-  static __m256 gemm_factor(const uint8_t* p) { return offset_factor(p); }
-  __attribute__((always_inline)) static void group_values(const uint8_t* q, __m256i a[4], __m256i b[4]) {
-    const __m256i w0 = simd::load256(q), w1 = simd::load256(q + 32), m3 = _mm256_set1_epi8(3);
-    for (int c = 0; c < 4; ++c) {
-      a[c] = _mm256_and_si256(_mm256_srli_epi16(w0, 2 * c), m3);
-      b[c] = _mm256_and_si256(_mm256_srli_epi16(w1, 2 * c), m3);
-    }
-  }
-};
 
 // The decode-panel type for the shared loops (kquant_decode_loops.h).
-template <class Layout, uint8_t kGemmBias>
+template <class Layout>
 struct LowPanel {
   static constexpr size_t kBlockBytes = Layout::kBlockBytes;
   template <int kTokens>
@@ -177,14 +69,11 @@ struct LowPanel {
                                                          __m256 acc[kTokens]) {
     low_super_block<Layout, kTokens>(p, x, x_stride, acc);
   }
-  static void to_gemm_panel(const uint8_t* panel, size_t n, uint8_t* out) {
-    low_to_gemm_panel<Layout>(panel, n, out, kGemmBias);
-  }
+  static void to_gemm_panel(const uint8_t* panel, size_t n, uint8_t* out) { low_to_gemm_panel<Layout>(panel, n, out); }
 };
 
-// The Q6K GEMM panel holds Q3_K's u - 4 as u + 28 (gemm_kquant_avx2.cpp).
-using Q3K = LowPanel<Q3KLayout, 28>;
-using Q2K = LowPanel<Q2KLayout, 0>;
+using Q3K = LowPanel<Q3KLayout>;
+using Q2K = LowPanel<Q2KLayout>;
 
 }  // namespace
 }  // namespace minnow::kernels::avx2

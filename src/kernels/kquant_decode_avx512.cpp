@@ -29,7 +29,7 @@
 
 #include "kernels/blocks_avx2.h"
 #include "kernels/kernel_fill.h"
-#include "kernels/kquant_decode_loops.h"
+#include "kernels/kquant_decode_low.h"
 #include "kernels/kquant_decode_panel.h"
 #include "kernels/kquant_panel_layout.h"
 #include "kernels/simd_avx2.h"
@@ -99,15 +99,7 @@ struct Q45K {
         mins_sum[t] = _mm256_add_epi32(mins_sum[t], _mm256_mullo_epi32(mn, _mm256_set1_epi32(bsums[0] + bsums[1])));
       }
     }
-    const __m256 d = halves8(p + kDAt), dmin = halves8(p + kDminAt);
-#pragma GCC unroll 4
-    for (int t = 0; t < kTokens; ++t) {
-      float dx;
-      std::memcpy(&dx, x + t * x_stride, 4);
-      const __m256 v =
-          _mm256_fmsub_ps(d, _mm256_cvtepi32_ps(scaled[t]), _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(mins_sum[t])));
-      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx), v, acc[t]);
-    }
+    finish_super_block<kTokens>(x, x_stride, halves8(p + kDAt), halves8(p + kDminAt), scaled, mins_sum, acc);
   }
 
   // One decode panel as the GEMM panel (kquant_layout::Q45K): floats for d
@@ -214,22 +206,64 @@ struct IQ4XS {
   }
 };
 
-// Q3_K: a group's 3-bit values come out of its three vectors with one mask
-// each (chunks 0-2; chunks 4-6 stay times 8) and two shifts, a mask and a
-// ternary-logic or for chunks 3 and 7 (layout in kquant_decode_panel.h).
-// The group's two 16-element sub-blocks' sums go into the int16 halves of
-// one int32 lane per row (the second's times 8 put there by one shift), and
-// one vpdpwssd against the pair of scales adds both; the -4 of u - 4 comes
-// off once per super-block, as 4 times the scales against the block's bsums.
-struct Q3K {
-  static constexpr size_t kBlockBytes = q3k_panel::kBlockBytes;
-  using Gemm = kquant_layout::Q6K;
+// Q3_K, Q2_K and Q6_K (layouts and scales in kquant_decode_low.h): a
+// group's two 16-element sub-blocks are four vpdpbusd each, their offset
+// or mins one vpdpwssd against the bsums, and Fast says how a group's
+// values come out (values) and how the sub-block sums meet their scales
+// (add_scaled).
+template <class Layout, class Fast>
+struct LowVnni {
+  static constexpr size_t kBlockBytes = Layout::kBlockBytes;
 
-  // The group's eight chunks as values 0..7 (chunks 4-7 times 8).
-  __attribute__((always_inline)) static void group_values(const uint8_t* q, __m256i a[4], __m256i b[4]) {
+  template <int kTokens>
+  __attribute__((always_inline)) static void super_block(const uint8_t* p, const uint8_t* x, size_t x_stride,
+                                                         __m256 acc[kTokens]) {
+    __m256i scaled[kTokens], offset[kTokens];
+    for (int t = 0; t < kTokens; ++t) scaled[t] = offset[t] = _mm256_setzero_si256();
+    const typename Layout::Scales scales(p);
+#pragma GCC unroll 8
+    for (int g = 0; g < 8; ++g) {
+      __m256i a[4], b[4];
+      Fast::values(p + Layout::kQsAt + Layout::kGroupBytes * g, a, b);
+      const __m256i pairs = scales.pairs(g), offsets = scales.offsets(g);
+#pragma GCC unroll 4
+      for (int t = 0; t < kTokens; ++t) {
+        const uint8_t* xb = x + t * x_stride;
+        const uint8_t* xs = xb + kQ8KQs + 32 * g;
+        __m256i la = _mm256_setzero_si256(), lb = _mm256_setzero_si256();
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; ++c) {
+          la = _mm256_dpbusd_epi32(la, a[c], simd::broadcast4(xs + 4 * c));
+          lb = _mm256_dpbusd_epi32(lb, b[c], simd::broadcast4(xs + 16 + 4 * c));
+        }
+        scaled[t] = Fast::add_scaled(scaled[t], la, lb, pairs);
+        offset[t] = _mm256_dpwssd_epi32(offset[t], offsets, simd::broadcast4(xb + kQ8KBsums + 4 * g));
+      }
+    }
+    finish_super_block<kTokens>(x, x_stride, halves8(p + Layout::kDAt), Layout::offset_factor(p), scaled, offset, acc);
+  }
+
+  static void to_gemm_panel(const uint8_t* panel, size_t n, uint8_t* out) { low_to_gemm_panel<Layout>(panel, n, out); }
+};
+
+// Both sub-blocks' sums (each under 2^15 in magnitude) in the int16 halves
+// of one lane per row, the second's shifted left by kShift (16 less the
+// power of two its values carry), and one vpdpwssd against the scale pair.
+template <int kShift>
+__attribute__((always_inline)) inline __m256i add_scaled_pair(__m256i acc, __m256i la, __m256i lb, __m256i pairs) {
+  return _mm256_dpwssd_epi32(acc, _mm256_blend_epi16(la, _mm256_slli_epi32(lb, kShift), 0xaa), pairs);
+}
+
+constexpr int kAandBorC = 0xea;  // ternary logic: (A & B) | C
+constexpr int kSelect = 0xca;    // ternary logic: A ? B : C, bit by bit
+
+// Q3_K: six of a group's eight chunks are one mask each; chunks 4-6 stay
+// in bits 3-5 (times 8), so sub-block 2g + 1's sum is 8 times too large
+// and lb << 13 puts it in the high half exactly (|sum| < 16 * 7 * 128).
+struct Q3KFast {
+  __attribute__((always_inline)) static void values(const uint8_t* q, __m256i a[4], __m256i b[4]) {
     const __m256i v0 = simd::load256(q), v1 = simd::load256(q + 32), v2 = simd::load256(q + 64);
     const __m256i m7 = _mm256_set1_epi8(7), m38 = _mm256_set1_epi8(0x38);
-    constexpr int kAandBorC = 0xea;  // ternary logic: (A & B) | C
     a[0] = _mm256_and_si256(v0, m7);
     a[1] = _mm256_and_si256(v1, m7);
     a[2] = _mm256_and_si256(v2, m7);
@@ -241,269 +275,43 @@ struct Q3K {
     b[3] = _mm256_ternarylogic_epi32(_mm256_srli_epi16(v1, 3), _mm256_set1_epi8(0x18),
                                      _mm256_and_si256(_mm256_srli_epi16(v2, 2), _mm256_set1_epi8(0x20)), kAandBorC);
   }
-
-  // The 128 scales as int8 (-32..31), in the panel's order (value 16g + 2r + h).
-  __attribute__((always_inline)) static void signed_scales(const uint8_t* p, int8_t* out) {
-    alignas(32) uint8_t u[128];
-    unpack_six_bit(p + q3k_panel::kScalesAt, u);
-    unpack_six_bit(p + q3k_panel::kScalesAt + 48, u + 64);
-    for (int i = 0; i < 128; i += 32)
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
-                          _mm256_sub_epi8(simd::load256(u + i), _mm256_set1_epi8(32)));
-  }
-
-  // Group g's scales as int16 lane pairs: lane 2r sub-block 2g, 2r + 1 sub-block 2g + 1.
-  __attribute__((always_inline)) static __m256i scale_pairs(const int8_t* scales, int g) {
-    return int8_pairs(reinterpret_cast<const uint8_t*>(scales) + 16 * g);
-  }
-
-  template <int kTokens>
-  __attribute__((always_inline)) static void super_block(const uint8_t* p, const uint8_t* x, size_t x_stride,
-                                                         __m256 acc[kTokens]) {
-    using namespace q3k_panel;
-    alignas(32) int8_t scales[128];
-    signed_scales(p, scales);
-    __m256i scaled[kTokens], offset[kTokens];
-    for (int t = 0; t < kTokens; ++t) scaled[t] = offset[t] = _mm256_setzero_si256();
-#pragma GCC unroll 8
-    for (int g = 0; g < 8; ++g) {
-      __m256i a[4], b[4];
-      group_values(p + kQsAt + kGroupBytes * g, a, b);
-      const __m256i sc = scale_pairs(scales, g);
-#pragma GCC unroll 4
-      for (int t = 0; t < kTokens; ++t) {
-        const uint8_t* xb = x + t * x_stride;
-        const uint8_t* xs = xb + kQ8KQs + 32 * g;
-        __m256i la = _mm256_setzero_si256(), lb = _mm256_setzero_si256();
-#pragma GCC unroll 4
-        for (int c = 0; c < 4; ++c) {
-          la = _mm256_dpbusd_epi32(la, a[c], simd::broadcast4(xs + 4 * c));
-          lb = _mm256_dpbusd_epi32(lb, b[c], simd::broadcast4(xs + 16 + 4 * c));
-        }
-        // |la| and |lb / 8| stay under 16 * 7 * 128: int16 holds them. lb
-        // is a multiple of 8, so lb << 13 is lb / 8 in the high half.
-        const __m256i both = _mm256_blend_epi16(la, _mm256_slli_epi32(lb, 13), 0xaa);
-        scaled[t] = _mm256_dpwssd_epi32(scaled[t], both, sc);
-        offset[t] = _mm256_dpwssd_epi32(offset[t], sc, simd::broadcast4(xb + kQ8KBsums + 4 * g));
-      }
-    }
-    const __m256 d = halves8(p + kDAt);
-#pragma GCC unroll 4
-    for (int t = 0; t < kTokens; ++t) {
-      float dx;
-      std::memcpy(&dx, x + t * x_stride, 4);
-      const __m256i sum = _mm256_sub_epi32(scaled[t], _mm256_slli_epi32(offset[t], 2));
-      acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(dx), d), _mm256_cvtepi32_ps(sum), acc[t]);
-    }
-  }
-
-  // The GEMM panel (kquant_layout::Q6K, as the AVX2 packer writes Q3_K):
-  // d and f = 32 d as floats, each sub-block's scale as int16 lane pairs,
-  // the offsets (the scales again) two sub-blocks a vector, values u + 28.
-  static void to_gemm_panel(const uint8_t* panel, size_t n, uint8_t* out) {
-    using namespace q3k_panel;
-    for (size_t sb = 0; sb < n / quant::kQK_K; ++sb, panel += kBlockBytes, out += Gemm::kBlockBytes) {
-      const __m256 d = halves8(panel + kDAt);
-      _mm256_storeu_ps(reinterpret_cast<float*>(out), d);
-      _mm256_storeu_ps(reinterpret_cast<float*>(out + Gemm::kFAt), _mm256_mul_ps(d, _mm256_set1_ps(32.0f)));
-      alignas(32) int8_t scales[128];
-      signed_scales(panel, scales);
-      const __m256i bias = _mm256_set1_epi8(28);
-      for (int g = 0; g < 8; ++g) {
-        const __m256i pairs = scale_pairs(scales, g);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + Gemm::kPairsAt + 32 * g), pairs);
-        store_pair_halves(pairs, out + Gemm::kScalesAt + 32 * (2 * g), out + Gemm::kScalesAt + 32 * (2 * g + 1));
-        __m256i a[4], b[4];
-        group_values(panel + kQsAt + kGroupBytes * g, a, b);
-        uint8_t* group = out + Gemm::kQsAt + Gemm::kGroupBytes * g;
-        for (int c = 0; c < 4; ++c) {
-          const __m256i high = _mm256_and_si256(_mm256_srli_epi16(b[c], 3), _mm256_set1_epi8(7));
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(group + 32 * c), _mm256_add_epi8(a[c], bias));
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(group + 32 * (c + 4)), _mm256_add_epi8(high, bias));
-        }
-      }
-    }
+  __attribute__((always_inline)) static __m256i add_scaled(__m256i acc, __m256i la, __m256i lb, __m256i pairs) {
+    return add_scaled_pair<13>(acc, la, lb, pairs);
   }
 };
 
-// Q2_K: chunk c of a group's sub-block is bits 2c..2c+1 of its vector
-// (kquant_decode_panel.h), one shift and one mask. As for Q3_K, the two
-// sub-blocks' sums share one vpdpwssd against their 4-bit scales; the
-// mins meet the bsums the same way once per group.
-struct Q2K {
-  static constexpr size_t kBlockBytes = q2k_panel::kBlockBytes;
-  using Gemm = kquant_layout::Q6K;
-
-  __attribute__((always_inline)) static void group_values(const uint8_t* q, __m256i a[4], __m256i b[4]) {
-    const __m256i w0 = simd::load256(q), w1 = simd::load256(q + 32), m3 = _mm256_set1_epi8(3);
-    for (int c = 0; c < 4; ++c) {
-      a[c] = _mm256_and_si256(_mm256_srli_epi16(w0, 2 * c), m3);
-      b[c] = _mm256_and_si256(_mm256_srli_epi16(w1, 2 * c), m3);
-    }
+// Q2_K: the plain values; sums under 16 * 3 * 128.
+struct Q2KFast {
+  __attribute__((always_inline)) static void values(const uint8_t* q, __m256i a[4], __m256i b[4]) {
+    Q2KLayout::values(q, a, b);
   }
-
-  // Group g's scale bytes widened: int16 lane 2r sub-block 2g of row r, 2r + 1 sub-block 2g + 1.
-  __attribute__((always_inline)) static __m256i scale_bytes(const uint8_t* p, int g) {
-    return _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + q2k_panel::kScalesAt + 16 * g)));
-  }
-
-  template <int kTokens>
-  __attribute__((always_inline)) static void super_block(const uint8_t* p, const uint8_t* x, size_t x_stride,
-                                                         __m256 acc[kTokens]) {
-    using namespace q2k_panel;
-    __m256i scaled[kTokens], mins[kTokens];
-    for (int t = 0; t < kTokens; ++t) scaled[t] = mins[t] = _mm256_setzero_si256();
-#pragma GCC unroll 8
-    for (int g = 0; g < 8; ++g) {
-      __m256i a[4], b[4];
-      group_values(p + kQsAt + kGroupBytes * g, a, b);
-      const __m256i bytes = scale_bytes(p, g);
-      const __m256i sc = _mm256_and_si256(bytes, _mm256_set1_epi16(0x0f)), mn = _mm256_srli_epi16(bytes, 4);
-#pragma GCC unroll 4
-      for (int t = 0; t < kTokens; ++t) {
-        const uint8_t* xb = x + t * x_stride;
-        const uint8_t* xs = xb + kQ8KQs + 32 * g;
-        __m256i la = _mm256_setzero_si256(), lb = _mm256_setzero_si256();
-#pragma GCC unroll 4
-        for (int c = 0; c < 4; ++c) {
-          la = _mm256_dpbusd_epi32(la, a[c], simd::broadcast4(xs + 4 * c));
-          lb = _mm256_dpbusd_epi32(lb, b[c], simd::broadcast4(xs + 16 + 4 * c));
-        }
-        // |la|, |lb| <= 16 * 3 * 128: int16 holds them.
-        const __m256i both = _mm256_blend_epi16(la, _mm256_slli_epi32(lb, 16), 0xaa);
-        scaled[t] = _mm256_dpwssd_epi32(scaled[t], both, sc);
-        mins[t] = _mm256_dpwssd_epi32(mins[t], mn, simd::broadcast4(xb + kQ8KBsums + 4 * g));
-      }
-    }
-    const __m256 d = halves8(p + kDAt), dmin = halves8(p + kDminAt);
-#pragma GCC unroll 4
-    for (int t = 0; t < kTokens; ++t) {
-      float dx;
-      std::memcpy(&dx, x + t * x_stride, 4);
-      const __m256 v =
-          _mm256_fmsub_ps(d, _mm256_cvtepi32_ps(scaled[t]), _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(mins[t])));
-      acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx), v, acc[t]);
-    }
-  }
-
-  // The GEMM panel (kquant_layout::Q6K, as the AVX2 packer writes Q2_K):
-  // d and f = dmin as floats, the scales as int16 lane pairs, the mins as
-  // the offsets two sub-blocks a vector, the values 0..3 a byte each.
-  static void to_gemm_panel(const uint8_t* panel, size_t n, uint8_t* out) {
-    using namespace q2k_panel;
-    for (size_t sb = 0; sb < n / quant::kQK_K; ++sb, panel += kBlockBytes, out += Gemm::kBlockBytes) {
-      _mm256_storeu_ps(reinterpret_cast<float*>(out), halves8(panel + kDAt));
-      _mm256_storeu_ps(reinterpret_cast<float*>(out + Gemm::kFAt), halves8(panel + kDminAt));
-      for (int g = 0; g < 8; ++g) {
-        const __m256i bytes = scale_bytes(panel, g);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + Gemm::kPairsAt + 32 * g), _mm256_srli_epi16(bytes, 4));
-        store_pair_halves(_mm256_and_si256(bytes, _mm256_set1_epi16(0x0f)), out + Gemm::kScalesAt + 32 * (2 * g),
-                          out + Gemm::kScalesAt + 32 * (2 * g + 1));
-        __m256i a[4], b[4];
-        group_values(panel + kQsAt + kGroupBytes * g, a, b);
-        uint8_t* group = out + Gemm::kQsAt + Gemm::kGroupBytes * g;
-        for (int c = 0; c < 4; ++c) {
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(group + 32 * c), a[c]);
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(group + 32 * (c + 4)), b[c]);
-        }
-      }
-    }
+  __attribute__((always_inline)) static __m256i add_scaled(__m256i acc, __m256i la, __m256i lb, __m256i pairs) {
+    return add_scaled_pair<16>(acc, la, lb, pairs);
   }
 };
 
-// Q6_K: chunks 0-5 of a group are one mask each; chunks 6 and 7 gather
-// their three 2-bit parts from the vectors' top bits (kquant_decode_panel.h)
-// with three shifts, two bit selects and a mask. Sub-block sums can outgrow
-// int16 (16 * 63 * 128), so each takes an int32 multiply by its scale; the
-// -32 comes off once per super-block, as 32 times the scales against the bsums.
-struct Q6K {
-  static constexpr size_t kBlockBytes = q6k_panel::kBlockBytes;
-  using Gemm = kquant_layout::Q6K;
-
-  // The three parts of chunk 6 or 7 (bits 6-7 of vectors x, y, z) as one value.
-  __attribute__((always_inline)) static __m256i gathered(__m256i x, __m256i y, __m256i z) {
-    constexpr int kSelect = 0xca;  // ternary logic: A ? B : C, bit by bit
+// Q6_K: chunks 6 and 7 gather their three 2-bit parts by two bit selects;
+// sums reach 16 * 63 * 128, past int16, so each takes an int32 multiply.
+struct Q6KFast {
+  __attribute__((always_inline)) static __m256i top_bits(__m256i x, __m256i y, __m256i z) {
     const __m256i low = _mm256_ternarylogic_epi32(_mm256_set1_epi8(0x03), _mm256_srli_epi16(x, 6),
                                                   _mm256_srli_epi16(y, 4), kSelect);
     const __m256i all = _mm256_ternarylogic_epi32(_mm256_set1_epi8(0x0f), low, _mm256_srli_epi16(z, 2), kSelect);
     return _mm256_and_si256(all, _mm256_set1_epi8(63));
   }
-
-  __attribute__((always_inline)) static void group_values(const uint8_t* q, __m256i a[4], __m256i b[4]) {
-    __m256i v[6];
-    for (int i = 0; i < 6; ++i) v[i] = simd::load256(q + 32 * i);
-    const __m256i m63 = _mm256_set1_epi8(63);
-    for (int c = 0; c < 4; ++c) a[c] = _mm256_and_si256(v[c], m63);
-    b[0] = _mm256_and_si256(v[4], m63);
-    b[1] = _mm256_and_si256(v[5], m63);
-    b[2] = gathered(v[0], v[1], v[4]);
-    b[3] = gathered(v[2], v[3], v[5]);
+  __attribute__((always_inline)) static void values(const uint8_t* q, __m256i a[4], __m256i b[4]) {
+    Q6KLayout::values<Q6KFast>(q, a, b);
   }
-
-  // Group g's scales as int16 lane pairs: lane 2r sub-block 2g of row r, 2r + 1 sub-block 2g + 1.
-  __attribute__((always_inline)) static __m256i scale_pairs(const uint8_t* p, int g) {
-    return int8_pairs(p + q6k_panel::kScalesAt + 16 * g);
-  }
-
-  template <int kTokens>
-  __attribute__((always_inline)) static void super_block(const uint8_t* p, const uint8_t* x, size_t x_stride,
-                                                         __m256 acc[kTokens]) {
-    using namespace q6k_panel;
-    __m256i scaled[kTokens], offset[kTokens];
-    for (int t = 0; t < kTokens; ++t) scaled[t] = offset[t] = _mm256_setzero_si256();
-#pragma GCC unroll 8
-    for (int g = 0; g < 8; ++g) {
-      __m256i a[4], b[4];
-      group_values(p + kQsAt + kGroupBytes * g, a, b);
-      const __m256i pairs = scale_pairs(p, g);
-      const __m256i sa = _mm256_srai_epi32(_mm256_slli_epi32(pairs, 16), 16), sb = _mm256_srai_epi32(pairs, 16);
-#pragma GCC unroll 4
-      for (int t = 0; t < kTokens; ++t) {
-        const uint8_t* xb = x + t * x_stride;
-        const uint8_t* xs = xb + kQ8KQs + 32 * g;
-        __m256i la = _mm256_setzero_si256(), lb = _mm256_setzero_si256();
-#pragma GCC unroll 4
-        for (int c = 0; c < 4; ++c) {
-          la = _mm256_dpbusd_epi32(la, a[c], simd::broadcast4(xs + 4 * c));
-          lb = _mm256_dpbusd_epi32(lb, b[c], simd::broadcast4(xs + 16 + 4 * c));
-        }
-        scaled[t] = _mm256_add_epi32(scaled[t], _mm256_add_epi32(_mm256_mullo_epi32(la, sa), _mm256_mullo_epi32(lb, sb)));
-        offset[t] = _mm256_dpwssd_epi32(offset[t], pairs, simd::broadcast4(xb + kQ8KBsums + 4 * g));
-      }
-    }
-    const __m256 d = halves8(p + kDAt);
-#pragma GCC unroll 4
-    for (int t = 0; t < kTokens; ++t) {
-      float dx;
-      std::memcpy(&dx, x + t * x_stride, 4);
-      const __m256i sum = _mm256_sub_epi32(scaled[t], _mm256_slli_epi32(offset[t], 5));
-      acc[t] = _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(dx), d), _mm256_cvtepi32_ps(sum), acc[t]);
-    }
-  }
-
-  // The GEMM panel (kquant_layout::Q6K): d and f = 32 d as floats, the
-  // scales as int16 lane pairs and again as the offsets, the values as bytes.
-  static void to_gemm_panel(const uint8_t* panel, size_t n, uint8_t* out) {
-    using namespace q6k_panel;
-    for (size_t sb = 0; sb < n / quant::kQK_K; ++sb, panel += kBlockBytes, out += Gemm::kBlockBytes) {
-      const __m256 d = halves8(panel + kDAt);
-      _mm256_storeu_ps(reinterpret_cast<float*>(out), d);
-      _mm256_storeu_ps(reinterpret_cast<float*>(out + Gemm::kFAt), _mm256_mul_ps(d, _mm256_set1_ps(32.0f)));
-      for (int g = 0; g < 8; ++g) {
-        const __m256i pairs = scale_pairs(panel, g);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + Gemm::kPairsAt + 32 * g), pairs);
-        store_pair_halves(pairs, out + Gemm::kScalesAt + 32 * (2 * g), out + Gemm::kScalesAt + 32 * (2 * g + 1));
-        __m256i a[4], b[4];
-        group_values(panel + kQsAt + kGroupBytes * g, a, b);
-        uint8_t* group = out + Gemm::kQsAt + Gemm::kGroupBytes * g;
-        for (int c = 0; c < 4; ++c) {
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(group + 32 * c), a[c]);
-          _mm256_storeu_si256(reinterpret_cast<__m256i*>(group + 32 * (c + 4)), b[c]);
-        }
-      }
-    }
+  __attribute__((always_inline)) static __m256i add_scaled(__m256i acc, __m256i la, __m256i lb, __m256i pairs) {
+    const __m256i sa = _mm256_srai_epi32(_mm256_slli_epi32(pairs, 16), 16), sb = _mm256_srai_epi32(pairs, 16);
+    return _mm256_add_epi32(acc, _mm256_add_epi32(_mm256_mullo_epi32(la, sa), _mm256_mullo_epi32(lb, sb)));
   }
 };
+
+using Q3K = LowVnni<Q3KLayout, Q3KFast>;
+using Q2K = LowVnni<Q2KLayout, Q2KFast>;
+using Q6K = LowVnni<Q6KLayout, Q6KFast>;
+
 
 }  // namespace
 }  // namespace minnow::kernels::avx512

@@ -43,13 +43,38 @@ inline void store_scale_pairs(const uint8_t* values, int g, int16_t bias, uint8_
                       _mm256_set_m128i(_mm_unpackhi_epi16(v, v), _mm_unpacklo_epi16(v, v)));
 }
 
-// int16 lane pairs (lane 2r: one sub-block's value for row r, 2r + 1 the
-// next sub-block's) as the GEMM panels' two scale vectors, each value in
+// Each row's value of a pair vector (int16 lane 2r: sub-block 2g, 2r + 1:
+// 2g + 1) in both of its lanes: the even sub-block's, or the odd one's.
+__attribute__((always_inline)) inline __m256i even_lanes(__m256i pairs) {
+  constexpr int kEven = _MM_SHUFFLE(2, 2, 0, 0);
+  return _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(pairs, kEven), kEven);
+}
+__attribute__((always_inline)) inline __m256i odd_lanes(__m256i pairs) {
+  constexpr int kOdd = _MM_SHUFFLE(3, 3, 1, 1);
+  return _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(pairs, kOdd), kOdd);
+}
+
+// int16 lane pairs as the GEMM panels' two scale vectors, each value in
 // both lanes of its row.
 inline void store_pair_halves(__m256i pairs, uint8_t* even, uint8_t* odd) {
-  constexpr int kEven = _MM_SHUFFLE(2, 2, 0, 0), kOdd = _MM_SHUFFLE(3, 3, 1, 1);
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(even), _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(pairs, kEven), kEven));
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(odd), _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(pairs, kOdd), kOdd));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(even), even_lanes(pairs));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(odd), odd_lanes(pairs));
+}
+
+// The end of a super-block for kTokens tokens: 8 rows' integer sums
+// (scaled: times the sub-block scales; offset: the offset or mins term)
+// become acc[t] += dx_t (d scaled - f offset), dx_t token t's Q8_K scale.
+template <int kTokens>
+__attribute__((always_inline)) inline void finish_super_block(const uint8_t* x, size_t x_stride, __m256 d, __m256 f,
+                                                              const __m256i* scaled, const __m256i* offset,
+                                                              __m256* acc) {
+#pragma GCC unroll 4
+  for (int t = 0; t < kTokens; ++t) {
+    float dx;
+    std::memcpy(&dx, x + t * x_stride, 4);
+    const __m256 v = _mm256_fmsub_ps(d, _mm256_cvtepi32_ps(scaled[t]), _mm256_mul_ps(f, _mm256_cvtepi32_ps(offset[t])));
+    acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dx), v, acc[t]);
+  }
 }
 
 // The 64 six-bit values of a scales or mins field as bytes, value v at out[v].
