@@ -93,6 +93,11 @@ Status write_file_atomic(const std::string& path, std::span<const uint8_t> bytes
 
 void MappedFile::release_pages(std::span<const uint8_t> range) const {
   if (range.empty() || range.data() < data_ || range.data() + range.size() > data_ + size_) return;
+  release_whole_pages(range);
+}
+
+void release_whole_pages(std::span<const uint8_t> range) {
+  if (range.empty()) return;
   const uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));
   const uintptr_t begin = (uintptr_t(range.data()) + page - 1) / page * page;
   const uintptr_t end = (uintptr_t(range.data()) + range.size()) / page * page;

@@ -36,6 +36,12 @@ class MappedFile {
   std::string path_;
 };
 
+// Drops the whole pages inside `range` from the resident set
+// (MADV_DONTNEED): a file mapping's are read from the file again if
+// touched, an anonymous buffer's come back as zeros. Only for bytes that
+// were copied elsewhere and that nobody reads again.
+void release_whole_pages(std::span<const uint8_t> range);
+
 // Reads a whole (small) file into memory.
 Expected<std::string> read_file(const std::string& path);
 

@@ -189,9 +189,10 @@ Expected<SyntheticModel> make_synthetic_model(std::string_view preset_name, std:
   }
   SyntheticModel out;
   out.bytes = std::make_shared<std::vector<uint8_t>>(w.take_serialized());
-  // The tensors the kernels read in place (those not repacked at load) stay here.
+  // The tensors the kernels read in place (those not repacked at load) stay
+  // here; the pages of those repacked are dropped as the model copies them.
   collapse_to_huge_pages(out.bytes->data(), out.bytes->size());
-  MINNOW_ASSIGN_OR_RETURN(GgufFile file, GgufFile::parse(*out.bytes, std::string(p->name)));
+  MINNOW_ASSIGN_OR_RETURN(GgufFile file, GgufFile::parse_releasable(*out.bytes, std::string(p->name)));
   MINNOW_ASSIGN_OR_RETURN(out.model, Model::from_file(std::move(file)));
   return out;
 }

@@ -235,6 +235,20 @@ Expected<GgufFile> GgufFile::parse(std::span<const uint8_t> bytes, std::string n
   return f;
 }
 
+Expected<GgufFile> GgufFile::parse_releasable(std::span<const uint8_t> bytes, std::string name) {
+  MINNOW_ASSIGN_OR_RETURN(GgufFile f, parse(bytes, std::move(name)));
+  f.releasable_ = true;
+  return f;
+}
+
+void GgufFile::release_pages(std::span<const uint8_t> bytes) const {
+  if (mapping_) return mapping_->release_pages(bytes);
+  if (!releasable_ || bytes.empty() || bytes.data() < bytes_.data() ||
+      bytes.data() + bytes.size() > bytes_.data() + bytes_.size())
+    return;
+  release_whole_pages(bytes);
+}
+
 Expected<GgufFile> GgufFile::open(const std::string& path) {
   MINNOW_ASSIGN_OR_RETURN(MappedFile mapping, MappedFile::open(path));
   // The mapping's address survives the move below, so the span stays valid.

@@ -42,6 +42,11 @@ class GgufFile {
   static Expected<GgufFile> open(const std::string& path);
   // Validates bytes that the caller keeps alive (fuzzing, tests).
   static Expected<GgufFile> parse(std::span<const uint8_t> bytes, std::string name = "<memory>");
+  // The same for a buffer the caller keeps alive but no longer reads: a
+  // tensor the model copies into another layout (release_pages) has its
+  // pages dropped from it as from a mapped file's (they then read as zeros).
+  // `minnow bench --synthetic`'s generated weights.
+  static Expected<GgufFile> parse_releasable(std::span<const uint8_t> bytes, std::string name);
 
   const std::string& name() const { return name_; }
   uint32_t version() const { return version_; }
@@ -68,11 +73,9 @@ class GgufFile {
   // The tensor's bytes, zero-copy from the mapping.
   std::span<const uint8_t> tensor_data(const GgufTensorInfo& t) const;
   // The whole pages of `bytes` (tensor data of this file) leave the resident
-  // set (mapped files only): for tensors the model has copied into another
-  // layout.
-  void release_pages(std::span<const uint8_t> bytes) const {
-    if (mapping_) mapping_->release_pages(bytes);
-  }
+  // set (mapped files and parse_releasable's buffers only): for tensors the
+  // model has copied into another layout.
+  void release_pages(std::span<const uint8_t> bytes) const;
   // Whether the bytes are a mapped file (not a buffer the caller holds).
   bool is_mapped() const { return mapping_.has_value(); }
 
@@ -80,6 +83,7 @@ class GgufFile {
   friend class GgufParser;
   std::optional<MappedFile> mapping_;
   std::span<const uint8_t> bytes_;
+  bool releasable_ = false;  // parse_releasable's buffer
   std::string name_;
   uint32_t version_ = 0;
   uint64_t alignment_ = kGgufDefaultAlignment;

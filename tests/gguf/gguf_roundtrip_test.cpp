@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <span>
 
 #include "gguf/gguf_file.h"
 #include "gguf/gguf_writer.h"
@@ -81,6 +84,44 @@ TEST(GgufRoundTrip, TensorsAreAlignedAndZeroCopy) {
   float first;
   std::memcpy(&first, span.data(), 4);
   EXPECT_EQ(first, -2.0f);
+}
+
+// A buffer parsed as releasable (the synthetic bench's generated weights)
+// lets the model drop a copied tensor's whole pages, as a mapped file's;
+// a plain parse never touches the caller's bytes.
+TEST(GgufRoundTrip, ReleasableBuffersDropTheWholePagesOfACopiedTensor) {
+  GgufWriter w(64);
+  std::vector<float> a(8192, 1.5f);  // 32 KB: several whole pages
+  ASSERT_TRUE(w.add_f32_tensor("a", {8192}, a).ok());
+  const auto bytes = w.serialize();
+  for (const bool releasable : {false, true}) {
+    // Page-aligned anonymous memory, as the synthetic model's buffer is.
+    const size_t page = 4096, size = (bytes.size() + page - 1) / page * page;
+    std::unique_ptr<uint8_t, decltype(&std::free)> buf(static_cast<uint8_t*>(std::aligned_alloc(page, size)), std::free);
+    ASSERT_NE(buf, nullptr);
+    std::memcpy(buf.get(), bytes.data(), bytes.size());
+    const std::span<const uint8_t> span(buf.get(), bytes.size());
+    auto f = releasable ? GgufFile::parse_releasable(span, "buffer") : GgufFile::parse(span);
+    ASSERT_TRUE(f.ok()) << f.error().to_string();
+    const auto data = f->tensor_data(*f->find_tensor("a"));
+    f->release_pages(data);
+    size_t zero = 0;
+    for (size_t i = 0; i < data.size(); i += 4) {
+      float v;
+      std::memcpy(&v, data.data() + i, 4);
+      zero += v == 0.0f;
+      if (v != 0.0f) {
+        EXPECT_EQ(v, 1.5f) << "byte " << i;
+      }
+    }
+    if (releasable) {
+      EXPECT_GE(zero * 4, data.size() - 2 * page) << "every whole page inside the tensor dropped";
+    } else {
+      EXPECT_EQ(zero, 0u);
+    }
+    // Bytes outside the tensor (the header) are never dropped.
+    EXPECT_EQ(std::memcmp(buf.get(), bytes.data(), 64), 0);
+  }
 }
 
 TEST(GgufRoundTrip, TakeSerializedGivesTheSameBytesAndEmptiesTheWriter) {
