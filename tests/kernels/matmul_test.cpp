@@ -4,12 +4,14 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <random>
 #include <vector>
 
 #include "base/thread_pool.h"
 #include "kernels/matmul.h"
+#include "quant/block_formats.h"
 #include "quant/quantize.h"
 #include "support/random_matrix.h"
 
@@ -208,6 +210,60 @@ TEST(Matmul, PanelPairsMatchScalarOnEveryRange) {
   }
   if (isa_supported(Isa::kAvx512)) {
     EXPECT_GT(pair_paths, 0);
+  }
+}
+
+// The decode panels' integer sums at their bounds: every value and scale at
+// its largest (all bits set) against activations of +-1 (Q8_K +-127), for
+// one token and a batch, packed as the model packs them. The Q2_K/Q3_K
+// kernels keep sub-block sums in int16 halves, Q6_K's reach 16 * 63 * 127:
+// an overflow anywhere shows against the scalar twin.
+TEST(Matmul, DecodePanelsHoldTheirLargestBlocks) {
+  struct Scale {
+    GgmlType type;
+    size_t d_at, dmin_at;  // dmin_at 0: none
+  };
+  const Scale types[] = {{GgmlType::Q2_K, offsetof(quant::BlockQ2_K, d), offsetof(quant::BlockQ2_K, dmin)},
+                         {GgmlType::Q3_K, offsetof(quant::BlockQ3_K, d), 0},
+                         {GgmlType::Q4_K, offsetof(quant::BlockQ4_K, d), offsetof(quant::BlockQ4_K, dmin)},
+                         {GgmlType::Q5_K, offsetof(quant::BlockQ5_K, d), offsetof(quant::BlockQ5_K, dmin)},
+                         {GgmlType::Q6_K, offsetof(quant::BlockQ6_K, d), 0},
+                         {GgmlType::IQ4_XS, offsetof(quant::BlockIQ4_XS, d), 0}};
+  const uint64_t cols = 512, rows = 16;
+  const uint16_t kOne = 0x3c00;  // fp16 1.0
+  int checked = 0;
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+    const KernelTable* table = kernel_table_for(isa);
+    if (!table) continue;
+    for (const Scale& t : types) {
+      if (!wants_prepack(*table, t.type, cols, rows)) continue;
+      const size_t row_bytes = *quantized_size(t.type, cols), block = ggml_type_info(t.type)->block_bytes;
+      for (uint8_t fill : {uint8_t(0xff), uint8_t(0x00)}) {
+        std::vector<uint8_t> bytes(rows * row_bytes, fill);
+        for (size_t b = 0; b < bytes.size(); b += block) {
+          std::memcpy(&bytes[b + t.d_at], &kOne, 2);
+          if (t.dmin_at) std::memcpy(&bytes[b + t.dmin_at], &kOne, 2);
+        }
+        WeightMatrix w;
+        w.data = bytes.data(), w.type = t.type, w.n_cols = cols, w.n_rows = rows, w.row_bytes = row_bytes;
+        std::vector<uint8_t> packed(bytes.size());
+        const WeightMatrix p = prepack(*table, w, packed.data());
+        for (float sign : {1.0f, -1.0f})
+          for (uint32_t n_tokens : {1u, 3u}) {
+            std::vector<float> x(cols * n_tokens, sign), want(rows * n_tokens), got(rows * n_tokens);
+            matmul(*kernel_table_for(Isa::kScalar), w, x.data(), n_tokens, want.data(), nullptr);
+            matmul(*table, p, x.data(), n_tokens, got.data(), nullptr);
+            for (size_t i = 0; i < want.size(); ++i)
+              ASSERT_NEAR(got[i], want[i], 1e-4f * (1 + std::fabs(want[i])))
+                  << isa_name(isa) << " " << ggml_type_name(t.type) << " fill " << int(fill) << " sign " << sign
+                  << " tokens " << n_tokens << " at " << i;
+            ++checked;
+          }
+      }
+    }
+  }
+  if (isa_supported(Isa::kAvx512)) {
+    EXPECT_GE(checked, 6 * 2 * 2 * 2);
   }
 }
 
