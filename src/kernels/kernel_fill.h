@@ -39,9 +39,9 @@ void fill_vnni_panels(KernelTable& table);
 void fill_kquant_vnni_panels(KernelTable& table);
 // Decode's Q4_K/Q5_K/Q6_K dots with vpdpwssd (dot_kquant_avx512.cpp).
 void fill_kquant_vnni_dots(KernelTable& table);
-// Q4_K, Q5_K and IQ4_XS matrices repacked at load into decode panels, with VNNI
-// token kernels; prompts convert them to the GEMM panels above
-// (kquant_decode_avx512.cpp). After fill_kquant_vnni_panels.
+// Q4_K, Q5_K, IQ4_XS, Q3_K, Q2_K and Q6_K matrices repacked at load into
+// decode panels, with VNNI token kernels; prompts convert them to the GEMM
+// panels above (kquant_decode_avx512.cpp). After fill_kquant_vnni_panels.
 void fill_kquant_decode_panels(KernelTable& table);
 
 // The AVX2 entries of the low-bit super-block types (Q2_K, Q3_K, IQ4_XS),

@@ -1,24 +1,25 @@
-// AVX-512 VNNI decode over the Q4_K, Q5_K and IQ4_XS decode panels
+// AVX-512 VNNI decode over the K-quant and IQ4_XS decode panels
 // (kquant_decode_panel.h), in 256-bit registers like the legacy types' token
 // kernels (gemm_avx512.cpp).
 //
-// Per 32-element sub-block of 8 rows: four 32-byte loads of nibbles (Q5_K:
-// one more of fifth bits, each chunk's moved to bit 4), eight vpdpbusd
-// against the token's Q8_K bytes, and one int32 multiply by the rows'
-// six-bit scales; the mins meet the block's bsums the same way. Q4_K keeps
-// the high nibbles in place (16 times their value: the int32 sums are then
-// 16 times too, and one arithmetic shift per sub-block undoes it exactly).
-// One float step per super-block finishes all 8 rows. Zen 4, one thread, a
-// 896 x 4864 matrix in L3: Q4_K 32-34 GB/s against the row kernel's 24-25,
-// Q5_K 30-31 against 22-23, IQ4_XS (codes by vpshufb) 31 against 15
-// (docs/PERFORMANCE.md). The same for Q6_K (a
-// nibble plane and a 2-bit plane per group) was no faster than its row
-// kernel, which already reads 30 GB/s a core: not kept.
+// Q4_K, Q5_K, IQ4_XS: per 32-element sub-block of 8 rows, four 32-byte
+// loads of nibbles (Q5_K: one more of fifth bits, each chunk's moved to bit
+// 4), eight vpdpbusd against the token's Q8_K bytes, and one int32 multiply
+// by the rows' six-bit scales; the mins meet the block's bsums the same
+// way. Q4_K keeps the high nibbles in place (16 times their value: the
+// int32 sums are then 16 times too, and one arithmetic shift per sub-block
+// undoes it exactly). Zen 4, one thread, a 896 x 4864 matrix in L3: Q4_K
+// 32-34 GB/s against the row kernel's 24-25, Q5_K 30-31 against 22-23,
+// IQ4_XS (codes by vpshufb) 31 against 15.
+//
+// Q3_K, Q2_K, Q6_K (16-element sub-blocks; layouts and scale loads in
+// kquant_decode_low.h): one template, LowVnni, with each type's decoder
+// and scale product as a policy. Q3_K 28-29 GB/s, Q2_K 24-25 (rows: 11-12,
+// the AVX2 dots), Q6_K 40-42 (rows 29-30) (docs/PERFORMANCE.md).
 //
 // Prompts and batches above kPairTokensMax run the per-call GEMM panel
-// (gemm_kquant_avx512.cpp): each decode panel is converted to it first
-// (same chunk order: nibbles copied, scales widened), which costs what
-// packing it from rows did.
+// (gemm_kquant_avx512.cpp): each decode panel is converted to it first,
+// which costs what packing it from rows did.
 //
 // Only the AVX-512 files get AVX-512 flags; nothing here has external
 // linkage but fill_kquant_decode_panels.

@@ -1,6 +1,7 @@
-// Internal: Q4_K, Q5_K, IQ4_XS, Q3_K, Q2_K and Q6_K matrices repacked at load for decode on the
-// AVX-512 path ("decode panels"), exactly as large as the rows they hold, so
-// they can replace the file's rows under the same memory bound as the legacy
+// Internal: Q4_K, Q5_K, IQ4_XS, Q3_K, Q2_K and Q6_K matrices repacked at
+// load for decode ("decode panels": the AVX-512 path for all six, the AVX2
+// path for Q3_K and Q2_K), exactly as large as the rows they hold, so they
+// can replace the file's rows under the same memory bound as the legacy
 // types' panels.
 //
 // The row layouts make decode unpack each super-block's scales per row and
