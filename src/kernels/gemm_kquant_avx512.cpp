@@ -15,6 +15,7 @@
 
 #include <cstring>
 
+#include "kernels/blocks_avx2.h"
 #include "kernels/kernel_fill.h"
 #include "kernels/kquant_panel_layout.h"
 #include "kernels/simd_avx2.h"
@@ -25,8 +26,7 @@ namespace {
 
 using simd::load256;
 using quant::kQK_K;
-constexpr size_t kQ8KQs = offsetof(quant::BlockQ8_K, qs), kQ8KBsums = offsetof(quant::BlockQ8_K, bsums);
-constexpr size_t kQ8KBytes = sizeof(quant::BlockQ8_K);
+using avx2::kQ8KBsums, avx2::kQ8KBytes, avx2::kQ8KQs;
 
 inline __m512i load_pair(const uint8_t* p0, const uint8_t* p1, size_t at) {
   return _mm512_inserti64x4(_mm512_castsi256_si512(load256(p0 + at)), load256(p1 + at), 1);
