@@ -32,9 +32,10 @@ __attribute__((always_inline)) inline __m256i sub_block_sums(const __m256i v[4],
   return _mm256_add_epi16(s01, s23);
 }
 
-// A group's decoded values, its two sub-blocks' scale pairs and the pairs
-// that meet the bsums; Layout::group(p, g, a, b, pairs, offsets) fills them.
-// One panel super-block for kTokens tokens: acc[t] += dx (d * sum - f * offset).
+// One panel super-block for kTokens tokens: per group the values decoded
+// once (Layout::values), each token's two sub-block sums times their scales
+// (each scale in both lanes of its row), and the offsets or mins against
+// the bsums; acc[t] += dx (d * sum - f * offset).
 template <class Layout, int kTokens>
 __attribute__((always_inline)) inline void low_super_block(const uint8_t* p, const uint8_t* x, size_t x_stride,
                                                            __m256 acc[kTokens]) {

@@ -26,7 +26,6 @@
 #include <immintrin.h>
 
 #include <cstring>
-#include <vector>
 
 #include "kernels/blocks_avx2.h"
 #include "kernels/kernel_fill.h"

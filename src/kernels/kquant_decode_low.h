@@ -122,8 +122,9 @@ struct Q6KLayout {
   }
 };
 
-// A decode panel as the Q6K GEMM panel: d and its offset factor f as floats, the scales in
-// both lanes of each row, the offsets as pairs, values plus `bias`.
+// A decode panel as the Q6K GEMM panel: d and the GEMM's offset factor f
+// (Layout::gemm_factor) as floats, the scales in both lanes of each row,
+// the offsets as pairs, the values plus Layout::kGemmBias.
 template <class Layout>
 void low_to_gemm_panel(const uint8_t* panel, size_t n, uint8_t* out) {
   using Gemm = kquant_layout::Q6K;
