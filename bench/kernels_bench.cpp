@@ -150,7 +150,7 @@ void BM_OutputProjection(benchmark::State& state) {
 
 // A decode step's matrices come from DRAM, not from cache as in the rows
 // above: a stack of 4864 x 896 matrices (ffn_down's 896 x 4864 for K-quants;
-// range(1) rows when not 0),
+// range(1) rows and range(2) columns when not 0),
 // on huge pages as the model's weights are, each met once per iteration in
 // turn, by range(0) tokens on 2 threads. The stack is 100 MB unless
 // MINNOW_BENCH_STACK_MB says more: it must outgrow the last-level cache (a
@@ -160,7 +160,8 @@ void BM_OutputProjection(benchmark::State& state) {
 // arithmetic.
 void BM_MatvecStreamed(benchmark::State& state, GgmlType type) {
   const KernelTable* table = &kernel_table();
-  const uint64_t cols = ggml_type_info(type)->block_elems >= 256 ? 4864 : 896;
+  const uint64_t default_cols = ggml_type_info(type)->block_elems >= 256 ? 4864 : 896;
+  const uint64_t cols = state.range(2) ? uint64_t(state.range(2)) : default_cols;
   const uint64_t rows = state.range(1) ? uint64_t(state.range(1)) : cols == 896 ? 4864 : 896;
   const Matrix m = random_matrix(type, cols, rows);
   const char* stack_mb = std::getenv("MINNOW_BENCH_STACK_MB");
@@ -281,12 +282,16 @@ const bool kRegistered = [] {
   for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K,
                         GgmlType::Q6_K, GgmlType::IQ4_XS})
     benchmark::RegisterBenchmark(("MatvecStreamed/" + std::string(ggml_type_name(type))).c_str(), BM_MatvecStreamed,
-                                 type)->Args({1, 0})->Args({2, 0})->Args({3, 0})->Args({4, 0})->Args({8, 0})->UseRealTime()->Unit(benchmark::kMillisecond);
+                                 type)->Args({1, 0, 0})->Args({2, 0, 0})->Args({3, 0, 0})->Args({4, 0, 0})->Args({8, 0, 0})->UseRealTime()->Unit(benchmark::kMillisecond);
   // Decode's small passes (attention projections, 0.5-0.8 MB) lose more of
   // the bandwidth than its large ones: 896 x 896 Q5_0 and Q8_0 (qwen2.5-0.5b's attn_output).
   for (GgmlType type : {GgmlType::Q5_0, GgmlType::Q8_0})
     benchmark::RegisterBenchmark(("MatvecStreamed/" + std::string(ggml_type_name(type))).c_str(), BM_MatvecStreamed,
-                                 type)->Args({1, 896})->UseRealTime()->Unit(benchmark::kMillisecond);
+                                 type)->Args({1, 896, 0})->UseRealTime()->Unit(benchmark::kMillisecond);
+  // ffn_down's long rows (896 x 4864) for the legacy types.
+  for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q8_0})
+    benchmark::RegisterBenchmark(("MatvecStreamed/" + std::string(ggml_type_name(type))).c_str(), BM_MatvecStreamed,
+                                 type)->Args({1, 896, 4864})->UseRealTime()->Unit(benchmark::kMillisecond);
   for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
     for (GgmlType type : kTypes) {
       const std::string suffix = std::string(isa_name(isa)) + "/" + std::string(ggml_type_name(type));

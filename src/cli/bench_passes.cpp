@@ -26,6 +26,7 @@ nlohmann::json pass_report_json(const PassReport& r, double bandwidth) {
                       {"reads", t.reads == kernels::PassReads::kKvCache ? "kv cache" : "weights"},
                       {"passes" + per, double(t.passes) / r.steps},
                       {"ms" + per, 1e3 * t.seconds / r.steps},
+                      {"ms_before" + per, 1e3 * t.seconds_before / r.steps},
                       {"mb" + per, t.bytes / r.steps / 1e6},
                       {"gbs", gbs},
                       {"of_bandwidth", bandwidth > 0 ? gbs * 1e9 / bandwidth : 0.0}});
@@ -43,18 +44,19 @@ void print_pass_report(const PassReport& r, double bandwidth) {
   else
     std::printf("\n%s, one-token passes per token, matmuls and attention (read bandwidth %.1f GB/s):\n",
                 r.test.c_str(), bandwidth / 1e9);
-  std::printf("| matrices | passes | ms | MB | GB/s | of bandwidth |\n");
-  std::printf("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+  // "ms before": the caller's serial work between the previous pass and these.
+  std::printf("| matrices | passes | ms | MB | GB/s | of bandwidth | ms before |\n");
+  std::printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   const std::string per = per_step(r);
   for (const auto& p : pass_report_json(r, bandwidth)) {
     const std::string matrices = p["matrices"];
     if (!p.contains("gbs")) {  // the time outside the passes
-      std::printf("| %s | | %.3f | | | |\n", matrices.c_str(), p["ms" + per].get<double>());
+      std::printf("| %s | | %.3f | | | | |\n", matrices.c_str(), p["ms" + per].get<double>());
       continue;
     }
-    std::printf("| %s | %.0f | %.3f | %.2f | %.1f | %.0f%% |\n", matrices.c_str(), p["passes" + per].get<double>(),
-                p["ms" + per].get<double>(), p["mb" + per].get<double>(), p["gbs"].get<double>(),
-                100.0 * p["of_bandwidth"].get<double>());
+    std::printf("| %s | %.0f | %.3f | %.2f | %.1f | %.0f%% | %.3f |\n", matrices.c_str(),
+                p["passes" + per].get<double>(), p["ms" + per].get<double>(), p["mb" + per].get<double>(),
+                p["gbs"].get<double>(), 100.0 * p["of_bandwidth"].get<double>(), p["ms_before" + per].get<double>());
   }
 }
 

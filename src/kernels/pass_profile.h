@@ -22,10 +22,16 @@ struct PassTotal {
   PassReads reads = PassReads::kWeights;
   uint64_t passes = 0;
   double seconds = 0, bytes = 0;  // wall time of the passes, weight bytes they read
+  // The caller's time between the pass before and each of these passes
+  // (norms, activation conversion, reading the outputs the threads wrote).
+  double seconds_before = 0;
 };
 
 // Turning profiling on clears the totals.
 void set_pass_profiling(bool on);
+// Work outside the timed steps follows (a bandwidth probe, a reset): the
+// next pass's `seconds_before` starts from its own start, not the last pass.
+void break_pass_gaps();
 bool pass_profiling();
 void record_pass(const std::string& matrices, double seconds, double bytes, PassReads reads = PassReads::kWeights);
 // The totals, longest first.
