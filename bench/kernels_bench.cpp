@@ -101,7 +101,8 @@ void BM_Prepack(benchmark::State& state, Isa isa, GgmlType type) {
   if (!wants_prepack(*table, type, cols, rows)) return state.SkipWithError("not repacked on this path");
   const Matrix m = random_matrix(type, cols, rows);
   std::vector<uint8_t> packed(m.bytes.size());
-  for (auto _ : state) benchmark::DoNotOptimize(prepack(*table, m.w, packed.data()).data);
+  const unsigned threads = unsigned(state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(prepack(*table, m.w, packed.data(), threads).data);
   state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(m.bytes.size()));
 }
 
@@ -300,7 +301,7 @@ const bool kRegistered = [] {
       // Args: threads, packed (0/1), tokens.
       benchmark::RegisterBenchmark(("MatvecPanels/" + suffix).c_str(), BM_MatvecPanels, isa, type)
           ->ArgsProduct({{1, 2}, {0, 1}, {1, 2, 4, 8}})->UseRealTime();
-      benchmark::RegisterBenchmark(("Prepack/" + suffix).c_str(), BM_Prepack, isa, type);
+      benchmark::RegisterBenchmark(("Prepack/" + suffix).c_str(), BM_Prepack, isa, type)->Arg(1)->Arg(2)->UseRealTime();
       benchmark::RegisterBenchmark(("MatmulPrefill64/" + suffix).c_str(), BM_MatmulPrefill, isa, type)
           ->Arg(1)->Arg(2)->UseRealTime();
     }

@@ -468,6 +468,39 @@ TEST(Matmul, GatedTokenPassEqualsTwoProductsAndTheActivation) {
   EXPECT_FALSE(matmul_gated_token(table, q8, q8_short, x.data(), act, out.data(), nullptr));
 }
 
+// Repacking on several threads writes the same panels as on one, all of
+// them: matrices of ~3.5 MB give up to 3 helpers 1 MB each, and the output
+// starts as a sentinel that the serial panels do not keep.
+TEST(Matmul, PrepackOnThreadsWritesTheSamePanels) {
+  const KernelTable& table = kernel_table();
+  std::mt19937 rng(7);
+  int checked = 0;
+  for (uint32_t id = 0; id < kMaxGgmlType; ++id) {
+    const GgmlType type = GgmlType(id);
+    const uint64_t cols = 4096;
+    const auto row_bytes = quantized_size(type, cols);
+    if (!row_bytes || !wants_prepack(table, type, cols, 8)) continue;
+    const uint64_t rows = ((size_t(7) << 19) / *row_bytes + 7) / 8 * 8;
+    std::vector<uint8_t> bytes(rows * *row_bytes);
+    for (auto& b : bytes) b = uint8_t(rng());
+    WeightMatrix w;
+    w.data = bytes.data(), w.type = type, w.n_cols = cols, w.n_rows = rows, w.row_bytes = *row_bytes;
+    std::vector<uint8_t> serial(bytes.size(), 0xab);
+    prepack(table, w, serial.data(), 1);
+    for (unsigned threads : {2u, 4u, 16u}) {
+      std::vector<uint8_t> shared(bytes.size(), 0xab);
+      const WeightMatrix p = prepack(table, w, shared.data(), threads);
+      EXPECT_TRUE(p.packed);
+      EXPECT_EQ(p.data, shared.data());
+      EXPECT_TRUE(shared == serial) << ggml_type_name(type) << " on " << threads << " threads";
+    }
+    ++checked;
+  }
+  if (table.isa != Isa::kScalar) {
+    EXPECT_GE(checked, 5);
+  }
+}
+
 TEST(Matmul, PrepackOnlyForWholePanels) {
   const KernelTable* avx2 = kernel_table_for(Isa::kAvx2);
   if (!avx2) GTEST_SKIP() << "no AVX2";
