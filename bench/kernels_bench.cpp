@@ -92,8 +92,8 @@ void BM_MatvecPanels(benchmark::State& state, Isa isa, GgmlType type) {
   state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(m.bytes.size()));
 }
 
-// Repacking a matrix into the path's panels, as the model does at load on
-// one thread: bytes of rows per second.
+// Repacking a matrix into the path's panels, as the model does at load, on
+// range(0) threads: bytes of rows per second.
 void BM_Prepack(benchmark::State& state, Isa isa, GgmlType type) {
   const KernelTable* table = kernel_table_for(isa);
   if (!table) return state.SkipWithError("ISA not supported here");

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <span>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -389,8 +390,14 @@ WeightMatrix prepack(const KernelTable& table, const WeightMatrix& w, uint8_t* o
   const size_t useful = std::max<size_t>(1, n_panels * panel_bytes / kMinBytesPerThread);
   const size_t threads = std::min<size_t>(std::max(1u, n_threads), useful);
   std::vector<std::thread> helpers;
-  for (size_t t = 1; t < threads; ++t)
-    helpers.emplace_back(pack, n_panels * t / threads, n_panels * (t + 1) / threads);
+  for (size_t t = 1; t < threads; ++t) {
+    const size_t begin = n_panels * t / threads, end = n_panels * (t + 1) / threads;
+    try {
+      helpers.emplace_back(pack, begin, end);
+    } catch (const std::system_error&) {  // no thread to be had (a limit): this one packs the range
+      pack(begin, end);
+    }
+  }
   pack(0, n_panels / threads);
   for (std::thread& h : helpers) h.join();
   WeightMatrix packed = w;
