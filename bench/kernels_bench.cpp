@@ -101,8 +101,8 @@ void BM_Prepack(benchmark::State& state, Isa isa, GgmlType type) {
   if (!wants_prepack(*table, type, cols, rows)) return state.SkipWithError("not repacked on this path");
   const Matrix m = random_matrix(type, cols, rows);
   std::vector<uint8_t> packed(m.bytes.size());
-  const unsigned threads = unsigned(state.range(0));
-  for (auto _ : state) benchmark::DoNotOptimize(prepack(*table, m.w, packed.data(), threads).data);
+  ThreadPool pool(unsigned(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(prepack(*table, m.w, packed.data(), &pool).data);
   state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(m.bytes.size()));
 }
 

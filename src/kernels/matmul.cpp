@@ -4,8 +4,6 @@
 #include <chrono>
 #include <span>
 #include <string>
-#include <system_error>
-#include <thread>
 #include <vector>
 
 #include "base/ggml_type.h"
@@ -376,30 +374,21 @@ bool wants_prepack(const KernelTable& table, GgmlType type, uint64_t n_cols, uin
          quantized_size(type, n_cols).value_or(0) * kPanelRows == p.panel_bytes(n_cols);
 }
 
-WeightMatrix prepack(const KernelTable& table, const WeightMatrix& w, uint8_t* out, unsigned n_threads) {
+WeightMatrix prepack(const KernelTable& table, const WeightMatrix& w, uint8_t* out, ThreadPool* pool) {
   const PanelKernel& p = table.for_type(w.type).panel;
   const size_t panel_bytes = p.panel_bytes(w.n_cols), n_panels = w.n_rows / kPanelRows;
   auto pack = [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i)
       p.pack(w.data + i * kPanelRows * w.row_bytes, w.row_bytes, w.n_cols, out + i * panel_bytes);
   };
-  // Panels are independent: contiguous ranges on short-lived threads, each
-  // worth starting one (the file's pages come in, and the arena's are
-  // faulted, on every thread at once).
+  // Panels are independent; a thread takes at least 1 MB of them (smaller
+  // matrices run on the caller), and the file's pages come in, and the
+  // arena's are faulted, on every thread at once.
   constexpr size_t kMinBytesPerThread = size_t(1) << 20;
-  const size_t useful = std::max<size_t>(1, n_panels * panel_bytes / kMinBytesPerThread);
-  const size_t threads = std::min<size_t>(std::max(1u, n_threads), useful);
-  std::vector<std::thread> helpers;
-  for (size_t t = 1; t < threads; ++t) {
-    const size_t begin = n_panels * t / threads, end = n_panels * (t + 1) / threads;
-    try {
-      helpers.emplace_back(pack, begin, end);
-    } catch (const std::system_error&) {  // no thread to be had (a limit): this one packs the range
-      pack(begin, end);
-    }
-  }
-  pack(0, n_panels / threads);
-  for (std::thread& h : helpers) h.join();
+  if (pool)
+    pool->parallel_for(n_panels, pack, std::max<size_t>(1, kMinBytesPerThread / std::max<size_t>(1, panel_bytes)));
+  else
+    pack(0, n_panels);
   WeightMatrix packed = w;
   packed.data = out;
   packed.packed = true;

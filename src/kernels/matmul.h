@@ -52,10 +52,9 @@ bool matmul_gated_token(const KernelTable& table, const WeightMatrix& gate, cons
 // at load (the rows must fill whole panels).
 bool wants_prepack(const KernelTable& table, GgmlType type, uint64_t n_cols, uint64_t n_rows);
 // Repacks w (GGUF layout) into out, w.row_bytes * w.n_rows bytes; the result
-// is the same matrix with packed = true. Up to n_threads threads (the
-// caller's and short-lived helpers, each given at least 1 MB) share the
-// panels; the bytes are the same for any count.
-WeightMatrix prepack(const KernelTable& table, const WeightMatrix& w, uint8_t* out, unsigned n_threads = 1);
+// is the same matrix with packed = true. With a pool its threads share the
+// panels, at least 1 MB each; the bytes are the same either way.
+WeightMatrix prepack(const KernelTable& table, const WeightMatrix& w, uint8_t* out, ThreadPool* pool = nullptr);
 // Row r of a weight matrix as floats (embedding look-up), either layout.
 void matrix_row(const KernelTable& table, const WeightMatrix& w, uint64_t r, float* out);
 

@@ -155,14 +155,15 @@ void Model::prepack_weights() {
   packed_ = allocate_huge_pages(total);
   if (!packed_) return;  // no memory for a second layout: the file's rows still work
   uint8_t* out = packed_.get();
-  // Repacking is compute bound (Q3_K ~1.7 GB/s a core): every core takes part.
-  const unsigned threads = ThreadPool::default_thread_count();
+  // Repacking is compute bound (Q3_K ~1.7 GB/s a core): every core takes
+  // part, through one pool for the whole load.
+  ThreadPool pool;
   for (TensorRef* ref : refs) {
     const size_t bytes = bytes_of(*ref);
     if (bytes == 0) continue;
     const std::span<const uint8_t> file_bytes(ref->data, bytes);
     if (prepacked_bytes(*ref)) {
-      prepack_for_kernels(*ref, out, threads);
+      prepack_for_kernels(*ref, out, &pool);
     } else {
       std::memcpy(out, ref->data, bytes);
       ref->data = out;

@@ -13,8 +13,8 @@ size_t prepacked_bytes(const TensorRef& w) {
   return size_t(w.row_bytes * w.ne1);
 }
 
-void prepack_for_kernels(TensorRef& w, uint8_t* out, unsigned n_threads) {
-  w.data = kernels::prepack(kernels::kernel_table(), matrix_of(w), out, n_threads).data;
+void prepack_for_kernels(TensorRef& w, uint8_t* out, ThreadPool* pool) {
+  w.data = kernels::prepack(kernels::kernel_table(), matrix_of(w), out, pool).data;
   w.packed = true;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/ggml_type.h"
+#include "base/thread_pool.h"
 
 namespace minnow {
 
@@ -45,9 +46,9 @@ bool matmul_gated_token(const TensorRef& gate, const TensorRef& up, const float*
 // Bytes of repacked storage the kernel table wants for this matrix (it
 // reads a panel layout), or 0 when it reads the file's rows as they are.
 size_t prepacked_bytes(const TensorRef& w);
-// Repacks the matrix into `out` (prepacked_bytes(w) of them) on up to
-// n_threads threads and points w there (packed = true).
-void prepack_for_kernels(TensorRef& w, uint8_t* out, unsigned n_threads = 1);
+// Repacks the matrix into `out` (prepacked_bytes(w) of them), on the pool's
+// threads where one is given, and points w there (packed = true).
+void prepack_for_kernels(TensorRef& w, uint8_t* out, ThreadPool* pool = nullptr);
 
 // Row `row` of the tensor as floats (embedding look-up).
 void dequantize_row(const TensorRef& w, uint64_t row, float* out);

@@ -468,9 +468,9 @@ TEST(Matmul, GatedTokenPassEqualsTwoProductsAndTheActivation) {
   EXPECT_FALSE(matmul_gated_token(table, q8, q8_short, x.data(), act, out.data(), nullptr));
 }
 
-// Repacking on several threads writes the same panels as on one, all of
-// them: matrices of ~3.5 MB give up to 3 helpers 1 MB each, and the output
-// starts as a sentinel that the serial panels do not keep.
+// Repacking on a pool writes the same panels as on one thread, all of
+// them: matrices of ~3.5 MB give every thread of a small pool 1 MB pieces,
+// and the output starts as a sentinel that the serial panels do not keep.
 TEST(Matmul, PrepackOnThreadsWritesTheSamePanels) {
   const KernelTable& table = kernel_table();
   std::mt19937 rng(7);
@@ -486,10 +486,11 @@ TEST(Matmul, PrepackOnThreadsWritesTheSamePanels) {
     WeightMatrix w;
     w.data = bytes.data(), w.type = type, w.n_cols = cols, w.n_rows = rows, w.row_bytes = *row_bytes;
     std::vector<uint8_t> serial(bytes.size(), 0xab);
-    prepack(table, w, serial.data(), 1);
-    for (unsigned threads : {2u, 4u, 16u}) {
+    prepack(table, w, serial.data());
+    for (unsigned threads : {2u, 3u, 4u}) {
+      ThreadPool pool(threads);
       std::vector<uint8_t> shared(bytes.size(), 0xab);
-      const WeightMatrix p = prepack(table, w, shared.data(), threads);
+      const WeightMatrix p = prepack(table, w, shared.data(), &pool);
       EXPECT_TRUE(p.packed);
       EXPECT_EQ(p.data, shared.data());
       EXPECT_TRUE(shared == serial) << ggml_type_name(type) << " on " << threads << " threads";
