@@ -21,7 +21,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -153,7 +152,11 @@ int run(const Options& o) {
   };
   Group groups[] = {{"near", "near (one die)"}, {"far", "far (two dies)"}, {"all", "all"}};
   for (const Round& r : rounds) {
-    for (Group* g : {&groups[r.round_trip_ns > o.near_ns ? 1 : 0], &groups[2]}) {
+    // A pool of one, or a round trip that got no answer (an oversubscribed
+    // machine: 0), says nothing about placement: such rounds count in "all" only.
+    std::vector<Group*> into = {&groups[2]};
+    if (r.round_trip_ns > 0) into.push_back(&groups[r.round_trip_ns > o.near_ns ? 1 : 0]);
+    for (Group* g : into) {
       g->a.push_back(r.a_tps);
       g->b.push_back(r.b_tps);
       g->ratio.push_back(r.b_tps / r.a_tps);
@@ -194,8 +197,11 @@ int run(const Options& o) {
   std::printf("| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   for (const Group& g : groups) {
     if (g.ratio.empty()) continue;
-    std::printf("| %s | %zu | %.0f-%.0f ns | %.2f | %.2f | %.3f | %ld/%zu |\n", g.label, g.ratio.size(),
-                *std::min_element(g.rt.begin(), g.rt.end()), *std::max_element(g.rt.begin(), g.rt.end()), median(g.a),
+    const double rt_min = *std::min_element(g.rt.begin(), g.rt.end()),
+                 rt_max = *std::max_element(g.rt.begin(), g.rt.end());
+    char rt[48] = "-";
+    if (rt_max > 0) std::snprintf(rt, sizeof rt, "%.0f-%.0f ns", rt_min, rt_max);
+    std::printf("| %s | %zu | %s | %.2f | %.2f | %.3f | %ld/%zu |\n", g.label, g.ratio.size(), rt, median(g.a),
                 median(g.b), median(g.ratio), long(wins(g)), g.ratio.size());
   }
   std::printf("\nmedians; B/A is the median of the rounds' ratios (each round times both back to back)\n");
