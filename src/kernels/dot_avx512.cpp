@@ -13,7 +13,10 @@
 // and gemm_kquant_avx512.cpp.
 #include <immintrin.h>
 
+#include <cstdlib>
+
 #include "kernels/kernel_fill.h"
+#include "kernels/prefetch.h"
 #include "kernels/simd_avx2.h"
 
 namespace minnow::kernels::avx512 {
@@ -73,7 +76,7 @@ void fill_avx512_kernels(KernelTable& t) {
     if (k.panel.per_call) k.panel = *k.panel.per_call;
   set_dots(GgmlType::F32, ActFormat::kF32, avx512::dot_f32, nullptr);
   set_dots(GgmlType::F16, ActFormat::kF32, avx512::dot_f16, nullptr);
-  fill_vnni_panels(t);
+  fill_vnni_panels(t, decode_pairs_in_512_bits(cpu_model(), std::getenv("MINNOW_DECODE_WIDTH")));
   fill_kquant_vnni_panels(t);
   fill_kquant_vnni_dots(t);
   fill_kquant_decode_panels(t);

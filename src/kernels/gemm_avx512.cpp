@@ -247,6 +247,40 @@ void token_panel_pair(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, si
   _mm256_storeu_ps(y1, acc1);
 }
 
+// token_panel_pair in 512-bit registers: the two panels' blocks side by
+// side in one register (panel p0 in the low half, p1 in the high), so one
+// vpdpbusd and one float step serve both.
+template <class L>
+void token_panel_pair_zmm(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, size_t n, float* y0, float* y1) {
+  const size_t nb = n / quant::kQK;
+  const uint8_t* x_sums = x + nb * kQ8;  // d * sum(q) per block, then d per block
+  __m512 acc = _mm512_setzero_ps();
+  for (size_t b = 0; b < nb; ++b, p0 += L::kBlockBytes, p1 += L::kBlockBytes) {
+    simd::prefetch_ahead(p0, L::kBlockBytes);
+    simd::prefetch_ahead(p1, L::kBlockBytes);
+    __m512i w[kChunks];
+    L::decode(p0, p1, w);
+    __m512i s0 = _mm512_setzero_si512(), s1 = s0;
+#pragma GCC unroll 8
+    for (int c = 0; c < kChunks; c += 2) {
+      s0 = _mm512_dpbusd_epi32(s0, w[c], broadcast4(x + b * kQ8 + 2 + 4 * c));
+      s1 = _mm512_dpbusd_epi32(s1, w[c + 1], broadcast4(x + b * kQ8 + 6 + 4 * c));
+    }
+    float dsum, d;
+    std::memcpy(&dsum, x_sums + 4 * b, 4);
+    std::memcpy(&d, x_sums + 4 * (nb + b), 4);
+    __m512 v = _mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1));
+    if constexpr (L::kOffset != 0)
+      v = _mm512_fmsub_ps(v, _mm512_set1_ps(d), _mm512_set1_ps(float(L::kOffset) * dsum));
+    else
+      v = _mm512_mul_ps(v, _mm512_set1_ps(d));
+    acc = _mm512_fmadd_ps(halves16(p0, p1, 0), v, acc);
+    if constexpr (L::kMinAt != 0) acc = _mm512_fmadd_ps(halves16(p0, p1, L::kMinAt), _mm512_set1_ps(dsum), acc);
+  }
+  _mm256_storeu_ps(y0, _mm512_castps512_ps256(acc));
+  _mm256_storeu_ps(y1, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1)));
+}
+
 // kTokens tokens (a small decode batch) against two panels anywhere in
 // memory, block by block in lockstep: one token's two streams
 // (token_panel_pair), each block decoded once for all the tokens. Token t's
@@ -322,19 +356,21 @@ namespace minnow::kernels {
 // `token_pair`), in 256-bit registers: on Machine C (Intel, AVX-512)
 // 512-bit decode kernels cost clock, and the AVX2 multiply left the core
 // too little time between loads (a Q8_0 panel in L2: 55 -> 85 GB/s on one
-// thread, Q5_0 34 -> 43; docs/PERFORMANCE.md).
+// thread, Q5_0 34 -> 43; docs/PERFORMANCE.md). With wide_token_pairs the
+// pair of panels shares 512-bit registers instead (token_panel_pair_zmm),
+// for CPUs that run them at full clock (prefetch.h: decode_pairs_in_512_bits).
 namespace {
 template <class L>
-void set_token_panels(KernelTable& t, GgmlType type) {
+void set_token_panels(KernelTable& t, GgmlType type, bool wide_token_pairs) {
   PanelKernel& panel = t.dot[uint32_t(type)].panel;
   panel.token = avx512::token_panel<L>;
-  panel.token_pair = avx512::token_panel_pair<L>;
+  panel.token_pair = wide_token_pairs ? avx512::token_panel_pair_zmm<L> : avx512::token_panel_pair<L>;
   panel.tokens_pair = avx512::tokens_pair<L>;
   panel.pair_tokens_max = kPairTokensMax;  // 32 registers hold them all
 }
 }  // namespace
 
-void fill_vnni_panels(KernelTable& t) {
+void fill_vnni_panels(KernelTable& t, bool wide_token_pairs) {
   using namespace avx512;
   set_pair_gemm(t, GgmlType::Q4_0, pair_gemm<Q4_0Vnni>);
   set_pair_gemm(t, GgmlType::Q5_0, pair_gemm<Q5_0Vnni>);
@@ -342,12 +378,12 @@ void fill_vnni_panels(KernelTable& t) {
   set_pair_gemm(t, GgmlType::Q5_1, pair_gemm<Q5_1Vnni>);
   set_pair_gemm(t, GgmlType::Q8_0, pair_gemm<ByteVnni>);
   set_pair_gemm(t, GgmlType::IQ4_NL, pair_gemm<ByteVnni>);  // Q8_0's layout, packed per call
-  set_token_panels<Q4_0Vnni>(t, GgmlType::Q4_0);
-  set_token_panels<Q5_0Vnni>(t, GgmlType::Q5_0);
-  set_token_panels<Q4_1Vnni>(t, GgmlType::Q4_1);
-  set_token_panels<Q5_1Vnni>(t, GgmlType::Q5_1);
-  set_token_panels<ByteVnni>(t, GgmlType::Q8_0);
-  set_token_panels<ByteVnni>(t, GgmlType::IQ4_NL);
+  set_token_panels<Q4_0Vnni>(t, GgmlType::Q4_0, wide_token_pairs);
+  set_token_panels<Q5_0Vnni>(t, GgmlType::Q5_0, wide_token_pairs);
+  set_token_panels<Q4_1Vnni>(t, GgmlType::Q4_1, wide_token_pairs);
+  set_token_panels<Q5_1Vnni>(t, GgmlType::Q5_1, wide_token_pairs);
+  set_token_panels<ByteVnni>(t, GgmlType::Q8_0, wide_token_pairs);
+  set_token_panels<ByteVnni>(t, GgmlType::IQ4_NL, wide_token_pairs);
 }
 
 }  // namespace minnow::kernels

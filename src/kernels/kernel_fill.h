@@ -35,7 +35,7 @@ void fill_avx512_kernels(KernelTable& table);
 // gemm_kquant_avx512.cpp), set on the AVX2 panels the AVX-512 table copied:
 // same layouts, same bytes. The legacy types get VNNI multiplies for one
 // token too (decode: `token`, `token_pair`; see fill_vnni_panels).
-void fill_vnni_panels(KernelTable& table);
+void fill_vnni_panels(KernelTable& table, bool wide_token_pairs);
 void fill_kquant_vnni_panels(KernelTable& table);
 // Decode's Q4_K/Q5_K/Q6_K dots with vpdpwssd (dot_kquant_avx512.cpp).
 void fill_kquant_vnni_dots(KernelTable& table);

@@ -71,4 +71,10 @@ std::string decode_prefetch_description() {
   return s;
 }
 
+bool decode_pairs_in_512_bits(const CpuModel& cpu, const char* env) {
+  if (env && std::string_view(env) == "256") return false;
+  if (env && std::string_view(env) == "512") return true;
+  return cpu.vendor == CpuModel::Vendor::kAmd;
+}
+
 }  // namespace minnow::kernels

@@ -47,4 +47,14 @@ void set_decode_prefetch_bytes(size_t bytes);
 // what `minnow bench` prints beside its figures.
 std::string decode_prefetch_description();
 
+// Whether the AVX-512 table runs one token's panel pairs in 512-bit
+// registers (both panels' blocks in one register: ~60% of the 256-bit
+// form's instructions). Yes on AMD: on Zen 4 qwen2.5-0.5b Q4_0 and Q8_0
+// decode gained 4-6% with the vCPUs on two CCDs (each core at its own
+// memory limit, where the instructions per byte show) and 0-2% on one
+// (minnow_decode_ab, docs/PERFORMANCE.md). No on Intel, where 512-bit
+// decode kernels cost clock (Machine C). `env` (MINNOW_DECODE_WIDTH):
+// "256" or "512" overrides; anything else is ignored.
+bool decode_pairs_in_512_bits(const CpuModel& cpu, const char* env);
+
 }  // namespace minnow::kernels

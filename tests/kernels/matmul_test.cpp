@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "kernels/kernel_fill.h"
 #include "kernels/matmul.h"
 #include "quant/block_formats.h"
 #include "quant/quantize.h"
@@ -174,9 +175,18 @@ TEST(Matmul, PanelPairsMatchScalarOnEveryRange) {
   std::normal_distribution<float> dist(0.0f, 1.0f);
   ThreadPool pool(2);
   int pair_paths = 0;
-  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
-    const KernelTable* table = kernel_table_for(isa);
-    if (!table) continue;
+  // The AVX-512 table's one-token pairs come in two widths, one per CPU
+  // (prefetch.h: decode_pairs_in_512_bits): both are checked here.
+  std::vector<std::pair<Isa, KernelTable>> tables;
+  if (const KernelTable* avx2 = kernel_table_for(Isa::kAvx2)) tables.push_back({Isa::kAvx2, *avx2});
+  if (const KernelTable* avx512 = kernel_table_for(Isa::kAvx512)) {
+    for (bool wide : {false, true}) {
+      tables.push_back({Isa::kAvx512, *avx512});
+      fill_vnni_panels(tables.back().second, wide);
+    }
+  }
+  for (const auto& [isa, each] : tables) {
+    const KernelTable* table = &each;
     for (GgmlType type : {GgmlType::Q4_0, GgmlType::Q5_0, GgmlType::Q8_0, GgmlType::Q4_1, GgmlType::Q5_1,
                           GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::IQ4_XS, GgmlType::Q3_K, GgmlType::Q2_K, GgmlType::Q6_K}) {
       const PanelKernel& panel = table->for_type(type).panel;

@@ -37,6 +37,23 @@ TEST(DecodePrefetch, Zen4AloneGoesWithoutIt) {
   }
 }
 
+// One token's AVX-512 panel pairs: 512-bit registers on AMD, 256-bit
+// elsewhere; MINNOW_DECODE_WIDTH=256|512 overrides, anything else is ignored.
+TEST(DecodePairs, WideOnAmdUnlessTold) {
+  const CpuModel zen4{Vendor::kAmd, 0x19, 0x11}, zen5{Vendor::kAmd, 0x1A, 0x02}, spr{Vendor::kIntel, 6, 0x8F},
+      other{Vendor::kOther, 0, 0};
+  EXPECT_TRUE(decode_pairs_in_512_bits(zen4, nullptr));
+  EXPECT_TRUE(decode_pairs_in_512_bits(zen5, nullptr));
+  EXPECT_FALSE(decode_pairs_in_512_bits(spr, nullptr));
+  EXPECT_FALSE(decode_pairs_in_512_bits(other, nullptr));
+  EXPECT_FALSE(decode_pairs_in_512_bits(zen4, "256"));
+  EXPECT_TRUE(decode_pairs_in_512_bits(spr, "512"));
+  for (const char* ignored : {"", "384", "512 ", "wide"}) {
+    EXPECT_TRUE(decode_pairs_in_512_bits(zen4, ignored)) << ignored;
+    EXPECT_FALSE(decode_pairs_in_512_bits(spr, ignored)) << ignored;
+  }
+}
+
 TEST(DecodePrefetch, ThisCpuReadsAsAnX86Family) {
 #if defined(__x86_64__)
   const CpuModel cpu = cpu_model();
