@@ -9,6 +9,9 @@
 // tokens/s with none; docs/PERFORMANCE.md, tenth session).
 // MINNOW_PREFETCH=<bytes> (0 or "off": none) overrides the choice, to
 // measure it on a new machine.
+//
+// The other per-CPU choice of the decode kernels lives here too: the
+// register width of one token's panel pairs (decode_pairs_in_512_bits).
 #pragma once
 
 #include <cstddef>
@@ -52,7 +55,8 @@ std::string decode_prefetch_description();
 // form's instructions). Yes on AMD: on Zen 4 qwen2.5-0.5b Q4_0 and Q8_0
 // decode gained 4-6% with the vCPUs on two CCDs (each core at its own
 // memory limit, where the instructions per byte show) and 0-2% on one
-// (minnow_decode_ab, docs/PERFORMANCE.md). No on Intel, where 512-bit
+// (32-token blocks alternated in one process; docs/PERFORMANCE.md,
+// fifteenth session). No on Intel, where 512-bit
 // decode kernels cost clock (Machine C). `env` (MINNOW_DECODE_WIDTH):
 // "256" or "512" overrides; anything else is ignored.
 bool decode_pairs_in_512_bits(const CpuModel& cpu, const char* env);
