@@ -275,7 +275,10 @@ void token_panel_pair_zmm(const uint8_t* p0, const uint8_t* p1, const uint8_t* x
     else
       v = _mm512_mul_ps(v, _mm512_set1_ps(d));
     acc = _mm512_fmadd_ps(halves16(p0, p1, 0), v, acc);
-    if constexpr (L::kMinAt != 0) acc = _mm512_fmadd_ps(halves16(p0, p1, L::kMinAt), _mm512_set1_ps(dsum), acc);
+    // The min term as token_panel adds it (a product, then a sum): the
+    // pair and the lone panel then round alike in every build.
+    if constexpr (L::kMinAt != 0)
+      acc = _mm512_add_ps(acc, _mm512_mul_ps(halves16(p0, p1, L::kMinAt), _mm512_set1_ps(dsum)));
   }
   _mm256_storeu_ps(y0, _mm512_castps512_ps256(acc));
   _mm256_storeu_ps(y1, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1)));
