@@ -112,6 +112,19 @@ inline __m512i broadcast4(const uint8_t* p) {
   return _mm512_set1_epi32(four);  // folded into vpdpbusd's {1to16} operand
 }
 
+// One token's activation scales of block b (kernel_table.h's kQ8_0 layout:
+// after the nb blocks, d * sum(q) per block, then d per block).
+struct BlockScales {
+  float dsum, d;
+};
+inline BlockScales x_block_scales(const uint8_t* x, size_t b, size_t nb) {
+  const uint8_t* x_sums = x + nb * kQ8;
+  BlockScales s;
+  std::memcpy(&s.dsum, x_sums + 4 * b, 4);
+  std::memcpy(&s.d, x_sums + 4 * (nb + b), 4);
+  return s;
+}
+
 // The 8 fp16 values at p0 + at and at p1 + at as 16 floats.
 inline __m512 halves16(const uint8_t* p0, const uint8_t* p1, size_t at) {
   const __m128i lo = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p0 + at));
@@ -190,10 +203,7 @@ inline __m256 token_sums(const __m256i w[kChunks], const uint8_t* p, const uint8
     s0 = _mm256_dpbusd_epi32(s0, w[c], simd::broadcast4(x + b * kQ8 + 2 + 4 * c));
     s1 = _mm256_dpbusd_epi32(s1, w[c + 1], simd::broadcast4(x + b * kQ8 + 6 + 4 * c));
   }
-  const uint8_t* x_sums = x + nb * kQ8;  // d * sum(q) per block, then d per block
-  float dsum, d;
-  std::memcpy(&dsum, x_sums + 4 * b, 4);
-  std::memcpy(&d, x_sums + 4 * (nb + b), 4);
+  const auto [dsum, d] = x_block_scales(x, b, nb);
   __m256 v = _mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1));
   if constexpr (L::kOffset != 0)
     v = _mm256_fmsub_ps(v, _mm256_set1_ps(d), _mm256_set1_ps(float(L::kOffset) * dsum));
@@ -253,7 +263,6 @@ void token_panel_pair(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, si
 template <class L>
 void token_panel_pair_zmm(const uint8_t* p0, const uint8_t* p1, const uint8_t* x, size_t n, float* y0, float* y1) {
   const size_t nb = n / quant::kQK;
-  const uint8_t* x_sums = x + nb * kQ8;  // d * sum(q) per block, then d per block
   __m512 acc = _mm512_setzero_ps();
   for (size_t b = 0; b < nb; ++b, p0 += L::kBlockBytes, p1 += L::kBlockBytes) {
     simd::prefetch_ahead(p0, L::kBlockBytes);
@@ -266,9 +275,7 @@ void token_panel_pair_zmm(const uint8_t* p0, const uint8_t* p1, const uint8_t* x
       s0 = _mm512_dpbusd_epi32(s0, w[c], broadcast4(x + b * kQ8 + 2 + 4 * c));
       s1 = _mm512_dpbusd_epi32(s1, w[c + 1], broadcast4(x + b * kQ8 + 6 + 4 * c));
     }
-    float dsum, d;
-    std::memcpy(&dsum, x_sums + 4 * b, 4);
-    std::memcpy(&d, x_sums + 4 * (nb + b), 4);
+    const auto [dsum, d] = x_block_scales(x, b, nb);
     __m512 v = _mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1));
     if constexpr (L::kOffset != 0)
       v = _mm512_fmsub_ps(v, _mm512_set1_ps(d), _mm512_set1_ps(float(L::kOffset) * dsum));
